@@ -1,0 +1,225 @@
+//! Result types shared by the parsers, the runner, the stores and the
+//! reporters. Field names carry their units (`eval_tps`, `load_ms`,
+//! `size_bytes`) because the JSON written from them is a documented contract
+//! (see README "Results format"); `SCHEMA_VERSION` changes only on purpose.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Version of the JSONL results format written by `-o`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A number exactly as llama.cpp printed it. Finite values serialise as JSON
+/// numbers; `inf`, `-inf` and `nan` serialise as those strings, because JSON
+/// has no such numbers and turning them into one would invent data.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Num(pub f64);
+
+impl Num {
+    /// The value when it is a finite number (what statistics may use).
+    pub fn finite(self) -> Option<f64> {
+        self.0.is_finite().then_some(self.0)
+    }
+}
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.is_finite() {
+            s.serialize_f64(v)
+        } else if v.is_nan() {
+            s.serialize_str("nan")
+        } else if v > 0.0 {
+            s.serialize_str("inf")
+        } else {
+            s.serialize_str("-inf")
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            F(f64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::F(v) => Ok(Num(v)),
+            Raw::S(s) => match s.as_str() {
+                "inf" => Ok(Num(f64::INFINITY)),
+                "-inf" => Ok(Num(f64::NEG_INFINITY)),
+                "nan" => Ok(Num(f64::NAN)),
+                other => Err(serde::de::Error::custom(format!(
+                    "expected a number, 'inf', '-inf' or 'nan', found '{other}'"
+                ))),
+            },
+        }
+    }
+}
+
+/// Timings of one llama.cpp timing block. Every field is optional because
+/// each era prints a different subset. `eval_tokens` is what the CLI calls
+/// "runs" and the server calls "tokens" (see `TimingBlock::eval_unit`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_ms: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_eval_ms: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_eval_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_eval_ms_per_token: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_eval_tps: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_ms: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_ms_per_token: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_tps: Option<Num>,
+    /// `sampling time` (older eras: `sample time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling_ms: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling_runs: Option<u64>,
+    /// `samplers time` (common_perf_print, llama_perf_sampler_print today).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samplers_ms: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub samplers_runs: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_ms: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_tokens: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unaccounted_ms: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unaccounted_pct: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graphs_reused: Option<u64>,
+    /// `main: mem per token = N bytes` (March 2023).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_per_token_bytes: Option<u64>,
+    /// Server `draft acceptance = R (A accepted / G generated)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_acceptance: Option<Num>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_accepted: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_generated: Option<u64>,
+    /// Names of fields tokbench computed instead of reading them as printed
+    /// (e.g. `eval_tps` from `ms per token` in eras that print no t/s).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub derived: Vec<String>,
+}
+
+/// Which llama.cpp printer produced a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockKind {
+    /// `main:` lines of March 2023.
+    Main2023,
+    /// `llama_print_timings:` (2023 - 2024).
+    LlamaPrintTimings,
+    /// `llama_perf_sampler_print:` + `llama_perf_context_print:` (Sep 2024 on).
+    LlamaPerf,
+    /// `common_perf_print:` (Nov 2025 on).
+    CommonPerfPrint,
+    /// llama-server `slot print_timing:` lines, one block per task.
+    ServerSlot,
+    /// llama-server JSON `timings` object (response body or final SSE chunk).
+    ServerJson,
+    /// The new interactive llama-cli footer `[ Prompt: x t/s | Generation: y t/s ]`.
+    CliFooter,
+}
+
+/// One timing block found in an output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimingBlock {
+    pub kind: BlockKind,
+    /// `draft` / `target` (speculative), `slot 0 task 388` (server), or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// 1-based line of the block's first recognised line in its input.
+    pub line: usize,
+    /// The word printed after the eval count: `runs` (CLI) or `tokens` (server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eval_unit: Option<String>,
+    pub timings: Timings,
+}
+
+/// What a binary says about its own build (`--version` banner or log header,
+/// llama-bench's `build_commit`/`build_number`, the `system_info` backends).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    /// e.g. `0.5.0-dev` (current) or `5615` (2024-2025 banners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_number: Option<u64>,
+    /// `built with <compiler> for <target>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiler: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Backends seen in the log (`CUDA`, `Metal`, `CPU`, ...), comma separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+}
+
+/// One llama-bench test (a row of its table / an object of its JSON).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BenchTest {
+    /// `pp512`, `tg128`, `pp512+tg128`, with ` @ d4096` when a depth is set.
+    pub test: String,
+    pub n_prompt: u64,
+    pub n_gen: u64,
+    pub n_depth: u64,
+    pub avg_tps: Num,
+    pub stddev_tps: Num,
+    /// Per-repetition t/s as llama-bench reported them (json/jsonl/csv/sql; the
+    /// markdown table carries only mean ± stddev).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples_tps: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub samples_ns: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avg_ns: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_n_params: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backends: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_gpu_layers: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_threads: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_number: Option<u64>,
+    /// Every other field llama-bench printed, as printed (strings for markdown
+    /// and csv, JSON values for json/jsonl/sql).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Which llama-bench output format a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BenchFormat {
+    Md,
+    Json,
+    Jsonl,
+    Csv,
+    Sql,
+}

@@ -1,0 +1,1 @@
+//! Recognises what a saved file holds and hands it to the right parser.
