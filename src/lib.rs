@@ -2,7 +2,16 @@
 //!
 //! The data flow: `cli` (options) -> `plan` (validated runs) -> `runner`
 //! (spawn, capture, time) -> `parse` (timings from the output) -> `store`
-//! (JSONL results, written as each run ends) -> `stats` -> `report`.
+//! (JSONL results, written as each run ends) -> `summary`/`stats` -> `report`.
 
+pub mod app;
+pub mod cli;
+pub mod identity;
 pub mod model;
 pub mod parse;
+pub mod plan;
+pub mod report;
+pub mod runner;
+pub mod stats;
+pub mod store;
+pub mod summary;

@@ -223,3 +223,94 @@ pub enum BenchFormat {
     Csv,
     Sql,
 }
+
+/// The benchmarked binary, identified by content.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BinaryInfo {
+    pub path: String,
+    /// SHA-256 of the executable file.
+    pub sha256: String,
+    /// SHA-256 over the llama/ggml shared libraries beside it (name + content,
+    /// sorted by name), when the build is a shared one: two builds with the
+    /// same executable but different libraries differ here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub libs_sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub path: String,
+    pub size_bytes: u64,
+}
+
+/// The machine tokbench ran on (sysinfo).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MachineInfo {
+    pub hostname: Option<String>,
+    pub os: Option<String>,
+    pub kernel: Option<String>,
+    pub arch: String,
+    pub cpu: Option<String>,
+    pub cpu_logical_cores: usize,
+    pub cpu_physical_cores: Option<usize>,
+    pub memory_total_bytes: u64,
+}
+
+/// How a run's process ended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExitInfo {
+    /// Exit code when the process exited by itself.
+    pub code: Option<i32>,
+    /// Signal number when it was killed by a signal.
+    pub signal: Option<i32>,
+    /// Killed by tokbench at `--timeout`.
+    #[serde(default)]
+    pub timed_out: bool,
+    /// Killed by tokbench because tokbench was interrupted.
+    #[serde(default)]
+    pub interrupted: bool,
+}
+
+/// One line of the `-o` results file: one run, self-contained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema_version: u32,
+    pub tokbench_version: String,
+    pub label: String,
+    /// Order within the invocation, from 0, warmup runs included.
+    pub seq: u32,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub warmup: bool,
+    /// `run` (one binary), later `a` / `b` for comparisons.
+    pub tool: String,
+    pub binary: BinaryInfo,
+    pub argv: Vec<String>,
+    /// `LLAMA_ARG_*` variables in tokbench's environment (the child inherits them).
+    pub env: std::collections::BTreeMap<String, String>,
+    pub build: BuildInfo,
+    pub model: ModelInfo,
+    pub machine: MachineInfo,
+    pub exit: ExitInfo,
+    /// `ok`, or `failed` with `error` saying why.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// tokbench's own clock from spawn to exit.
+    pub wall_ms: f64,
+    /// The run's main timing block (the target model's, when several).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<Timings>,
+    /// Every timing block found, when there was more than one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocks: Vec<TimingBlock>,
+    /// llama-bench tests, with their per-repetition samples.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bench: Vec<BenchTest>,
+    /// Bytes the child wrote to stdout / stderr.
+    pub stdout_bytes: u64,
+    pub stderr_bytes: u64,
+    /// Remarks about this run (unparsed lines, dropped output, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}

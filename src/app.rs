@@ -1,0 +1,219 @@
+//! The commands: glue between plan, runner, store and reporters.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{Cli, Command, ParseArgs, RunArgs};
+use crate::model::RunRecord;
+use crate::parse::detect::parse_any;
+use crate::plan::{plan_run, Plan};
+use crate::report::{render, RunReport};
+use crate::runner::{self, interrupt, RunContext};
+use crate::store::jsonl::JsonlWriter;
+
+/// Exit status of a command that ran to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// Something failed; details were printed.
+    Failed,
+    /// Stopped by SIGINT / SIGTERM.
+    Interrupted(i32),
+}
+
+impl Outcome {
+    pub fn code(self) -> u8 {
+        match self {
+            Outcome::Ok => 0,
+            Outcome::Failed => 1,
+            Outcome::Interrupted(sig) => interrupt::exit_code(sig),
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Run(args) => cmd_run(&args),
+        Command::Parse(args) => cmd_parse(&args),
+    }
+}
+
+fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| shlex::try_quote(a).map(|q| q.into_owned()).unwrap_or_else(|_| format!("{a:?}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn print_dry_run(plan: &Plan) {
+    let argv: Vec<String> = std::iter::once(plan.bin.display().to_string()).chain(plan.argv.iter().cloned()).collect();
+    let warm = plan.runs.iter().filter(|r| r.warmup).count();
+    println!("{}", shell_words(&argv));
+    println!(
+        "# {:?} binary; {} process run(s): {warm} warmup + {} counted; timeout {} each",
+        plan.probe.kind,
+        plan.runs.len(),
+        plan.runs.len() - warm,
+        humantime::format_duration(plan.timeout)
+    );
+}
+
+fn cmd_run(args: &RunArgs) -> Result<Outcome> {
+    interrupt::install().context("cannot install the SIGINT/SIGTERM handlers")?;
+    let plan = plan_run(args)?;
+    for note in &plan.notes {
+        eprintln!("note: {note}");
+    }
+    if args.dry_run {
+        print_dry_run(&plan);
+        return Ok(Outcome::Ok);
+    }
+    let mut writer = plan.output.as_deref().map(JsonlWriter::open).transpose()?;
+    if let Some(dir) = &plan.keep_logs {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create --keep-logs directory '{}'", dir.display()))?;
+    }
+    let ctx = RunContext {
+        binary: crate::identity::binary_info(&plan.bin)
+            .with_context(|| format!("cannot read binary '{}' to hash it", plan.bin.display()))?,
+        machine: crate::identity::machine_info(),
+        env: crate::identity::llama_env(),
+        log_stem: time::OffsetDateTime::now_utc().unix_timestamp().to_string(),
+    };
+    let (records, stop) = execute_all(&plan, &ctx, &mut writer)?;
+    let report = build_report(&plan, &ctx, records, stop);
+    print!("{}", render(&report, plan.format));
+    std::io::stdout().flush().ok();
+    Ok(finish(&report, stop))
+}
+
+/// Why the loop over runs stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Completed,
+    FailedRun,
+    Interrupted(i32),
+}
+
+fn execute_all(plan: &Plan, ctx: &RunContext, writer: &mut Option<JsonlWriter>) -> Result<(Vec<RunRecord>, Stop)> {
+    let mut records = Vec::new();
+    let total = plan.runs.len();
+    for (i, run) in plan.runs.iter().enumerate() {
+        if let Some(sig) = interrupt::received() {
+            return Ok((records, Stop::Interrupted(sig)));
+        }
+        let what = if run.warmup { "warmup" } else { "run" };
+        eprint!("tokbench: {what} {}/{total} ... ", i + 1);
+        let record = runner::execute(plan, ctx, run)?;
+        eprintln!("{}", progress_text(&record));
+        if let Some(w) = writer.as_mut() {
+            w.append(&record)?;
+        }
+        let failed = record.status != "ok";
+        let interrupted = record.exit.interrupted;
+        records.push(record);
+        if interrupted {
+            return Ok((records, Stop::Interrupted(interrupt::received().unwrap_or(2))));
+        }
+        if failed && !plan.keep_going {
+            return Ok((records, Stop::FailedRun));
+        }
+    }
+    Ok((records, Stop::Completed))
+}
+
+fn progress_text(r: &RunRecord) -> String {
+    if r.status != "ok" {
+        return "failed".to_string();
+    }
+    let mut parts = vec![format!("{:.0} ms", r.wall_ms)];
+    if let Some(t) = &r.timings {
+        if let Some(v) = t.eval_tps {
+            parts.push(format!("eval {} t/s", v.0));
+        }
+        if let Some(v) = t.prompt_eval_tps {
+            parts.push(format!("prompt {} t/s", v.0));
+        }
+    }
+    for b in &r.bench {
+        parts.push(format!("{} {} t/s", b.test, b.avg_tps.0));
+    }
+    parts.join(", ")
+}
+
+fn build_report(plan: &Plan, ctx: &RunContext, runs: Vec<RunRecord>, stop: Stop) -> RunReport {
+    let mut warnings: Vec<String> = plan.notes.clone();
+    for r in &runs {
+        warnings.extend(r.warnings.iter().map(|w| format!("run {}: {w}", r.seq)));
+    }
+    let build = runs.iter().rev().find(|r| r.status == "ok").map(|r| r.build.clone());
+    RunReport {
+        tokbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        label: plan.label.clone(),
+        binary: ctx.binary.clone(),
+        build: build.unwrap_or_else(|| plan.probe.build.clone()),
+        model: plan.model.clone(),
+        machine: ctx.machine.clone(),
+        argv: std::iter::once(plan.bin.display().to_string()).chain(plan.argv.iter().cloned()).collect(),
+        summary: crate::summary::summarize_runs(&runs),
+        failed_runs: runs.iter().filter(|r| r.status != "ok").map(|r| r.seq).collect(),
+        interrupted: matches!(stop, Stop::Interrupted(_)),
+        runs,
+        warnings,
+    }
+}
+
+fn finish(report: &RunReport, stop: Stop) -> Outcome {
+    let finished = crate::summary::counted(&report.runs).count();
+    for r in report.runs.iter().filter(|r| r.status != "ok") {
+        eprintln!("error: {}", r.error.as_deref().unwrap_or("run failed"));
+    }
+    match stop {
+        Stop::Interrupted(sig) => {
+            eprintln!("tokbench: interrupted; {finished} counted run(s) finished and kept");
+            Outcome::Interrupted(sig)
+        }
+        _ if !report.failed_runs.is_empty() => Outcome::Failed,
+        _ => Outcome::Ok,
+    }
+}
+
+fn read_input(path: &PathBuf) -> Result<(String, Vec<u8>)> {
+    if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).context("cannot read standard input")?;
+        return Ok(("<stdin>".to_string(), buf));
+    }
+    let shown = path.display().to_string();
+    if path.is_dir() {
+        anyhow::bail!("'{shown}' is a directory: pass the files inside it");
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read '{shown}'"))?;
+    Ok((shown, bytes))
+}
+
+fn cmd_parse(args: &ParseArgs) -> Result<Outcome> {
+    let mut files = args.files.clone();
+    if files.is_empty() {
+        if std::io::stdin().is_terminal() {
+            anyhow::bail!("no input: pass files to read, or pipe llama.cpp output into 'tokbench parse -'");
+        }
+        files.push(PathBuf::from("-"));
+    }
+    let mut parsed = Vec::new();
+    let mut failed = false;
+    for f in &files {
+        let result = read_input(f).and_then(|(name, bytes)| Ok(parse_any(&name, &bytes)?));
+        match result {
+            Ok(p) => parsed.push(p),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                failed = true;
+            }
+        }
+    }
+    print!("{}", crate::report::parsed::render(&parsed, args.out.format()));
+    Ok(if failed { Outcome::Failed } else { Outcome::Ok })
+}

@@ -1,0 +1,150 @@
+//! Command-line types (clap derive). No logic here: validation lives in
+//! `plan`, behaviour in `app`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success
+  1    error: a failed run, a bad binary or model, nothing parseable
+  2    usage error
+  130  interrupted by SIGINT (Ctrl-C); finished runs are kept
+  143  terminated by SIGTERM; finished runs are kept";
+
+#[derive(Debug, Parser)]
+#[command(name = "tokbench", version, about = "Benchmark harness for llama.cpp builds", after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a llama.cpp binary repeatedly and report its timings.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Run(Box<RunArgs>),
+    /// Read saved llama.cpp / llama-server / llama-bench output and print the timings found.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Parse(ParseArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Gpu {
+    /// llama.cpp's own default (no offload flags passed)
+    Auto,
+    /// no offload at all: -ngl 0, plus -dev none where supported
+    Cpu,
+    /// every layer offloaded (-ngl 999)
+    Metal,
+    /// every layer offloaded (-ngl 999)
+    Cuda,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+    Csv,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Short for --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl OutputArgs {
+    pub fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            self.format
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The llama.cpp binary: llama-completion, llama-cli, main or llama-bench.
+    #[arg(long, value_name = "PATH")]
+    pub bin: PathBuf,
+    /// The GGUF model file.
+    #[arg(short = 'm', long, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// Prompt text (default: a built-in English text of about 512 tokens).
+    #[arg(short = 'p', long, conflicts_with = "file")]
+    pub prompt: Option<String>,
+    /// Read the prompt from a file.
+    #[arg(short = 'f', long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Tokens to generate per run [default: 128] (end-of-sequence is ignored so every run generates this many).
+    #[arg(short = 'n', long = "n-predict", value_name = "N")]
+    pub n_predict: Option<u32>,
+    /// Counted runs (with llama-bench: its -r).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub reps: u32,
+    /// Warmup runs before the counted ones (written to -o, not counted).
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u32,
+    /// GPU offload.
+    #[arg(long, value_enum, default_value_t = Gpu::Auto)]
+    pub gpu: Gpu,
+    /// Limit per run, e.g. 90s, 10m, 1h.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// RNG seed passed to the binary.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Name for this build in reports (default: the binary's version and commit).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Append one JSON line per run to FILE as each run ends.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Keep each run's raw stdout and stderr in DIR.
+    #[arg(long, value_name = "DIR")]
+    pub keep_logs: Option<PathBuf>,
+    /// Go on after a failed run (default: stop at the first).
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Print the exact command lines and exit.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Extra arguments passed to the binary verbatim (after --).
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ParseArgs {
+    /// Files to read; '-' or none reads standard input.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+/// `90s`, `10m`, `1h30m`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = if let Ok(secs) = s.trim().parse::<f64>() {
+        if !(secs.is_finite() && secs > 0.0) {
+            return Err(format!("'{s}' is not a positive duration"));
+        }
+        std::time::Duration::from_secs_f64(secs)
+    } else {
+        humantime::parse_duration(s.trim()).map_err(|e| format!("'{s}': {e} (examples: 90s, 10m, 1h)"))?
+    };
+    if d.is_zero() {
+        return Err(format!("'{s}' is zero: a run must be allowed some time"));
+    }
+    Ok(d)
+}

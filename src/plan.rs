@@ -1,0 +1,210 @@
+//! From command-line options to a list of runs. All validation happens here,
+//! before anything is launched: a bad model path never starts the binary.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use crate::cli::{Format, Gpu, RunArgs};
+use crate::model::ModelInfo;
+use crate::runner::probe::{probe, Probe, ToolKind};
+
+/// The built-in prompt: about 550 tokens of plain English, long enough that
+/// prompt-eval t/s measures batched prompt processing, not start-up.
+pub const DEFAULT_PROMPT: &str = include_str!("prompt.txt");
+
+/// Generation length when `-n` is not given.
+pub const DEFAULT_N_PREDICT: u32 = 128;
+
+/// Layers requested for "offload everything"; every llama.cpp era accepts a
+/// number, and one larger than any model's layer count means all of them.
+const ALL_LAYERS: &str = "999";
+
+#[derive(Debug, Clone)]
+pub struct PlannedRun {
+    pub seq: u32,
+    pub warmup: bool,
+}
+
+/// Everything needed to execute and report a `tokbench run`.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub bin: PathBuf,
+    pub probe: Probe,
+    pub model: ModelInfo,
+    pub argv: Vec<String>,
+    pub runs: Vec<PlannedRun>,
+    pub label: String,
+    pub timeout: Duration,
+    pub output: Option<PathBuf>,
+    pub keep_logs: Option<PathBuf>,
+    pub keep_going: bool,
+    pub format: Format,
+    /// Requested llama-bench output format, when the tool is llama-bench.
+    pub bench_format: Option<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model '{0}' does not exist: pass the path of a .gguf file with -m")]
+    Missing(String),
+    #[error("model '{0}' is a directory: pass the .gguf file inside it with -m")]
+    Directory(String),
+    #[error("model '{path}' cannot be read: {why}")]
+    Unreadable { path: String, why: String },
+    #[error("model '{path}' is not a GGUF file (it starts with {magic:?}, a GGUF file starts with \"GGUF\"); convert it with llama.cpp's convert_hf_to_gguf.py or pass a .gguf file")]
+    NotGguf { path: String, magic: String },
+}
+
+/// Checks the model: exists, is a readable file, starts with the GGUF magic.
+pub fn check_model(path: &Path) -> Result<ModelInfo, ModelError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|_| ModelError::Missing(shown.clone()))?;
+    if meta.is_dir() {
+        return Err(ModelError::Directory(shown));
+    }
+    let unreadable = |e: std::io::Error| ModelError::Unreadable { path: shown.clone(), why: e.to_string() };
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut magic = Vec::with_capacity(4);
+    file.by_ref().take(4).read_to_end(&mut magic).map_err(unreadable)?;
+    if magic != b"GGUF" {
+        let magic = String::from_utf8_lossy(&magic).escape_debug().to_string();
+        return Err(ModelError::NotGguf { path: shown, magic });
+    }
+    Ok(ModelInfo { path: shown, size_bytes: meta.len() })
+}
+
+/// Builds the plan: checks the model, probes the binary, builds the argv.
+pub fn plan_run(args: &RunArgs) -> Result<Plan> {
+    let model = check_model(&args.model)?;
+    if let Some(f) = &args.file {
+        std::fs::metadata(f)
+            .with_context(|| format!("prompt file '{}' cannot be read: pass an existing file with -f", f.display()))?;
+    }
+    let probe = probe(&args.bin)?;
+    let mut notes = Vec::new();
+    let (argv, bench_format) = match probe.kind {
+        ToolKind::Bench => {
+            let (argv, fmt) = bench_argv(args, &probe, &mut notes);
+            (argv, Some(fmt))
+        }
+        ToolKind::Completion => (completion_argv(args, &probe), None),
+        ToolKind::InteractiveCli => bail!(interactive_cli_message(&args.bin)),
+    };
+    let runs = match probe.kind {
+        // llama-bench repeats (and warms up) by itself: one process.
+        ToolKind::Bench => vec![PlannedRun { seq: 0, warmup: false }],
+        _ => (0..args.warmup + args.reps)
+            .map(|seq| PlannedRun { seq, warmup: seq < args.warmup })
+            .collect(),
+    };
+    let label = args.label.clone().unwrap_or_else(|| default_label(&args.bin, &probe));
+    Ok(Plan {
+        bin: args.bin.clone(),
+        probe,
+        model,
+        argv,
+        runs,
+        label,
+        timeout: args.timeout,
+        output: args.output.clone(),
+        keep_logs: args.keep_logs.clone(),
+        keep_going: args.keep_going,
+        format: args.out.format(),
+        bench_format,
+        notes,
+    })
+}
+
+fn interactive_cli_message(bin: &Path) -> String {
+    let sibling = bin.with_file_name("llama-completion");
+    let hint = if sibling.exists() {
+        format!("benchmark '{}' instead, built alongside it", sibling.display())
+    } else {
+        "benchmark llama-completion from the same build instead".to_string()
+    };
+    format!(
+        "'{}' is the interactive llama-cli, which prints no timing block (only a \
+         '[ Prompt: x t/s | Generation: y t/s ]' footer, rounded to 0.1 t/s, with no load, \
+         token counts or per-phase times): {hint}",
+        bin.display()
+    )
+}
+
+fn default_label(bin: &Path, probe: &Probe) -> String {
+    let name = bin.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match (&probe.build.commit, &probe.build.version) {
+        (Some(c), _) => format!("{name}@{c}"),
+        (None, Some(v)) => format!("{name}@{v}"),
+        (None, None) => name,
+    }
+}
+
+fn gpu_flags(gpu: Gpu, probe: &Probe) -> Vec<String> {
+    let mut v = Vec::new();
+    match gpu {
+        Gpu::Auto => {}
+        Gpu::Cpu => {
+            v.extend(["-ngl".to_string(), "0".to_string()]);
+            if probe.flags.device {
+                v.extend(["-dev".to_string(), "none".to_string()]);
+            }
+        }
+        Gpu::Metal | Gpu::Cuda => v.extend(["-ngl".to_string(), ALL_LAYERS.to_string()]),
+    }
+    v
+}
+
+fn completion_argv(args: &RunArgs, probe: &Probe) -> Vec<String> {
+    let f = &probe.flags;
+    let mut v = vec!["-m".to_string(), args.model.display().to_string()];
+    match (&args.prompt, &args.file) {
+        (Some(p), _) => v.extend(["-p".to_string(), p.clone()]),
+        (None, Some(file)) => v.extend(["-f".to_string(), file.display().to_string()]),
+        (None, None) => v.extend(["-p".to_string(), DEFAULT_PROMPT.to_string()]),
+    }
+    v.extend(["-n".to_string(), args.n_predict.unwrap_or(DEFAULT_N_PREDICT).to_string()]);
+    if f.seed {
+        v.extend(["--seed".to_string(), args.seed.to_string()]);
+    }
+    if f.temp {
+        v.extend(["--temp".to_string(), "0".to_string()]);
+    }
+    if f.ignore_eos {
+        v.push("--ignore-eos".to_string());
+    }
+    if f.no_cnv {
+        v.push("-no-cnv".to_string());
+    }
+    v.extend(gpu_flags(args.gpu, probe));
+    v.extend(args.extra.iter().cloned());
+    v
+}
+
+/// llama-bench: `-r` from `--reps`, the most structured output format the
+/// build offers, tokbench's `--warmup 0` as `--no-warmup`.
+fn bench_argv(args: &RunArgs, probe: &Probe, notes: &mut Vec<String>) -> (Vec<String>, String) {
+    let offered = &probe.flags.bench_outputs;
+    let fmt = ["jsonl", "json", "md"]
+        .into_iter()
+        .find(|f| offered.iter().any(|o| o == f))
+        .unwrap_or("md")
+        .to_string();
+    let mut v = vec!["-m".to_string(), args.model.display().to_string()];
+    v.extend(["-r".to_string(), args.reps.to_string(), "-o".to_string(), fmt.clone()]);
+    if args.warmup == 0 && probe.flags.no_warmup {
+        v.push("--no-warmup".to_string());
+    }
+    v.extend(gpu_flags(args.gpu, probe));
+    if args.prompt.is_some() || args.file.is_some() || args.n_predict.is_some() {
+        notes.push(
+            "-p/-f/-n do not apply to llama-bench; pass its own options after --, e.g. -- -p 512 -n 128"
+                .to_string(),
+        );
+    }
+    v.extend(args.extra.iter().cloned());
+    (v, fmt)
+}

@@ -1,0 +1,130 @@
+//! Reporters: one per output format, all over the same [`RunReport`].
+
+pub mod csv;
+pub mod markdown;
+pub mod parsed;
+pub mod table;
+
+use serde::Serialize;
+
+use crate::cli::Format;
+use crate::model::{BinaryInfo, BuildInfo, MachineInfo, ModelInfo, RunRecord};
+use crate::summary::MetricSummary;
+
+/// The whole result of a `tokbench run` (what `--json` prints).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub tokbench_version: String,
+    pub label: String,
+    pub binary: BinaryInfo,
+    pub build: BuildInfo,
+    pub model: ModelInfo,
+    pub machine: MachineInfo,
+    pub argv: Vec<String>,
+    pub summary: Vec<MetricSummary>,
+    pub runs: Vec<RunRecord>,
+    /// Runs that failed, by `seq`.
+    pub failed_runs: Vec<u32>,
+    /// True when tokbench was interrupted before all planned runs finished.
+    pub interrupted: bool,
+    pub warnings: Vec<String>,
+}
+
+impl RunReport {
+    /// Warnings a reader should see next to the numbers.
+    pub fn all_warnings(&self) -> Vec<String> {
+        let mut w = self.warnings.clone();
+        for s in &self.summary {
+            if !s.outlier_runs.is_empty() {
+                let which = if s.metric.contains(' ') || !s.metric.contains('_') { "repetition" } else { "run" };
+                w.push(format!(
+                    "{}: outlier {which}(s) {:?} (modified z-score > {}), kept in the statistics",
+                    s.metric,
+                    s.outlier_runs,
+                    crate::stats::OUTLIER_Z
+                ));
+            }
+        }
+        for r in self.runs.iter().filter(|r| r.status != "ok") {
+            let first = r.error.as_deref().and_then(|e| e.lines().next()).unwrap_or("failed");
+            w.push(first.to_string());
+        }
+        w
+    }
+}
+
+pub fn render(report: &RunReport, format: Format) -> String {
+    match format {
+        Format::Table => table::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Csv => csv::render(report),
+        Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+    }
+}
+
+/// A figure with the precision its unit deserves.
+pub fn fmt_value(v: f64, unit: &str) -> String {
+    match unit {
+        "t/s" | "ms" => format!("{v:.2}"),
+        _ => format!("{v}"),
+    }
+}
+
+/// `0.5.0-dev, commit 0c1e570, build 1, CUDA` from whatever is known.
+pub fn build_line(b: &BuildInfo) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = &b.version {
+        parts.push(format!("version {v}"));
+    }
+    if let Some(c) = &b.commit {
+        parts.push(format!("commit {c}"));
+    }
+    if let Some(n) = b.build_number {
+        parts.push(format!("build {n}"));
+    }
+    if let Some(be) = &b.backend {
+        parts.push(format!("backend {be}"));
+    }
+    if let (Some(c), Some(t)) = (&b.compiler, &b.target) {
+        parts.push(format!("built with {c} for {t}"));
+    }
+    if parts.is_empty() {
+        "unknown (the binary printed no version banner)".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+pub fn machine_line(m: &MachineInfo) -> String {
+    let gib = m.memory_total_bytes as f64 / (1u64 << 30) as f64;
+    format!(
+        "{} ({}), {}, {} logical cores, {:.1} GiB",
+        m.hostname.as_deref().unwrap_or("?"),
+        m.os.as_deref().unwrap_or("?"),
+        m.cpu.as_deref().unwrap_or("?"),
+        m.cpu_logical_cores,
+        gib
+    )
+}
+
+pub fn ci_text(s: &MetricSummary) -> String {
+    match (s.stats.ci95_low, s.stats.ci95_high) {
+        (Some(lo), Some(hi)) => format!("{} .. {}", fmt_value(lo, &s.unit), fmt_value(hi, &s.unit)),
+        _ => "n/a".to_string(),
+    }
+}
+
+/// Header lines shared by the table and markdown reporters.
+pub fn context_lines(r: &RunReport) -> Vec<(String, String)> {
+    let counted = crate::summary::counted(&r.runs).count();
+    let warm = r.runs.iter().filter(|x| x.warmup).count();
+    vec![
+        ("label".to_string(), r.label.clone()),
+        ("binary".to_string(), r.binary.path.clone()),
+        ("build".to_string(), build_line(&r.build)),
+        ("model".to_string(), format!("{} ({} bytes)", r.model.path, r.model.size_bytes)),
+        ("runs".to_string(), format!("{counted} counted, {warm} warmup, {} failed", r.failed_runs.len())),
+        ("machine".to_string(), machine_line(&r.machine)),
+        ("tokbench".to_string(), r.tokbench_version.clone()),
+    ]
+}

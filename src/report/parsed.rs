@@ -1,0 +1,174 @@
+//! Output of `tokbench parse`: the timings found in each input, exactly as
+//! printed (values are shown with the digits the file had).
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
+use serde_json::Value;
+
+use crate::cli::Format;
+use crate::model::TimingBlock;
+use crate::parse::detect::Parsed;
+
+/// Timing fields in display order.
+const FIELDS: [&str; 22] = [
+    "load_ms",
+    "prompt_eval_ms",
+    "prompt_eval_tokens",
+    "prompt_eval_ms_per_token",
+    "prompt_eval_tps",
+    "eval_ms",
+    "eval_tokens",
+    "eval_ms_per_token",
+    "eval_tps",
+    "sampling_ms",
+    "sampling_runs",
+    "samplers_ms",
+    "samplers_runs",
+    "total_ms",
+    "total_tokens",
+    "unaccounted_ms",
+    "unaccounted_pct",
+    "graphs_reused",
+    "mem_per_token_bytes",
+    "draft_acceptance",
+    "draft_accepted",
+    "draft_generated",
+];
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn block_fields(b: &TimingBlock) -> serde_json::Map<String, Value> {
+    match serde_json::to_value(&b.timings) {
+        Ok(Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+fn block_name(b: &TimingBlock) -> String {
+    let kind = serde_json::to_value(b.kind).map(|v| value_text(&v)).unwrap_or_default();
+    match &b.label {
+        Some(l) => format!("{kind} ({l})"),
+        None => kind,
+    }
+}
+
+/// Columns present in at least one block, in display order.
+fn present_fields(blocks: &[TimingBlock]) -> Vec<&'static str> {
+    let maps: Vec<_> = blocks.iter().map(block_fields).collect();
+    FIELDS.iter().copied().filter(|f| maps.iter().any(|m| m.contains_key(*f))).collect()
+}
+
+fn timings_table(blocks: &[TimingBlock]) -> Table {
+    let fields = present_fields(blocks);
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    let mut header = vec!["block".to_string(), "line".to_string()];
+    header.extend(fields.iter().map(|f| f.to_string()));
+    t.set_header(header);
+    for b in blocks {
+        let m = block_fields(b);
+        let mut row = vec![block_name(b), b.line.to_string()];
+        row.extend(fields.iter().map(|f| m.get(*f).map(value_text).unwrap_or_default()));
+        t.add_row(row);
+    }
+    t
+}
+
+fn bench_table(p: &Parsed) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(["test", "avg t/s", "stddev t/s", "samples t/s", "backend", "build"]);
+    for b in &p.bench {
+        let samples: Vec<String> = b.samples_tps.iter().map(|s| s.to_string()).collect();
+        let build = match (&b.build_commit, b.build_number) {
+            (Some(c), Some(n)) => format!("{c} ({n})"),
+            (Some(c), None) => c.clone(),
+            _ => String::new(),
+        };
+        t.add_row([
+            b.test.clone(),
+            value_text(&serde_json::to_value(b.avg_tps).unwrap_or(Value::Null)),
+            value_text(&serde_json::to_value(b.stddev_tps).unwrap_or(Value::Null)),
+            samples.join(" "),
+            b.backends.clone().unwrap_or_default(),
+            build,
+        ]);
+    }
+    t
+}
+
+fn render_table(files: &[Parsed]) -> String {
+    let mut out = String::new();
+    for p in files {
+        out.push_str(&format!("== {} ==\n", p.source));
+        if let Some(b) = &p.build {
+            out.push_str(&format!("build: {}\n", crate::report::build_line(b)));
+        }
+        if !p.blocks.is_empty() {
+            out.push_str(&format!("{}\n", timings_table(&p.blocks)));
+        }
+        if !p.bench.is_empty() {
+            let fmt = p.bench_format.map(|f| format!("{f:?}").to_lowercase()).unwrap_or_default();
+            out.push_str(&format!("llama-bench ({fmt}):\n{}\n", bench_table(p)));
+        }
+        for w in &p.warnings {
+            out.push_str(&format!("warning: {w}\n"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn render_csv(files: &[Parsed]) -> String {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["source", "block", "line"];
+    header.extend(FIELDS);
+    let _ = w.write_record(&header);
+    for p in files {
+        for b in &p.blocks {
+            let m = block_fields(b);
+            let mut row = vec![p.source.clone(), block_name(b), b.line.to_string()];
+            row.extend(FIELDS.iter().map(|f| m.get(*f).map(value_text).unwrap_or_default()));
+            let _ = w.write_record(&row);
+        }
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+fn render_markdown(files: &[Parsed]) -> String {
+    let mut out = String::new();
+    for p in files {
+        out.push_str(&format!("### {}\n\n", p.source));
+        let fields = present_fields(&p.blocks);
+        if !fields.is_empty() {
+            out.push_str(&format!("| block | line | {} |\n", fields.join(" | ")));
+            out.push_str(&format!("|---|--:|{}\n", "--:|".repeat(fields.len())));
+            for b in &p.blocks {
+                let m = block_fields(b);
+                let vals: Vec<String> = fields.iter().map(|f| m.get(*f).map(value_text).unwrap_or_default()).collect();
+                out.push_str(&format!("| {} | {} | {} |\n", block_name(b), b.line, vals.join(" | ")));
+            }
+        }
+        if !p.bench.is_empty() {
+            out.push_str("| test | avg t/s | stddev t/s |\n|---|--:|--:|\n");
+            for b in &p.bench {
+                out.push_str(&format!("| {} | {} | {} |\n", b.test, b.avg_tps.0, b.stddev_tps.0));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub fn render(files: &[Parsed], format: Format) -> String {
+    match format {
+        Format::Table => render_table(files),
+        Format::Json => serde_json::to_string_pretty(files).unwrap_or_default() + "\n",
+        Format::Csv => render_csv(files),
+        Format::Markdown => render_markdown(files),
+    }
+}

@@ -1,0 +1,149 @@
+//! What a llama.cpp binary is and which flags it takes, read from its own
+//! `--help` and `--version` rather than guessed from its file name: builds
+//! of every era are called `main`, `llama-cli`, `llama-completion`, or
+//! whatever a packager chose.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::process::{query, Ending};
+use crate::model::BuildInfo;
+use crate::parse::version::parse_build_info;
+
+const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The kind of tool, as far as tokbench drives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToolKind {
+    /// llama-completion, the llama-cli of 2024-2025, legacy `main`: one
+    /// generation per process, timings on stderr.
+    Completion,
+    /// The interactive llama-cli of late 2025 on, which prints only a
+    /// `[ Prompt: x t/s | Generation: y t/s ]` footer.
+    InteractiveCli,
+    /// llama-bench.
+    Bench,
+}
+
+/// Flags the binary accepts, found in its `--help`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Flags {
+    pub no_cnv: bool,
+    pub ignore_eos: bool,
+    pub ngl: bool,
+    pub device: bool,
+    pub no_warmup: bool,
+    pub seed: bool,
+    pub temp: bool,
+    pub single_turn: bool,
+    pub no_display_prompt: bool,
+    /// llama-bench `-o` formats, in the order listed by its help.
+    pub bench_outputs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub kind: ToolKind,
+    pub flags: Flags,
+    pub build: BuildInfo,
+}
+
+/// Why a binary can't be benchmarked.
+#[derive(Debug, thiserror::Error)]
+pub enum ProbeError {
+    #[error("binary '{0}' does not exist: pass the path of a llama.cpp binary (llama-completion, llama-cli, main or llama-bench)")]
+    Missing(String),
+    #[error("'{0}' is a directory, not a binary: pass the path of llama-completion or llama-bench inside it")]
+    Directory(String),
+    #[error("'{0}' is not executable: check its permissions (chmod +x) or pass another binary")]
+    NotExecutable(String),
+    #[error("cannot start '{path}': {why}")]
+    Spawn { path: String, why: String },
+    #[error("'{path}' did not answer '--help' within {secs} s; is it a llama.cpp binary?")]
+    Hung { path: String, secs: u64 },
+    #[error("'{path}' does not look like a llama.cpp binary: its '--help' mentions none of -m/--model with -n/--n-predict, or llama-bench's -r/--repetitions.\nFirst lines of its output:\n{head}")]
+    NotLlama { path: String, head: String },
+}
+
+/// Checks that `bin` exists and is executable, without running it.
+pub fn check_binary(bin: &Path) -> Result<(), ProbeError> {
+    use std::os::unix::fs::PermissionsExt;
+    let shown = bin.display().to_string();
+    let meta = std::fs::metadata(bin).map_err(|_| ProbeError::Missing(shown.clone()))?;
+    if meta.is_dir() {
+        return Err(ProbeError::Directory(shown));
+    }
+    if meta.permissions().mode() & 0o111 == 0 {
+        return Err(ProbeError::NotExecutable(shown));
+    }
+    Ok(())
+}
+
+/// Runs `--help` and `--version` and reads the answers.
+pub fn probe(bin: &Path) -> Result<Probe, ProbeError> {
+    check_binary(bin)?;
+    let path = bin.display().to_string();
+    let spawn_err = |e: super::process::SpawnError| ProbeError::Spawn {
+        path: path.clone(),
+        why: e.source.to_string(),
+    };
+    let (ending, help) = query(bin, &["--help"], PROBE_TIMEOUT).map_err(spawn_err)?;
+    if ending == Ending::TimedOut {
+        return Err(ProbeError::Hung { path, secs: PROBE_TIMEOUT.as_secs() });
+    }
+    let kind = classify(&help).ok_or_else(|| ProbeError::NotLlama {
+        path: path.clone(),
+        head: help.lines().take(5).collect::<Vec<_>>().join("\n"),
+    })?;
+    let (_, version) = query(bin, &["--version"], PROBE_TIMEOUT).map_err(spawn_err)?;
+    let build = parse_build_info(&version).unwrap_or_default();
+    Ok(Probe { kind, flags: read_flags(&help), build })
+}
+
+fn has(help: &str, flag: &str) -> bool {
+    help.split(|c: char| c.is_whitespace() || c == ',' || c == '|' || c == '[' || c == ']')
+        .any(|w| w == flag)
+}
+
+/// Decides the tool kind from its help text.
+pub fn classify(help: &str) -> Option<ToolKind> {
+    let model = has(help, "-m") || has(help, "--model");
+    if has(help, "--repetitions") && (has(help, "--n-prompt") || has(help, "-p")) && model {
+        return Some(ToolKind::Bench);
+    }
+    if !(model && (has(help, "-n") || has(help, "--n-predict"))) {
+        return None;
+    }
+    // The interactive llama-cli has a single-turn mode and timing display
+    // switches but no way to turn conversation mode off.
+    let interactive = has(help, "--show-timings") && !has(help, "-no-cnv") && !has(help, "--no-conversation");
+    Some(if interactive { ToolKind::InteractiveCli } else { ToolKind::Completion })
+}
+
+pub fn read_flags(help: &str) -> Flags {
+    Flags {
+        no_cnv: has(help, "-no-cnv"),
+        ignore_eos: has(help, "--ignore-eos"),
+        ngl: has(help, "-ngl") || has(help, "--n-gpu-layers"),
+        device: has(help, "-dev") || has(help, "--device"),
+        no_warmup: has(help, "--no-warmup"),
+        seed: has(help, "--seed") || has(help, "-s"),
+        temp: has(help, "--temp"),
+        single_turn: has(help, "--single-turn") || has(help, "-st"),
+        no_display_prompt: has(help, "--no-display-prompt"),
+        bench_outputs: bench_outputs(help),
+    }
+}
+
+/// `-o, --output <csv|json|jsonl|md|sql>` -> ["csv", "json", ...].
+fn bench_outputs(help: &str) -> Vec<String> {
+    let Some(line) = help.lines().find(|l| l.contains("--output <") || l.contains("--output ")) else {
+        return Vec::new();
+    };
+    let Some(start) = line.find('<') else { return Vec::new() };
+    let Some(end) = line[start..].find('>') else { return Vec::new() };
+    line[start + 1..start + end].split('|').map(|s| s.trim().to_string()).collect()
+}

@@ -1,0 +1,83 @@
+//! The `-o` results file: one self-contained JSON object per line, appended
+//! and flushed the moment each run ends, so a crash, a timeout or Ctrl-C in a
+//! later run never loses a finished one. Existing content is never truncated.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use crate::model::RunRecord;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open results file '{path}' for appending: {why}; choose another path with -o")]
+    Open { path: String, why: String },
+    #[error("cannot write to results file '{path}': {why}; the runs written before are intact")]
+    Write { path: String, why: String },
+    #[error("cannot read results file '{path}': {why}")]
+    Read { path: String, why: String },
+    #[error("results file '{path}' line {line}: {why}")]
+    Bad { path: String, line: usize, why: String },
+}
+
+pub struct JsonlWriter {
+    path: PathBuf,
+    file: File,
+}
+
+impl JsonlWriter {
+    /// Opens `path` for appending, creating it (not its directory) if needed.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let shown = path.display().to_string();
+        if path.is_dir() {
+            return Err(StoreError::Open { path: shown, why: "it is a directory".to_string() });
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| StoreError::Open { path: shown, why: e.to_string() })?;
+        Ok(JsonlWriter { path: path.to_path_buf(), file })
+    }
+
+    /// Appends one record as one line and flushes it to the OS.
+    pub fn append(&mut self, record: &RunRecord) -> Result<(), StoreError> {
+        let err = |e: String| StoreError::Write { path: self.path.display().to_string(), why: e };
+        let mut line = serde_json::to_vec(record).map_err(|e| err(e.to_string()))?;
+        line.push(b'\n');
+        // One write_all of the whole line: concurrent appenders never interleave inside a line.
+        self.file.write_all(&line).map_err(|e| err(e.to_string()))?;
+        self.file.flush().map_err(|e| err(e.to_string()))?;
+        self.file.sync_data().or_else(ignore_unsupported).map_err(|e| err(e.to_string()))
+    }
+}
+
+/// `sync_data` fails with EINVAL on pipes and character devices such as
+/// /dev/stdout; that is no loss of data.
+fn ignore_unsupported(e: std::io::Error) -> std::io::Result<()> {
+    if e.raw_os_error() == Some(nix::libc::EINVAL) {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
+/// Reads every record of a results file; blank lines are skipped.
+pub fn read(path: &Path) -> Result<Vec<RunRecord>, StoreError> {
+    let shown = path.display().to_string();
+    let file = File::open(path).map_err(|e| StoreError::Read { path: shown.clone(), why: e.to_string() })?;
+    let mut out = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| StoreError::Read { path: shown.clone(), why: e.to_string() })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let rec = serde_json::from_str(&line).map_err(|e| StoreError::Bad {
+            path: shown.clone(),
+            line: i + 1,
+            why: e.to_string(),
+        })?;
+        out.push(rec);
+    }
+    Ok(out)
+}
