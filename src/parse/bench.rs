@@ -18,5 +18,7 @@ pub fn detect_bench_format(_text: &str) -> Option<BenchFormat> {
 
 /// Parses llama-bench output of any format. `source_name` names the input in errors.
 pub fn parse_bench(source_name: &str, _text: &str) -> Result<BenchOutput, ParseError> {
-    Err(ParseError::NothingRecognised { source_name: source_name.to_string() })
+    Err(ParseError::NothingRecognised {
+        source_name: source_name.to_string(),
+    })
 }

@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod detect;
 pub mod server;
+pub mod text;
 pub mod timings;
 pub mod version;
 
@@ -19,10 +20,16 @@ pub enum ParseError {
     #[error("'{source_name}' is empty")]
     Empty { source_name: String },
     #[error("'{source_name}' line {line}: {message}")]
-    Malformed { source_name: String, line: usize, message: String },
+    Malformed {
+        source_name: String,
+        line: usize,
+        message: String,
+    },
     #[error("'{source_name}' line {line}: not valid UTF-8 and nothing recognised")]
     NotUtf8 { source_name: String, line: usize },
-    #[error("'{source_name}': no llama.cpp timings, llama-bench results or version banner recognised")]
+    #[error(
+        "'{source_name}': no llama.cpp timings, llama-bench results or version banner recognised"
+    )]
     NothingRecognised { source_name: String },
 }
 
