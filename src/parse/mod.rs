@@ -19,10 +19,16 @@ pub enum ParseError {
     #[error("'{source_name}' is empty")]
     Empty { source_name: String },
     #[error("'{source_name}' line {line}: {message}")]
-    Malformed { source_name: String, line: usize, message: String },
+    Malformed {
+        source_name: String,
+        line: usize,
+        message: String,
+    },
     #[error("'{source_name}' line {line}: not valid UTF-8 and nothing recognised")]
     NotUtf8 { source_name: String, line: usize },
-    #[error("'{source_name}': no llama.cpp timings, llama-bench results or version banner recognised")]
+    #[error(
+        "'{source_name}': no llama.cpp timings, llama-bench results or version banner recognised"
+    )]
     NothingRecognised { source_name: String },
 }
 
