@@ -485,7 +485,7 @@ fn read_csv(text: &str) -> Result<Found, Failure> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text[start..].as_bytes());
+        .from_reader(&text.as_bytes()[start..]);
     let mut header: Vec<String> = Vec::new();
     let mut rows = reader.records().peekable();
     while let Some(row) = rows.next() {
@@ -605,20 +605,19 @@ enum SqlValue {
 
 fn sql_typed(ty: Option<&Value>, v: SqlValue) -> Value {
     let (SqlValue::Text(s) | SqlValue::Bare(s)) = &v;
-    let numeric = match ty.and_then(Value::as_str) {
-        Some("INTEGER") => s.parse::<i64>().ok().map(Value::from),
-        Some("REAL") => s
-            .parse::<f64>()
+    let as_int = || s.parse::<i64>().ok().map(Value::from);
+    let as_real = || {
+        s.parse::<f64>()
             .ok()
-            .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)),
-        Some(_) => None,
-        None => match v {
-            SqlValue::Bare(_) => s
-                .parse::<f64>()
-                .ok()
-                .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)),
-            SqlValue::Text(_) => None,
-        },
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+    };
+    let numeric = match (ty.and_then(Value::as_str), &v) {
+        (Some("INTEGER"), _) => as_int(),
+        (Some("REAL"), _) => as_real(),
+        // Without a CREATE TABLE only bare tokens are taken as numbers.
+        (None, SqlValue::Bare(_)) => as_int().or_else(as_real),
+        _ => None,
     };
     numeric.unwrap_or_else(|| Value::String(s.clone()))
 }
@@ -880,4 +879,537 @@ fn test_from_fields(mut f: Map<String, Value>) -> Result<BenchTest, String> {
         f.remove("test_printed");
     }
     Ok(BenchTest { extra: f, ..test })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const CPU_MD: &str = include_str!("../../fixtures/llama-bench/2026_current_cpu.md");
+    const CPU_JSON: &str = include_str!("../../fixtures/llama-bench/2026_current_cpu.json");
+    const CPU_JSONL: &str = include_str!("../../fixtures/llama-bench/2026_current_cpu.jsonl");
+    const CPU_CSV: &str = include_str!("../../fixtures/llama-bench/2026_current_cpu.csv");
+    const GEMMA_R3: &str = include_str!("../../fixtures/llama-bench/2026_cpu_gemma3_r3.json");
+    const CUDA_MD: &str = include_str!("../../fixtures/llama-bench/2026_cuda_h200.md");
+    const CUDA_MD_STDERR: &str =
+        include_str!("../../fixtures/llama-bench/2026_cuda_h200_with_stderr.md");
+    const CUDA_JSON: &str = include_str!("../../fixtures/llama-bench/2026_cuda_h200.json");
+    const CUDA_SQL: &str = include_str!("../../fixtures/llama-bench/2026_cuda_h200.sql");
+    const MD_2023: &str = include_str!("../../fixtures/llama-bench/2023_pr2626_cuda.md");
+    const SYN_MD: &str =
+        include_str!("../../fixtures/llama-bench/synthetic_cuda_depth_pptg_ngl.md");
+    const SYN_JSONL: &str =
+        include_str!("../../fixtures/llama-bench/synthetic_depth_pptg_inf.jsonl");
+    const OLD_JSON: &str = include_str!("../../fixtures/llama-bench/synthetic_old_fields.json");
+    const TRUNC_JSON: &str = include_str!("../../fixtures/llama-bench/truncated_cpu.json");
+    const TRUNC_FIRST: &str =
+        include_str!("../../fixtures/llama-bench/truncated_first_object.json");
+    const TRUNC_MD: &str = include_str!("../../fixtures/llama-bench/truncated_cpu.md");
+
+    const ALL: [&str; 16] = [
+        CPU_MD,
+        CPU_JSON,
+        CPU_JSONL,
+        CPU_CSV,
+        GEMMA_R3,
+        CUDA_MD,
+        CUDA_MD_STDERR,
+        CUDA_JSON,
+        CUDA_SQL,
+        MD_2023,
+        SYN_MD,
+        SYN_JSONL,
+        OLD_JSON,
+        TRUNC_JSON,
+        TRUNC_FIRST,
+        TRUNC_MD,
+    ];
+
+    fn parse(text: &str) -> BenchOutput {
+        match parse_bench("fixture", text) {
+            Ok(out) => out,
+            Err(e) => panic!("fixture did not parse: {e}"),
+        }
+    }
+
+    fn extra<'a>(t: &'a BenchTest, key: &str) -> &'a str {
+        t.extra
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or("<missing>")
+    }
+
+    /// The fields every format carries, compared exactly.
+    fn check(t: &BenchTest, test: &str, p: u64, g: u64, d: u64, avg: f64, sd: f64) {
+        assert_eq!(t.test, test);
+        assert_eq!((t.n_prompt, t.n_gen, t.n_depth), (p, g, d), "{test}");
+        assert_eq!(t.avg_tps, Num(avg), "{test}");
+        assert_eq!(t.stddev_tps, Num(sd), "{test}");
+    }
+
+    fn check_build(out: &BenchOutput, commit: &str, number: u64, backend: &str) {
+        for t in &out.tests {
+            assert_eq!(t.build_commit.as_deref(), Some(commit));
+            assert_eq!(t.build_number, Some(number));
+            assert_eq!(t.backends.as_deref(), Some(backend));
+        }
+    }
+
+    #[test]
+    fn detects_every_format() {
+        assert_eq!(detect_bench_format(CPU_MD), Some(BenchFormat::Md));
+        assert_eq!(detect_bench_format(CUDA_MD_STDERR), Some(BenchFormat::Md));
+        assert_eq!(detect_bench_format(MD_2023), Some(BenchFormat::Md));
+        assert_eq!(detect_bench_format(CPU_JSON), Some(BenchFormat::Json));
+        assert_eq!(detect_bench_format(TRUNC_FIRST), Some(BenchFormat::Json));
+        assert_eq!(detect_bench_format(CPU_JSONL), Some(BenchFormat::Jsonl));
+        assert_eq!(detect_bench_format(CPU_CSV), Some(BenchFormat::Csv));
+        assert_eq!(detect_bench_format(CUDA_SQL), Some(BenchFormat::Sql));
+        let noisy = format!("main: warming up\n{CPU_JSON}");
+        assert_eq!(detect_bench_format(&noisy), Some(BenchFormat::Json));
+        assert_eq!(detect_bench_format("hello\n[1, 2]\n"), None);
+        assert_eq!(detect_bench_format("| a | b |\n"), None);
+    }
+
+    #[test]
+    fn markdown_current_cpu() {
+        let out = parse(CPU_MD);
+        assert_eq!(out.format, BenchFormat::Md);
+        assert!(out.warnings.is_empty());
+        assert_eq!(out.tests.len(), 2);
+        let (pp, tg) = (&out.tests[0], &out.tests[1]);
+        check(pp, "pp32", 32, 0, 0, 371.00, 1.09);
+        check(tg, "tg8", 0, 8, 0, 46.90, 1.29);
+        check_build(&out, "0c1e570", 1, "CPU");
+        assert_eq!(pp.model_type.as_deref(), Some("gemma3 270M Q4_K - Medium"));
+        assert_eq!(
+            pp.model_size_bytes,
+            Some((235.16f64 * 1048576.0).round() as u64)
+        );
+        assert_eq!(pp.model_n_params, Some(268_100_000));
+        assert_eq!(extra(pp, "model_size_printed"), "235.16 MiB");
+        assert_eq!(extra(pp, "model_n_params_printed"), "268.10 M");
+        assert_eq!(pp.n_threads, Some(2));
+        assert_eq!(pp.n_gpu_layers, None);
+        assert!(pp.samples_tps.is_empty() && pp.samples_ns.is_empty() && pp.avg_ns.is_none());
+    }
+
+    #[test]
+    fn markdown_cuda_with_leading_stderr() {
+        let plain = parse(CUDA_MD);
+        let noisy = parse(CUDA_MD_STDERR);
+        assert_eq!(plain.tests, noisy.tests);
+        check(&noisy.tests[0], "pp512", 512, 0, 0, 32718.98, 11901.37);
+        check(&noisy.tests[1], "tg128", 0, 128, 0, 887.36, 14.60);
+        check_build(&noisy, "unknown", 0, "CUDA");
+        assert_eq!(noisy.tests[0].n_gpu_layers, Some(99));
+        assert_eq!(noisy.tests[0].n_threads, None);
+        assert_eq!(extra(&noisy.tests[0], "model_size_printed"), "903.71 MiB");
+        assert_eq!(noisy.tests[0].model_n_params, Some(1_500_000_000));
+    }
+
+    #[test]
+    fn markdown_2023_layout() {
+        let out = parse(MD_2023);
+        assert_eq!(out.tests.len(), 2);
+        check(&out.tests[0], "pp512", 512, 0, 0, 2176.63, 18.27);
+        check(&out.tests[1], "tg128", 0, 128, 0, 131.09, 0.34);
+        check_build(&out, "8e6716a", 1007, "CUDA");
+        let t = &out.tests[0];
+        assert_eq!(t.n_gpu_layers, Some(99));
+        assert_eq!(t.model_type.as_deref(), Some("LLaMA 7B mostly Q4_0"));
+        assert_eq!((t.model_size_bytes, t.model_n_params), (None, None));
+        assert_eq!(extra(t, "test_printed"), "pp 512");
+    }
+
+    #[test]
+    fn markdown_depth_pp_tg_ngl_and_non_finite() {
+        let out = parse(SYN_MD);
+        assert_eq!(out.tests.len(), 4);
+        check(&out.tests[0], "pp512 @ d512", 512, 0, 512, 12345.67, 89.01);
+        check(&out.tests[1], "tg128 @ d512", 0, 128, 512, 201.50, 0.75);
+        check(&out.tests[2], "pp512+tg128", 512, 128, 0, 880.25, 3.10);
+        let t = &out.tests[3];
+        assert_eq!(t.avg_tps, Num(f64::INFINITY));
+        assert!(t.stddev_tps.0.is_nan());
+        check_build(&out, "0c1e570", 7001, "CUDA");
+        let t = &out.tests[0];
+        assert_eq!(t.n_gpu_layers, Some(99));
+        assert_eq!(
+            t.model_size_bytes,
+            Some((4.58f64 * 1073741824.0).round() as u64)
+        );
+        assert_eq!(t.model_n_params, Some(8_030_000_000));
+        assert_eq!(extra(t, "n_ubatch"), "256");
+        assert_eq!(extra(t, "fa"), "1");
+    }
+
+    #[test]
+    fn markdown_public_m1_ultra_read_at_run_time() {
+        // `shared/` sits next to the main checkout, two levels up from a
+        // worktree under `wt/`, or inside a copied checkout.
+        let name = "shared/samples/public/llama_bench_2026_metal_blas_m1ultra_b7825.md";
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let tried = [
+            root.join("..").join(name),
+            root.join("../..").join(name),
+            root.join(name),
+        ];
+        let Some(text) = tried.iter().find_map(|p| std::fs::read_to_string(p).ok()) else {
+            panic!(
+                "public sample '{name}' is needed by this test and was not found; tried {tried:?}"
+            )
+        };
+        let out = parse(&text);
+        assert_eq!(out.tests.len(), 4);
+        check(&out.tests[0], "pp512", 512, 0, 0, 5587.84, 12.06);
+        check(&out.tests[1], "pp4096", 4096, 0, 0, 4381.75, 0.41);
+        check(&out.tests[2], "tg128", 0, 128, 0, 242.56, 3.63);
+        check(&out.tests[3], "pp4096+tg128", 4096, 128, 0, 2211.38, 15.05);
+        for t in &out.tests {
+            assert_eq!(t.backends.as_deref(), Some("Metal,BLAS"));
+            assert_eq!(t.n_threads, Some(16));
+            assert_eq!(t.model_type.as_deref(), Some("llama 1B Q4_K - Medium"));
+            assert_eq!(t.model_n_params, Some(1_100_000_000));
+            // The excerpt has no footer: no build is invented.
+            assert_eq!((t.build_commit.as_deref(), t.build_number), (None, None));
+        }
+    }
+
+    #[test]
+    fn json_current_cpu() {
+        let out = parse(CPU_JSON);
+        assert_eq!(out.format, BenchFormat::Json);
+        assert!(out.warnings.is_empty());
+        let (pp, tg) = (&out.tests[0], &out.tests[1]);
+        check(pp, "pp32", 32, 0, 0, 248.647764, 0.849410);
+        check(tg, "tg8", 0, 8, 0, 45.672632, 0.629976);
+        check_build(&out, "0c1e570", 1, "CPU");
+        assert_eq!(pp.samples_tps, vec![248.047, 249.248]);
+        assert_eq!(pp.samples_ns, vec![129007736, 128385986]);
+        assert_eq!(pp.avg_ns, Some(128696861));
+        assert_eq!(tg.samples_tps, vec![46.1181, 45.2272]);
+        assert_eq!(tg.samples_ns, vec![173467712, 176884816]);
+        assert_eq!(tg.avg_ns, Some(175176264));
+        assert_eq!(pp.model_size_bytes, Some(246587904));
+        assert_eq!(pp.model_n_params, Some(268098176));
+        assert_eq!((pp.n_gpu_layers, pp.n_threads), (Some(-1), Some(2)));
+        assert_eq!(pp.extra.get("stddev_ns"), Some(&Value::from(439643)));
+        assert_eq!(pp.extra.get("repack"), Some(&Value::Bool(true)));
+        assert_eq!(extra(pp, "test_time"), "2026-11-29T18:48:23Z");
+        assert!(!pp.extra.contains_key("avg_ts") && !pp.extra.contains_key("samples_ts"));
+    }
+
+    #[test]
+    fn json_three_repetitions_and_cuda() {
+        let out = parse(GEMMA_R3);
+        check(&out.tests[0], "pp64", 64, 0, 0, 495.895656, 44.511026);
+        assert_eq!(out.tests[0].samples_tps, vec![524.718, 518.338, 444.631]);
+        assert_eq!(
+            out.tests[0].samples_ns,
+            vec![121970311, 123471506, 143939614]
+        );
+        check(&out.tests[1], "tg32", 0, 32, 0, 49.630833, 2.983806);
+        assert_eq!(out.tests[1].samples_tps, vec![49.903, 46.5203, 52.4692]);
+        let out = parse(CUDA_JSON);
+        check(&out.tests[0], "pp512", 512, 0, 0, 39005.332145, 8449.996561);
+        assert_eq!(out.tests[0].samples_tps, vec![29254.4, 43576.6, 44185.0]);
+        check(&out.tests[1], "tg128", 0, 128, 0, 902.007616, 4.960143);
+        assert_eq!(
+            out.tests[1].samples_ns,
+            vec![142674528, 141936056, 141115022]
+        );
+        check_build(&out, "unknown", 0, "CUDA");
+        assert_eq!(out.tests[1].n_gpu_layers, Some(99));
+    }
+
+    #[test]
+    fn json_older_fields() {
+        let out = parse(OLD_JSON);
+        let t = &out.tests[0];
+        check(t, "pp512", 512, 0, 0, 2176.632441, 18.275532);
+        check_build(&out, "8e6716a", 1007, "CUDA");
+        assert_eq!(t.samples_tps, vec![2155.56, 2187.06, 2187.53]);
+        assert_eq!(t.extra.get("use_mmap"), Some(&Value::Bool(true)));
+        assert_eq!(t.extra.get("f16_kv"), Some(&Value::Bool(true)));
+        assert!(!t.extra.contains_key("backend"));
+    }
+
+    #[test]
+    fn jsonl_current_cpu() {
+        let out = parse(CPU_JSONL);
+        assert_eq!(out.format, BenchFormat::Jsonl);
+        let (pp, tg) = (&out.tests[0], &out.tests[1]);
+        check(pp, "pp32", 32, 0, 0, 302.804064, 0.225572);
+        check(tg, "tg8", 0, 8, 0, 39.444750, 0.108972);
+        check_build(&out, "0c1e570", 1, "CPU");
+        assert_eq!(pp.samples_tps, vec![302.964, 302.645]);
+        assert_eq!(pp.samples_ns, vec![105623261, 105734595]);
+        assert_eq!(tg.samples_tps, vec![39.3677, 39.5218]);
+        assert_eq!(tg.samples_ns, vec![203212304, 202419907]);
+        assert_eq!((tg.avg_ns, tg.n_threads), (Some(202816105), Some(2)));
+    }
+
+    #[test]
+    fn jsonl_depth_pp_tg_and_bare_non_finite() {
+        let out = parse(SYN_JSONL);
+        check(&out.tests[0], "pp512 @ d512", 512, 0, 512, 12345.67, 89.01);
+        check(&out.tests[1], "pp512+tg128", 512, 128, 0, 880.25, 3.10);
+        assert_eq!(out.tests[1].samples_tps, vec![883.35, 877.15]);
+        let t = &out.tests[2];
+        assert_eq!(t.test, "tg128");
+        assert_eq!(t.avg_tps, Num(f64::INFINITY));
+        assert!(t.stddev_tps.0.is_nan());
+        assert_eq!(t.samples_tps, vec![f64::INFINITY, f64::INFINITY]);
+        check_build(&out, "0c1e570", 7001, "CUDA");
+    }
+
+    #[test]
+    fn csv_current_cpu() {
+        let out = parse(CPU_CSV);
+        assert_eq!(out.format, BenchFormat::Csv);
+        let (pp, tg) = (&out.tests[0], &out.tests[1]);
+        check(pp, "pp32", 32, 0, 0, 354.163860, 3.887234);
+        check(tg, "tg8", 0, 8, 0, 46.815360, 0.348864);
+        check_build(&out, "0c1e570", 1, "CPU");
+        // llama-bench's csv has no per-repetition samples.
+        assert!(pp.samples_tps.is_empty() && pp.samples_ns.is_empty());
+        assert_eq!((pp.avg_ns, tg.avg_ns), (Some(90359100), Some(170888829)));
+        assert_eq!(extra(pp, "stddev_ns"), "991763");
+        assert_eq!(extra(pp, "cpu_info"), "Intel(R) Xeon(R) Processor");
+    }
+
+    #[test]
+    fn csv_samples_column_as_space_separated_list() {
+        let text = "build_commit,n_prompt,n_gen,avg_ts,stddev_ts,samples_ns,samples_ts\n\
+                    \"abc\",\"0\",\"8\",\"40.5\",\"0.5\",\"200 210\",\"40 41\"\n";
+        let t = &parse(text).tests[0];
+        assert_eq!(t.samples_ns, vec![200, 210]);
+        assert_eq!(t.samples_tps, vec![40.0, 41.0]);
+    }
+
+    #[test]
+    fn sql_cuda() {
+        let out = parse(CUDA_SQL);
+        assert_eq!(out.format, BenchFormat::Sql);
+        assert_eq!(out.tests.len(), 4);
+        check(&out.tests[0], "pp64", 64, 0, 0, 11549.228857, 7628.839921);
+        check(&out.tests[1], "tg16", 0, 16, 0, 833.838901, 93.116453);
+        check(&out.tests[2], "pp64", 64, 0, 0, 564.727013, 51.737084);
+        check(&out.tests[3], "tg16", 0, 16, 0, 54.962372, 0.788800);
+        check_build(&out, "unknown", 0, "CUDA");
+        let ngl: Vec<_> = out.tests.iter().map(|t| t.n_gpu_layers).collect();
+        assert_eq!(ngl, vec![Some(99), Some(99), Some(0), Some(0)]);
+        assert_eq!(out.tests[0].avg_ns, Some(7087788));
+        // INTEGER columns read as numbers, as the CREATE TABLE says.
+        assert_eq!(
+            out.tests[0].extra.get("stddev_ns"),
+            Some(&Value::from(4681838))
+        );
+        assert_eq!(extra(&out.tests[0], "gpu_info"), "NVIDIA H200");
+        assert!(out.tests[0].samples_tps.is_empty());
+    }
+
+    #[test]
+    fn sql_quotes_and_bare_values() {
+        let text = "INSERT INTO llama_bench (model_type, n_prompt, n_gen, avg_ts, stddev_ts) \
+                    VALUES ('it''s 1B', 512, '0', 'inf', -nan);\n";
+        let t = &parse(text).tests[0];
+        assert_eq!(t.model_type.as_deref(), Some("it's 1B"));
+        assert_eq!((t.test.as_str(), t.avg_tps), ("pp512", Num(f64::INFINITY)));
+        assert!(t.stddev_tps.0.is_nan());
+    }
+
+    /// Each format was a separate llama-bench run, so t/s differs between
+    /// files; everything that describes the tests must agree.
+    #[test]
+    fn formats_of_the_same_build_agree() {
+        let md = parse(CPU_MD).tests;
+        for other in [CPU_JSON, CPU_JSONL, CPU_CSV] {
+            let tests = parse(other).tests;
+            assert_eq!(tests.len(), md.len());
+            for (a, b) in md.iter().zip(&tests) {
+                assert_eq!(
+                    (&a.test, a.n_prompt, a.n_gen, a.n_depth),
+                    (&b.test, b.n_prompt, b.n_gen, b.n_depth)
+                );
+                assert_eq!(
+                    (&a.model_type, &a.backends, a.n_threads),
+                    (&b.model_type, &b.backends, b.n_threads)
+                );
+                assert_eq!(
+                    (&a.build_commit, a.build_number),
+                    (&b.build_commit, b.build_number)
+                );
+                let printed_mib = b
+                    .model_size_bytes
+                    .map(|s| format!("{:.2} MiB", s as f64 / 1048576.0));
+                assert_eq!(printed_mib.as_deref(), Some(extra(a, "model_size_printed")));
+                let printed_m = b.model_n_params.map(|p| format!("{:.2} M", p as f64 / 1e6));
+                assert_eq!(
+                    printed_m.as_deref(),
+                    Some(extra(a, "model_n_params_printed"))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn json_average_matches_its_samples() {
+        for text in [CPU_JSON, CPU_JSONL, GEMMA_R3, CUDA_JSON] {
+            for t in parse(text).tests {
+                let mean = t.samples_tps.iter().sum::<f64>() / t.samples_tps.len() as f64;
+                assert!(
+                    (mean - t.avg_tps.0).abs() < 1e-2 * t.avg_tps.0.max(1.0),
+                    "{}",
+                    t.test
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn truncated_inputs_keep_complete_tests_or_fail_typed() {
+        let out = parse(TRUNC_JSON);
+        assert_eq!(out.tests.len(), 1);
+        check(&out.tests[0], "pp32", 32, 0, 0, 248.647764, 0.849410);
+        assert_eq!(out.warnings.len(), 1);
+        assert_eq!(out.warnings[0].line, 48);
+        let out = parse(TRUNC_MD);
+        assert_eq!(out.tests.len(), 1);
+        assert_eq!(out.warnings[0].line, 4);
+        // Cut short before the footer: the build is unknown, not invented.
+        assert_eq!(out.tests[0].build_commit, None);
+        match parse_bench("cut", TRUNC_FIRST) {
+            Err(ParseError::Malformed {
+                line: 2, message, ..
+            }) => {
+                assert!(message.contains("cut short"), "{message}")
+            }
+            other => panic!("expected Malformed at line 2, got {other:?}"),
+        }
+        let cut_jsonl = &CPU_JSONL[..CPU_JSONL.len() - 40];
+        let out = parse(cut_jsonl);
+        assert_eq!((out.tests.len(), out.warnings[0].line), (1, 2));
+        let cut_csv = &CPU_CSV[..CPU_CSV.len() - 3];
+        let out = parse(cut_csv);
+        assert_eq!((out.tests.len(), out.warnings[0].line), (1, 3));
+        let cut_sql = &CUDA_SQL[..CUDA_SQL.len() - 30];
+        let out = parse(cut_sql);
+        assert_eq!((out.tests.len(), out.warnings[0].line), (3, 49));
+    }
+
+    fn malformed_line(text: &str) -> (usize, String) {
+        match parse_bench("bad", text) {
+            Err(ParseError::Malformed {
+                line,
+                message,
+                source_name,
+            }) => {
+                assert_eq!(source_name, "bad");
+                (line, message)
+            }
+            other => panic!("expected Malformed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn broken_rows_are_malformed_with_their_line() {
+        let wrong_cells = CPU_MD.replacen("|       2 |            pp32", "|            pp32", 1);
+        let (line, msg) = malformed_line(&wrong_cells);
+        assert_eq!(line, 3);
+        assert!(msg.contains("6 cells, header has 7"), "{msg}");
+        let (line, msg) = malformed_line(&CPU_MD.replacen("371.00 ± 1.09", "fast ± 1.09", 1));
+        assert_eq!(line, 3);
+        assert!(msg.contains("'fast ± 1.09'"), "{msg}");
+        let (line, _) = malformed_line(&CPU_MD.replacen("pp32", "xx32", 1));
+        assert_eq!(line, 3);
+        let (line, msg) = malformed_line(&CPU_JSON.replacen("\"avg_ts\": 248.647764,", "", 1));
+        assert_eq!(line, 2);
+        assert!(msg.contains("'avg_ts' is missing"), "{msg}");
+        let (line, _) = malformed_line(&CPU_JSON.replacen("\"n_gen\": 8,", "\"n_gen\": 8,,", 1));
+        assert_eq!(line, 84);
+        let (line, _) = malformed_line(&CPU_JSONL.replacen("\"n_gen\": 0,", "\"n_gen\": 0,,", 1));
+        assert_eq!(line, 1);
+        let (line, msg) = malformed_line(&CPU_CSV.replacen("\"354.163860\",", "", 1));
+        assert_eq!(line, 2);
+        assert!(msg.contains("fields"), "{msg}");
+        let header_only = CPU_MD.lines().take(2).collect::<Vec<_>>().join("\n");
+        assert_eq!(malformed_line(&header_only).0, 1);
+    }
+
+    #[test]
+    fn empty_and_garbage_inputs() {
+        for text in ["", " \n\t\n"] {
+            assert!(matches!(
+                parse_bench("e", text),
+                Err(ParseError::Empty { .. })
+            ));
+        }
+        for text in [
+            "hello world\n",
+            "| x | y |\n|---|---|\n",
+            "[1,2,3]",
+            "{\"a\": 1}\n",
+        ] {
+            assert!(
+                matches!(
+                    parse_bench("g", text),
+                    Err(ParseError::NothingRecognised { .. })
+                ),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn test_names_follow_llama_bench() {
+        assert_eq!(test_name(512, 0, 0), "pp512");
+        assert_eq!(test_name(0, 128, 0), "tg128");
+        assert_eq!(test_name(512, 128, 0), "pp512+tg128");
+        assert_eq!(test_name(512, 0, 4096), "pp512 @ d4096");
+    }
+
+    #[test]
+    fn quoting_non_finite_leaves_strings_and_numbers_alone() {
+        let text = r#"{"a": inf, "b": "inf \" nan", "c": -1.5e+3, "d": -nan(ind), "e": true}"#;
+        let quoted = quote_non_finite(text);
+        assert_eq!(
+            quoted,
+            r#"{"a": "inf", "b": "inf \" nan", "c": -1.5e+3, "d": "-nan(ind)", "e": true}"#
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_arbitrary_text(text in "\\PC{0,400}") {
+            let _ = detect_bench_format(&text);
+            let _ = parse_bench("p", &text);
+        }
+
+        #[test]
+        fn never_panics_on_cut_or_mutated_fixtures(
+            which in 0..ALL.len(),
+            cut in 0usize..5000,
+            at in 0usize..5000,
+            insert in prop::sample::select(vec!["", "|", "\n", "\"", "'", ",", "±", "inf", "{", "]", ";", "é"]),
+        ) {
+            let text = ALL[which];
+            let cut = floor_char_boundary(text, cut);
+            let mut mutated = text[..cut].to_string();
+            let at = floor_char_boundary(&mutated, at);
+            mutated.insert_str(at, insert);
+            let _ = parse_bench("m", &mutated);
+            let _ = parse_bench("m", &text[floor_char_boundary(text, at)..]);
+        }
+    }
+
+    fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+        i = i.min(s.len());
+        while !s.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    }
 }
