@@ -30,10 +30,14 @@ use serde_json::{Map, Value};
 use super::{ParseError, ParseWarning};
 use crate::model::{BenchFormat, BenchTest, Num};
 
+/// What one llama-bench output holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BenchOutput {
+    /// The format it was read as.
     pub format: BenchFormat,
+    /// The tests in the order printed; never empty.
     pub tests: Vec<BenchTest>,
+    /// Records left out because the input was cut short.
     pub warnings: Vec<ParseWarning>,
 }
 
@@ -322,12 +326,17 @@ fn md_tps(f: &mut Map<String, Value>, cell: &str) -> Result<(), String> {
 /// Byte offset of the `[` that opens a llama-bench JSON array: a line that is
 /// `[` alone or starts `[{`/`[ {`, with an `avg_ts` field after it.
 fn json_array_start(text: &str) -> Option<usize> {
+    // Found once, so that a log with many `[` lines stays linear.
+    let last_field = ["\"avg_ts\"", "\"build_commit\""]
+        .iter()
+        .filter_map(|f| text.rfind(f))
+        .max()?;
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         let t = line.trim_start();
         if let Some(rest) = t.strip_prefix('[') {
             let rest = rest.trim_start();
-            if (rest.is_empty() || rest.starts_with('{')) && names_bench_field(&text[offset..]) {
+            if (rest.is_empty() || rest.starts_with('{')) && offset < last_field {
                 return Some(offset + (line.len() - t.len()));
             }
         }
@@ -1010,6 +1019,17 @@ mod tests {
     }
 
     #[test]
+    fn stderr_between_rows_is_skipped() {
+        let log = "llama_model_load: loaded meta data with 36 key-value pairs\n";
+        let md = CPU_MD.replacen("\n| gemma3", &format!("\n{log}| gemma3"), 2);
+        assert_eq!(md.matches(log).count(), 2);
+        assert_eq!(parse(&md).tests, parse(CPU_MD).tests);
+        let jsonl = CPU_JSONL.replacen("\n{", &format!("\n{log}{{"), 1);
+        assert!(jsonl.contains(log));
+        assert_eq!(parse(&jsonl).tests, parse(CPU_JSONL).tests);
+    }
+
+    #[test]
     fn markdown_2023_layout() {
         let out = parse(MD_2023);
         assert_eq!(out.tests.len(), 2);
@@ -1281,6 +1301,11 @@ mod tests {
         assert_eq!(out.warnings[0].line, 4);
         // Cut short before the footer: the build is unknown, not invented.
         assert_eq!(out.tests[0].build_commit, None);
+        // Killed between two objects: the array is never closed.
+        let unclosed = CPU_JSON.trim_end().trim_end_matches(']');
+        let out = parse(unclosed);
+        assert_eq!((out.tests.len(), out.warnings.len()), (2, 1));
+        assert!(out.warnings[0].message.contains("not closed"));
         match parse_bench("cut", TRUNC_FIRST) {
             Err(ParseError::Malformed {
                 line: 2, message, ..
