@@ -42,13 +42,19 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 
 fn shell_words(argv: &[String]) -> String {
     argv.iter()
-        .map(|a| shlex::try_quote(a).map(|q| q.into_owned()).unwrap_or_else(|_| format!("{a:?}")))
+        .map(|a| {
+            shlex::try_quote(a)
+                .map(|q| q.into_owned())
+                .unwrap_or_else(|_| format!("{a:?}"))
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 fn print_dry_run(plan: &Plan) {
-    let argv: Vec<String> = std::iter::once(plan.bin.display().to_string()).chain(plan.argv.iter().cloned()).collect();
+    let argv: Vec<String> = std::iter::once(plan.bin.display().to_string())
+        .chain(plan.argv.iter().cloned())
+        .collect();
     let warm = plan.runs.iter().filter(|r| r.warmup).count();
     println!("{}", shell_words(&argv));
     println!(
@@ -97,7 +103,11 @@ enum Stop {
     Interrupted(i32),
 }
 
-fn execute_all(plan: &Plan, ctx: &RunContext, writer: &mut Option<JsonlWriter>) -> Result<(Vec<RunRecord>, Stop)> {
+fn execute_all(
+    plan: &Plan,
+    ctx: &RunContext,
+    writer: &mut Option<JsonlWriter>,
+) -> Result<(Vec<RunRecord>, Stop)> {
     let mut records = Vec::new();
     let total = plan.runs.len();
     for (i, run) in plan.runs.iter().enumerate() {
@@ -115,7 +125,10 @@ fn execute_all(plan: &Plan, ctx: &RunContext, writer: &mut Option<JsonlWriter>) 
         let interrupted = record.exit.interrupted;
         records.push(record);
         if interrupted {
-            return Ok((records, Stop::Interrupted(interrupt::received().unwrap_or(2))));
+            return Ok((
+                records,
+                Stop::Interrupted(interrupt::received().unwrap_or(2)),
+            ));
         }
         if failed && !plan.keep_going {
             return Ok((records, Stop::FailedRun));
@@ -148,7 +161,11 @@ fn build_report(plan: &Plan, ctx: &RunContext, runs: Vec<RunRecord>, stop: Stop)
     for r in &runs {
         warnings.extend(r.warnings.iter().map(|w| format!("run {}: {w}", r.seq)));
     }
-    let build = runs.iter().rev().find(|r| r.status == "ok").map(|r| r.build.clone());
+    let build = runs
+        .iter()
+        .rev()
+        .find(|r| r.status == "ok")
+        .map(|r| r.build.clone());
     RunReport {
         tokbench_version: env!("CARGO_PKG_VERSION").to_string(),
         label: plan.label.clone(),
@@ -156,9 +173,15 @@ fn build_report(plan: &Plan, ctx: &RunContext, runs: Vec<RunRecord>, stop: Stop)
         build: build.unwrap_or_else(|| plan.probe.build.clone()),
         model: plan.model.clone(),
         machine: ctx.machine.clone(),
-        argv: std::iter::once(plan.bin.display().to_string()).chain(plan.argv.iter().cloned()).collect(),
+        argv: std::iter::once(plan.bin.display().to_string())
+            .chain(plan.argv.iter().cloned())
+            .collect(),
         summary: crate::summary::summarize_runs(&runs),
-        failed_runs: runs.iter().filter(|r| r.status != "ok").map(|r| r.seq).collect(),
+        failed_runs: runs
+            .iter()
+            .filter(|r| r.status != "ok")
+            .map(|r| r.seq)
+            .collect(),
         interrupted: matches!(stop, Stop::Interrupted(_)),
         runs,
         warnings,
@@ -183,7 +206,9 @@ fn finish(report: &RunReport, stop: Stop) -> Outcome {
 fn read_input(path: &PathBuf) -> Result<(String, Vec<u8>)> {
     if path.as_os_str() == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).context("cannot read standard input")?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("cannot read standard input")?;
         return Ok(("<stdin>".to_string(), buf));
     }
     let shown = path.display().to_string();
@@ -198,7 +223,9 @@ fn cmd_parse(args: &ParseArgs) -> Result<Outcome> {
     let mut files = args.files.clone();
     if files.is_empty() {
         if std::io::stdin().is_terminal() {
-            anyhow::bail!("no input: pass files to read, or pipe llama.cpp output into 'tokbench parse -'");
+            anyhow::bail!(
+                "no input: pass files to read, or pipe llama.cpp output into 'tokbench parse -'"
+            );
         }
         files.push(PathBuf::from("-"));
     }
@@ -214,6 +241,9 @@ fn cmd_parse(args: &ParseArgs) -> Result<Outcome> {
             }
         }
     }
-    print!("{}", crate::report::parsed::render(&parsed, args.out.format()));
+    print!(
+        "{}",
+        crate::report::parsed::render(&parsed, args.out.format())
+    );
     Ok(if failed { Outcome::Failed } else { Outcome::Ok })
 }

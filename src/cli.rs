@@ -141,7 +141,8 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         }
         std::time::Duration::from_secs_f64(secs)
     } else {
-        humantime::parse_duration(s.trim()).map_err(|e| format!("'{s}': {e} (examples: 90s, 10m, 1h)"))?
+        humantime::parse_duration(s.trim())
+            .map_err(|e| format!("'{s}': {e} (examples: 90s, 10m, 1h)"))?
     };
     if d.is_zero() {
         return Err(format!("'{s}' is zero: a run must be allowed some time"));

@@ -30,7 +30,8 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
 }
 
 fn is_llama_lib(name: &str) -> bool {
-    let lib = name.starts_with("libllama") || name.starts_with("libggml") || name.starts_with("libmtmd");
+    let lib =
+        name.starts_with("libllama") || name.starts_with("libggml") || name.starts_with("libmtmd");
     lib && (name.contains(".so") || name.ends_with(".dylib"))
 }
 
@@ -56,15 +57,25 @@ fn libs_sha256(dir: &Path) -> Option<String> {
 
 pub fn binary_info(bin: &Path) -> std::io::Result<BinaryInfo> {
     let libs = bin.parent().and_then(libs_sha256);
-    Ok(BinaryInfo { path: bin.display().to_string(), sha256: sha256_file(bin)?, libs_sha256: libs })
+    Ok(BinaryInfo {
+        path: bin.display().to_string(),
+        sha256: sha256_file(bin)?,
+        libs_sha256: libs,
+    })
 }
 
 pub fn machine_info() -> MachineInfo {
     use sysinfo::{CpuRefreshKind, RefreshKind, System};
     let sys = System::new_with_specifics(
-        RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing()).with_memory(Default::default()),
+        RefreshKind::nothing()
+            .with_cpu(CpuRefreshKind::nothing())
+            .with_memory(Default::default()),
     );
-    let cpu = sys.cpus().first().map(|c| c.brand().trim().to_string()).filter(|s| !s.is_empty());
+    let cpu = sys
+        .cpus()
+        .first()
+        .map(|c| c.brand().trim().to_string())
+        .filter(|s| !s.is_empty());
     MachineInfo {
         hostname: System::host_name(),
         os: System::long_os_version(),

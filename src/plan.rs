@@ -66,23 +66,36 @@ pub fn check_model(path: &Path) -> Result<ModelInfo, ModelError> {
     if meta.is_dir() {
         return Err(ModelError::Directory(shown));
     }
-    let unreadable = |e: std::io::Error| ModelError::Unreadable { path: shown.clone(), why: e.to_string() };
+    let unreadable = |e: std::io::Error| ModelError::Unreadable {
+        path: shown.clone(),
+        why: e.to_string(),
+    };
     let mut file = std::fs::File::open(path).map_err(unreadable)?;
     let mut magic = Vec::with_capacity(4);
-    file.by_ref().take(4).read_to_end(&mut magic).map_err(unreadable)?;
+    file.by_ref()
+        .take(4)
+        .read_to_end(&mut magic)
+        .map_err(unreadable)?;
     if magic != b"GGUF" {
         let magic = String::from_utf8_lossy(&magic).escape_debug().to_string();
         return Err(ModelError::NotGguf { path: shown, magic });
     }
-    Ok(ModelInfo { path: shown, size_bytes: meta.len() })
+    Ok(ModelInfo {
+        path: shown,
+        size_bytes: meta.len(),
+    })
 }
 
 /// Builds the plan: checks the model, probes the binary, builds the argv.
 pub fn plan_run(args: &RunArgs) -> Result<Plan> {
     let model = check_model(&args.model)?;
     if let Some(f) = &args.file {
-        std::fs::metadata(f)
-            .with_context(|| format!("prompt file '{}' cannot be read: pass an existing file with -f", f.display()))?;
+        std::fs::metadata(f).with_context(|| {
+            format!(
+                "prompt file '{}' cannot be read: pass an existing file with -f",
+                f.display()
+            )
+        })?;
     }
     let probe = probe(&args.bin)?;
     let mut notes = Vec::new();
@@ -96,12 +109,21 @@ pub fn plan_run(args: &RunArgs) -> Result<Plan> {
     };
     let runs = match probe.kind {
         // llama-bench repeats (and warms up) by itself: one process.
-        ToolKind::Bench => vec![PlannedRun { seq: 0, warmup: false }],
+        ToolKind::Bench => vec![PlannedRun {
+            seq: 0,
+            warmup: false,
+        }],
         _ => (0..args.warmup + args.reps)
-            .map(|seq| PlannedRun { seq, warmup: seq < args.warmup })
+            .map(|seq| PlannedRun {
+                seq,
+                warmup: seq < args.warmup,
+            })
             .collect(),
     };
-    let label = args.label.clone().unwrap_or_else(|| default_label(&args.bin, &probe));
+    let label = args
+        .label
+        .clone()
+        .unwrap_or_else(|| default_label(&args.bin, &probe));
     Ok(Plan {
         bin: args.bin.clone(),
         probe,
@@ -122,7 +144,10 @@ pub fn plan_run(args: &RunArgs) -> Result<Plan> {
 fn interactive_cli_message(bin: &Path) -> String {
     let sibling = bin.with_file_name("llama-completion");
     let hint = if sibling.exists() {
-        format!("benchmark '{}' instead, built alongside it", sibling.display())
+        format!(
+            "benchmark '{}' instead, built alongside it",
+            sibling.display()
+        )
     } else {
         "benchmark llama-completion from the same build instead".to_string()
     };
@@ -135,7 +160,10 @@ fn interactive_cli_message(bin: &Path) -> String {
 }
 
 fn default_label(bin: &Path, probe: &Probe) -> String {
-    let name = bin.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = bin
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     match (&probe.build.commit, &probe.build.version) {
         (Some(c), _) => format!("{name}@{c}"),
         (None, Some(v)) => format!("{name}@{v}"),
@@ -166,7 +194,10 @@ fn completion_argv(args: &RunArgs, probe: &Probe) -> Vec<String> {
         (None, Some(file)) => v.extend(["-f".to_string(), file.display().to_string()]),
         (None, None) => v.extend(["-p".to_string(), DEFAULT_PROMPT.to_string()]),
     }
-    v.extend(["-n".to_string(), args.n_predict.unwrap_or(DEFAULT_N_PREDICT).to_string()]);
+    v.extend([
+        "-n".to_string(),
+        args.n_predict.unwrap_or(DEFAULT_N_PREDICT).to_string(),
+    ]);
     if f.seed {
         v.extend(["--seed".to_string(), args.seed.to_string()]);
     }
@@ -194,7 +225,12 @@ fn bench_argv(args: &RunArgs, probe: &Probe, notes: &mut Vec<String>) -> (Vec<St
         .unwrap_or("md")
         .to_string();
     let mut v = vec!["-m".to_string(), args.model.display().to_string()];
-    v.extend(["-r".to_string(), args.reps.to_string(), "-o".to_string(), fmt.clone()]);
+    v.extend([
+        "-r".to_string(),
+        args.reps.to_string(),
+        "-o".to_string(),
+        fmt.clone(),
+    ]);
     if args.warmup == 0 && probe.flags.no_warmup {
         v.push("--no-warmup".to_string());
     }

@@ -54,9 +54,9 @@ pub fn stddev(xs: &[f64]) -> f64 {
 /// Two-sided 97.5% quantile of Student's t with `df` degrees of freedom.
 pub fn t975(df: usize) -> f64 {
     const T: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-        2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-        2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
     ];
     match df {
         0 => f64::NAN,
@@ -76,11 +76,17 @@ pub fn outliers(xs: &[f64]) -> Vec<usize> {
     let mad = median(&deviations);
     // With most samples identical the MAD is 0; fall back to the mean
     // absolute deviation (scaled to the same consistency constant).
-    let scale = if mad > 0.0 { mad / 0.6745 } else { mean(&deviations) * 1.2533 };
+    let scale = if mad > 0.0 {
+        mad / 0.6745
+    } else {
+        mean(&deviations) * 1.2533
+    };
     if scale <= 0.0 {
         return Vec::new();
     }
-    (0..xs.len()).filter(|&i| deviations[i] / scale > OUTLIER_Z).collect()
+    (0..xs.len())
+        .filter(|&i| deviations[i] / scale > OUTLIER_Z)
+        .collect()
 }
 
 /// Summary of the finite samples; None when there are none.

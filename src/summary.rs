@@ -26,11 +26,17 @@ type Getter = fn(&Timings) -> Option<f64>;
 /// The metrics reported for completion runs, in table order.
 const METRICS: [(&str, &str, Getter); 7] = [
     ("eval_tps", "t/s", |t| t.eval_tps.and_then(|n| n.finite())),
-    ("prompt_eval_tps", "t/s", |t| t.prompt_eval_tps.and_then(|n| n.finite())),
+    ("prompt_eval_tps", "t/s", |t| {
+        t.prompt_eval_tps.and_then(|n| n.finite())
+    }),
     ("load_ms", "ms", |t| t.load_ms.and_then(|n| n.finite())),
-    ("prompt_eval_ms", "ms", |t| t.prompt_eval_ms.and_then(|n| n.finite())),
+    ("prompt_eval_ms", "ms", |t| {
+        t.prompt_eval_ms.and_then(|n| n.finite())
+    }),
     ("eval_ms", "ms", |t| t.eval_ms.and_then(|n| n.finite())),
-    ("sampling_ms", "ms", |t| t.sampling_ms.and_then(|n| n.finite())),
+    ("sampling_ms", "ms", |t| {
+        t.sampling_ms.and_then(|n| n.finite())
+    }),
     ("total_ms", "ms", |t| t.total_ms.and_then(|n| n.finite())),
 ];
 
@@ -42,15 +48,22 @@ fn metric(name: &str, unit: &str, points: Vec<(u32, f64)>) -> Option<MetricSumma
     let values: Vec<f64> = points.iter().map(|p| p.1).collect();
     let stats = summarize(&values)?;
     let outlier_runs = stats.outliers.iter().map(|&i| points[i].0).collect();
-    Some(MetricSummary { metric: name.to_string(), unit: unit.to_string(), stats, outlier_runs, values })
+    Some(MetricSummary {
+        metric: name.to_string(),
+        unit: unit.to_string(),
+        stats,
+        outlier_runs,
+        values,
+    })
 }
 
 /// Summaries of every metric that the counted runs printed.
 pub fn summarize_runs(records: &[RunRecord]) -> Vec<MetricSummary> {
     let mut out = Vec::new();
     for (name, unit, get) in METRICS {
-        let points: Vec<(u32, f64)> =
-            counted(records).filter_map(|r| Some((r.seq, get(r.timings.as_ref()?)?))).collect();
+        let points: Vec<(u32, f64)> = counted(records)
+            .filter_map(|r| Some((r.seq, get(r.timings.as_ref()?)?)))
+            .collect();
         out.extend(metric(name, unit, points));
     }
     let walls: Vec<(u32, f64)> = counted(records).map(|r| (r.seq, r.wall_ms)).collect();
@@ -68,7 +81,11 @@ fn bench_metrics(records: &[RunRecord]) -> Vec<MetricSummary> {
                 // Markdown output carries only the mean: one value, said as such.
                 t.avg_tps.finite().map(|v| vec![(0, v)]).unwrap_or_default()
             } else {
-                t.samples_tps.iter().enumerate().map(|(i, v)| (i as u32, *v)).collect()
+                t.samples_tps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (i as u32, *v))
+                    .collect()
             };
             out.extend(metric(&t.test, "t/s", points));
         }

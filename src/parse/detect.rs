@@ -38,7 +38,9 @@ fn first_invalid_line(bytes: &[u8]) -> Option<usize> {
 /// an error only when nothing at all is recognised.
 pub fn parse_any(source: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(ParseError::Empty { source_name: source.to_string() });
+        return Err(ParseError::Empty {
+            source_name: source.to_string(),
+        });
     }
     let text = String::from_utf8_lossy(bytes);
     let mut parsed = Parsed {
@@ -64,12 +66,20 @@ pub fn parse_any(source: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
     }
     if parsed.blocks.is_empty() && parsed.build.is_none() {
         return Err(match first_invalid_line(bytes) {
-            Some(line) => ParseError::NotUtf8 { source_name: source.to_string(), line },
-            None => ParseError::NothingRecognised { source_name: source.to_string() },
+            Some(line) => ParseError::NotUtf8 {
+                source_name: source.to_string(),
+                line,
+            },
+            None => ParseError::NothingRecognised {
+                source_name: source.to_string(),
+            },
         });
     }
     if let Some(line) = first_invalid_line(bytes) {
-        parsed.warnings.push(ParseWarning { line, message: "invalid UTF-8 (read lossily)".to_string() });
+        parsed.warnings.push(ParseWarning {
+            line,
+            message: "invalid UTF-8 (read lossily)".to_string(),
+        });
     }
     Ok(parsed)
 }
@@ -81,8 +91,14 @@ mod tests {
     #[test]
     fn empty_and_garbage_inputs_are_typed_errors() {
         assert!(matches!(parse_any("e", b""), Err(ParseError::Empty { .. })));
-        assert!(matches!(parse_any("e", b" \n\n"), Err(ParseError::Empty { .. })));
-        assert!(matches!(parse_any("g", b"hello\nworld\n"), Err(ParseError::NothingRecognised { .. })));
+        assert!(matches!(
+            parse_any("e", b" \n\n"),
+            Err(ParseError::Empty { .. })
+        ));
+        assert!(matches!(
+            parse_any("g", b"hello\nworld\n"),
+            Err(ParseError::NothingRecognised { .. })
+        ));
         match parse_any("b", b"ok\nstill ok\n\xff\xfe bad\n") {
             Err(ParseError::NotUtf8 { line, source_name }) => {
                 assert_eq!(line, 3);

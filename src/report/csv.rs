@@ -5,7 +5,18 @@ use super::RunReport;
 pub fn render(r: &RunReport) -> String {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let header = [
-        "label", "metric", "unit", "n", "median", "mean", "stddev", "min", "max", "ci95_low", "ci95_high", "outlier_runs",
+        "label",
+        "metric",
+        "unit",
+        "n",
+        "median",
+        "mean",
+        "stddev",
+        "min",
+        "max",
+        "ci95_low",
+        "ci95_high",
+        "outlier_runs",
     ];
     let _ = w.write_record(header);
     for s in &r.summary {

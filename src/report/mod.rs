@@ -36,7 +36,11 @@ impl RunReport {
         let mut w = self.warnings.clone();
         for s in &self.summary {
             if !s.outlier_runs.is_empty() {
-                let which = if s.metric.contains(' ') || !s.metric.contains('_') { "repetition" } else { "run" };
+                let which = if s.metric.contains(' ') || !s.metric.contains('_') {
+                    "repetition"
+                } else {
+                    "run"
+                };
                 w.push(format!(
                     "{}: outlier {which}(s) {:?} (modified z-score > {}), kept in the statistics",
                     s.metric,
@@ -46,7 +50,11 @@ impl RunReport {
             }
         }
         for r in self.runs.iter().filter(|r| r.status != "ok") {
-            let first = r.error.as_deref().and_then(|e| e.lines().next()).unwrap_or("failed");
+            let first = r
+                .error
+                .as_deref()
+                .and_then(|e| e.lines().next())
+                .unwrap_or("failed");
             w.push(first.to_string());
         }
         w
@@ -122,8 +130,17 @@ pub fn context_lines(r: &RunReport) -> Vec<(String, String)> {
         ("label".to_string(), r.label.clone()),
         ("binary".to_string(), r.binary.path.clone()),
         ("build".to_string(), build_line(&r.build)),
-        ("model".to_string(), format!("{} ({} bytes)", r.model.path, r.model.size_bytes)),
-        ("runs".to_string(), format!("{counted} counted, {warm} warmup, {} failed", r.failed_runs.len())),
+        (
+            "model".to_string(),
+            format!("{} ({} bytes)", r.model.path, r.model.size_bytes),
+        ),
+        (
+            "runs".to_string(),
+            format!(
+                "{counted} counted, {warm} warmup, {} failed",
+                r.failed_runs.len()
+            ),
+        ),
         ("machine".to_string(), machine_line(&r.machine)),
         ("tokbench".to_string(), r.tokbench_version.clone()),
     ]

@@ -49,7 +49,9 @@ fn block_fields(b: &TimingBlock) -> serde_json::Map<String, Value> {
 }
 
 fn block_name(b: &TimingBlock) -> String {
-    let kind = serde_json::to_value(b.kind).map(|v| value_text(&v)).unwrap_or_default();
+    let kind = serde_json::to_value(b.kind)
+        .map(|v| value_text(&v))
+        .unwrap_or_default();
     match &b.label {
         Some(l) => format!("{kind} ({l})"),
         None => kind,
@@ -59,7 +61,11 @@ fn block_name(b: &TimingBlock) -> String {
 /// Columns present in at least one block, in display order.
 fn present_fields(blocks: &[TimingBlock]) -> Vec<&'static str> {
     let maps: Vec<_> = blocks.iter().map(block_fields).collect();
-    FIELDS.iter().copied().filter(|f| maps.iter().any(|m| m.contains_key(*f))).collect()
+    FIELDS
+        .iter()
+        .copied()
+        .filter(|f| maps.iter().any(|m| m.contains_key(*f)))
+        .collect()
 }
 
 fn timings_table(blocks: &[TimingBlock]) -> Table {
@@ -72,7 +78,11 @@ fn timings_table(blocks: &[TimingBlock]) -> Table {
     for b in blocks {
         let m = block_fields(b);
         let mut row = vec![block_name(b), b.line.to_string()];
-        row.extend(fields.iter().map(|f| m.get(*f).map(value_text).unwrap_or_default()));
+        row.extend(
+            fields
+                .iter()
+                .map(|f| m.get(*f).map(value_text).unwrap_or_default()),
+        );
         t.add_row(row);
     }
     t
@@ -81,7 +91,14 @@ fn timings_table(blocks: &[TimingBlock]) -> Table {
 fn bench_table(p: &Parsed) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(["test", "avg t/s", "stddev t/s", "samples t/s", "backend", "build"]);
+    t.set_header([
+        "test",
+        "avg t/s",
+        "stddev t/s",
+        "samples t/s",
+        "backend",
+        "build",
+    ]);
     for b in &p.bench {
         let samples: Vec<String> = b.samples_tps.iter().map(|s| s.to_string()).collect();
         let build = match (&b.build_commit, b.build_number) {
@@ -112,7 +129,10 @@ fn render_table(files: &[Parsed]) -> String {
             out.push_str(&format!("{}\n", timings_table(&p.blocks)));
         }
         if !p.bench.is_empty() {
-            let fmt = p.bench_format.map(|f| format!("{f:?}").to_lowercase()).unwrap_or_default();
+            let fmt = p
+                .bench_format
+                .map(|f| format!("{f:?}").to_lowercase())
+                .unwrap_or_default();
             out.push_str(&format!("llama-bench ({fmt}):\n{}\n", bench_table(p)));
         }
         for w in &p.warnings {
@@ -132,7 +152,11 @@ fn render_csv(files: &[Parsed]) -> String {
         for b in &p.blocks {
             let m = block_fields(b);
             let mut row = vec![p.source.clone(), block_name(b), b.line.to_string()];
-            row.extend(FIELDS.iter().map(|f| m.get(*f).map(value_text).unwrap_or_default()));
+            row.extend(
+                FIELDS
+                    .iter()
+                    .map(|f| m.get(*f).map(value_text).unwrap_or_default()),
+            );
             let _ = w.write_record(&row);
         }
     }
@@ -149,14 +173,25 @@ fn render_markdown(files: &[Parsed]) -> String {
             out.push_str(&format!("|---|--:|{}\n", "--:|".repeat(fields.len())));
             for b in &p.blocks {
                 let m = block_fields(b);
-                let vals: Vec<String> = fields.iter().map(|f| m.get(*f).map(value_text).unwrap_or_default()).collect();
-                out.push_str(&format!("| {} | {} | {} |\n", block_name(b), b.line, vals.join(" | ")));
+                let vals: Vec<String> = fields
+                    .iter()
+                    .map(|f| m.get(*f).map(value_text).unwrap_or_default())
+                    .collect();
+                out.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    block_name(b),
+                    b.line,
+                    vals.join(" | ")
+                ));
             }
         }
         if !p.bench.is_empty() {
             out.push_str("| test | avg t/s | stddev t/s |\n|---|--:|--:|\n");
             for b in &p.bench {
-                out.push_str(&format!("| {} | {} | {} |\n", b.test, b.avg_tps.0, b.stddev_tps.0));
+                out.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    b.test, b.avg_tps.0, b.stddev_tps.0
+                ));
             }
         }
         out.push('\n');

@@ -24,8 +24,19 @@ pub fn render(r: &RunReport) -> String {
 
 fn summary_table(r: &RunReport) -> Table {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header(["metric", "unit", "n", "median", "mean", "stddev", "min", "max", "95% CI of mean"]);
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header([
+        "metric",
+        "unit",
+        "n",
+        "median",
+        "mean",
+        "stddev",
+        "min",
+        "max",
+        "95% CI of mean",
+    ]);
     for s in &r.summary {
         let st = &s.stats;
         let mut row = vec![Cell::new(&s.metric), Cell::new(&s.unit), Cell::new(st.n)];

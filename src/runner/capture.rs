@@ -29,7 +29,11 @@ pub struct Capture {
 
 impl Capture {
     pub fn new(head_cap: usize, tail_cap: usize) -> Self {
-        Capture { head_cap, tail_cap, ..Default::default() }
+        Capture {
+            head_cap,
+            tail_cap,
+            ..Default::default()
+        }
     }
 
     pub fn push(&mut self, mut chunk: &[u8]) {
@@ -70,7 +74,10 @@ impl Capture {
     pub fn last_lines(&self, n: usize) -> Vec<String> {
         let text = self.text();
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-        lines[lines.len().saturating_sub(n)..].iter().map(|s| s.to_string()).collect()
+        lines[lines.len().saturating_sub(n)..]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     }
 }
 

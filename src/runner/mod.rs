@@ -33,13 +33,25 @@ pub struct RunContext {
 /// Runs one planned run and describes it. Only a binary that cannot be
 /// started at all is an `Err`; a run that fails is a record with status
 /// `failed` and an error saying why.
-pub fn execute(plan: &Plan, ctx: &RunContext, run: &PlannedRun) -> Result<RunRecord, process::SpawnError> {
+pub fn execute(
+    plan: &Plan,
+    ctx: &RunContext,
+    run: &PlannedRun,
+) -> Result<RunRecord, process::SpawnError> {
     let args: Vec<OsString> = plan.argv.iter().map(OsString::from).collect();
     let logs = plan.keep_logs.as_ref().map(|dir| {
         let stem = format!("{}-{:03}", ctx.log_stem, run.seq);
-        (dir.join(format!("{stem}.stdout")), dir.join(format!("{stem}.stderr")))
+        (
+            dir.join(format!("{stem}.stdout")),
+            dir.join(format!("{stem}.stderr")),
+        )
     });
-    let spec = process::Spawn { program: &plan.bin, args: &args, timeout: plan.timeout, logs };
+    let spec = process::Spawn {
+        program: &plan.bin,
+        args: &args,
+        timeout: plan.timeout,
+        logs,
+    };
     let finished = process::run(&spec, |_| {})?;
     Ok(describe(plan, ctx, run, &finished))
 }
@@ -57,7 +69,9 @@ fn describe(plan: &Plan, ctx: &RunContext, run: &PlannedRun, f: &Finished) -> Ru
         warmup: run.warmup,
         tool: "run".to_string(),
         binary: ctx.binary.clone(),
-        argv: std::iter::once(plan.bin.display().to_string()).chain(plan.argv.iter().cloned()).collect(),
+        argv: std::iter::once(plan.bin.display().to_string())
+            .chain(plan.argv.iter().cloned())
+            .collect(),
         env: ctx.env.clone(),
         build: merge_build(&plan.probe.build, &stderr),
         model: plan.model.clone(),
@@ -80,7 +94,10 @@ fn describe(plan: &Plan, ctx: &RunContext, run: &PlannedRun, f: &Finished) -> Ru
     };
     for (name, cap) in [("stdout", &f.stdout), ("stderr", &f.stderr)] {
         if cap.dropped_bytes > 0 {
-            warnings.push(format!("{name}: {} bytes of {} not kept (middle of the stream)", cap.dropped_bytes, cap.total_bytes));
+            warnings.push(format!(
+                "{name}: {} bytes of {} not kept (middle of the stream)",
+                cap.dropped_bytes, cap.total_bytes
+            ));
         }
         if let Some(e) = &cap.log_error {
             warnings.push(format!("{name}: could not write the --keep-logs copy: {e}"));
@@ -89,19 +106,32 @@ fn describe(plan: &Plan, ctx: &RunContext, run: &PlannedRun, f: &Finished) -> Ru
     record.warnings = warnings;
     if let Some(why) = failure(f.ending, found, plan) {
         record.status = "failed".to_string();
-        record.error = Some(error_text(plan, run, &why, &f.stderr.last_lines(ERROR_TAIL_LINES), &stderr));
+        record.error = Some(error_text(
+            plan,
+            run,
+            &why,
+            &f.stderr.last_lines(ERROR_TAIL_LINES),
+            &stderr,
+        ));
     }
     record
 }
 
-fn read_timings(stderr: &str, stdout: &str, record: &mut RunRecord, warnings: &mut Vec<String>) -> bool {
+fn read_timings(
+    stderr: &str,
+    stdout: &str,
+    record: &mut RunRecord,
+    warnings: &mut Vec<String>,
+) -> bool {
     let mut out = parse_timings(stderr);
     if out.blocks.is_empty() {
         // --log-jsonl sends the log, timings included, to stdout.
         out = parse_timings(stdout);
     }
     warnings.extend(out.warnings.iter().map(|w| format!("stderr {w}")));
-    let Some(main) = primary_block(&out.blocks) else { return false };
+    let Some(main) = primary_block(&out.blocks) else {
+        return false;
+    };
     record.timings = Some(main.timings.clone());
     if out.blocks.len() > 1 {
         record.blocks = out.blocks;
@@ -133,7 +163,12 @@ pub fn primary_block(blocks: &[TimingBlock]) -> Option<&TimingBlock> {
         .rev()
         .filter(has_eval)
         .find(|b| b.label.as_deref() == Some("target"))
-        .or_else(|| blocks.iter().rev().find(|b| has_eval(b) && b.kind != BlockKind::ServerSlot))
+        .or_else(|| {
+            blocks
+                .iter()
+                .rev()
+                .find(|b| has_eval(b) && b.kind != BlockKind::ServerSlot)
+        })
         .or_else(|| blocks.last())
 }
 
@@ -152,15 +187,30 @@ fn merge_build(probed: &BuildInfo, stderr: &str) -> BuildInfo {
 
 fn exit_info(e: Ending) -> ExitInfo {
     match e {
-        Ending::Exited(c) => ExitInfo { code: Some(c), ..Default::default() },
-        Ending::Signaled(s) => ExitInfo { signal: Some(s), ..Default::default() },
-        Ending::TimedOut => ExitInfo { timed_out: true, ..Default::default() },
-        Ending::Interrupted(s) => ExitInfo { signal: Some(s), interrupted: true, ..Default::default() },
+        Ending::Exited(c) => ExitInfo {
+            code: Some(c),
+            ..Default::default()
+        },
+        Ending::Signaled(s) => ExitInfo {
+            signal: Some(s),
+            ..Default::default()
+        },
+        Ending::TimedOut => ExitInfo {
+            timed_out: true,
+            ..Default::default()
+        },
+        Ending::Interrupted(s) => ExitInfo {
+            signal: Some(s),
+            interrupted: true,
+            ..Default::default()
+        },
     }
 }
 
 fn signal_name(sig: i32) -> String {
-    nix::sys::signal::Signal::try_from(sig).map(|s| s.as_str().to_string()).unwrap_or_else(|_| format!("signal {sig}"))
+    nix::sys::signal::Signal::try_from(sig)
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_else(|_| format!("signal {sig}"))
 }
 
 /// Why a run failed, or None when it succeeded.
@@ -221,5 +271,6 @@ fn error_text(plan: &Plan, run: &PlannedRun, why: &str, tail: &[String], stderr:
 
 pub fn rfc3339(t: std::time::SystemTime) -> String {
     let t: time::OffsetDateTime = t.into();
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -92,7 +92,10 @@ pub fn probe(bin: &Path) -> Result<Probe, ProbeError> {
     };
     let (ending, help) = query(bin, &["--help"], PROBE_TIMEOUT).map_err(spawn_err)?;
     if ending == Ending::TimedOut {
-        return Err(ProbeError::Hung { path, secs: PROBE_TIMEOUT.as_secs() });
+        return Err(ProbeError::Hung {
+            path,
+            secs: PROBE_TIMEOUT.as_secs(),
+        });
     }
     let kind = classify(&help).ok_or_else(|| ProbeError::NotLlama {
         path: path.clone(),
@@ -100,7 +103,11 @@ pub fn probe(bin: &Path) -> Result<Probe, ProbeError> {
     })?;
     let (_, version) = query(bin, &["--version"], PROBE_TIMEOUT).map_err(spawn_err)?;
     let build = parse_build_info(&version).unwrap_or_default();
-    Ok(Probe { kind, flags: read_flags(&help), build })
+    Ok(Probe {
+        kind,
+        flags: read_flags(&help),
+        build,
+    })
 }
 
 fn has(help: &str, flag: &str) -> bool {
@@ -119,8 +126,13 @@ pub fn classify(help: &str) -> Option<ToolKind> {
     }
     // The interactive llama-cli has a single-turn mode and timing display
     // switches but no way to turn conversation mode off.
-    let interactive = has(help, "--show-timings") && !has(help, "-no-cnv") && !has(help, "--no-conversation");
-    Some(if interactive { ToolKind::InteractiveCli } else { ToolKind::Completion })
+    let interactive =
+        has(help, "--show-timings") && !has(help, "-no-cnv") && !has(help, "--no-conversation");
+    Some(if interactive {
+        ToolKind::InteractiveCli
+    } else {
+        ToolKind::Completion
+    })
 }
 
 pub fn read_flags(help: &str) -> Flags {
@@ -140,10 +152,20 @@ pub fn read_flags(help: &str) -> Flags {
 
 /// `-o, --output <csv|json|jsonl|md|sql>` -> ["csv", "json", ...].
 fn bench_outputs(help: &str) -> Vec<String> {
-    let Some(line) = help.lines().find(|l| l.contains("--output <") || l.contains("--output ")) else {
+    let Some(line) = help
+        .lines()
+        .find(|l| l.contains("--output <") || l.contains("--output "))
+    else {
         return Vec::new();
     };
-    let Some(start) = line.find('<') else { return Vec::new() };
-    let Some(end) = line[start..].find('>') else { return Vec::new() };
-    line[start + 1..start + end].split('|').map(|s| s.trim().to_string()).collect()
+    let Some(start) = line.find('<') else {
+        return Vec::new();
+    };
+    let Some(end) = line[start..].find('>') else {
+        return Vec::new();
+    };
+    line[start + 1..start + end]
+        .split('|')
+        .map(|s| s.trim().to_string())
+        .collect()
 }

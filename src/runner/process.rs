@@ -107,7 +107,15 @@ pub fn run(spec: &Spawn<'_>, on_start: impl FnOnce(u32)) -> Result<Finished, Spa
     let (ending, ended) = supervise(pid, spec.timeout, started, &rx);
     let stdout = join_capture(out, pid);
     let stderr = join_capture(err, pid);
-    Ok(Finished { ending, stdout, stderr, started_at, started, wall: ended - started, pid })
+    Ok(Finished {
+        ending,
+        stdout,
+        stderr,
+        started_at,
+        started,
+        wall: ended - started,
+        pid,
+    })
 }
 
 type WaitResult = (std::io::Result<std::process::ExitStatus>, Instant);
@@ -123,7 +131,9 @@ fn supervise(
     loop {
         match rx.recv_timeout(Duration::from_millis(20)) {
             Ok((status, at)) => return (ending_of(status), at),
-            Err(mpsc::RecvTimeoutError::Disconnected) => return (Ending::Signaled(0), Instant::now()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return (Ending::Signaled(0), Instant::now())
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         let forced = if let Some(sig) = interrupt::received() {
@@ -162,13 +172,17 @@ fn stop_group(pid: u32, rx: &mpsc::Receiver<WaitResult>) -> Instant {
         return at;
     }
     let _ = killpg(group, Signal::SIGKILL);
-    rx.recv().map(|(_, at)| at).unwrap_or_else(|_| Instant::now())
+    rx.recv()
+        .map(|(_, at)| at)
+        .unwrap_or_else(|_| Instant::now())
 }
 
 /// Joins a drain thread. If a grandchild keeps the pipe open after the child
 /// exited, the group is killed so the reader sees EOF.
 fn join_capture(handle: Option<std::thread::JoinHandle<Capture>>, pid: u32) -> Capture {
-    let Some(handle) = handle else { return Capture::default() };
+    let Some(handle) = handle else {
+        return Capture::default();
+    };
     let waited = Instant::now();
     while !handle.is_finished() {
         if waited.elapsed() > Duration::from_secs(1) {
@@ -181,9 +195,18 @@ fn join_capture(handle: Option<std::thread::JoinHandle<Capture>>, pid: u32) -> C
 }
 
 /// Runs a short query (`--help`, `--version`) and returns stdout + stderr.
-pub fn query(program: &Path, args: &[&str], timeout: Duration) -> Result<(Ending, String), SpawnError> {
+pub fn query(
+    program: &Path,
+    args: &[&str],
+    timeout: Duration,
+) -> Result<(Ending, String), SpawnError> {
     let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-    let spec = Spawn { program, args: &args, timeout, logs: None };
+    let spec = Spawn {
+        program,
+        args: &args,
+        timeout,
+        logs: None,
+    };
     let f = run(&spec, |_| {})?;
     Ok((f.ending, format!("{}{}", f.stdout.text(), f.stderr.text())))
 }

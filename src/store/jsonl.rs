@@ -17,7 +17,11 @@ pub enum StoreError {
     #[error("cannot read results file '{path}': {why}")]
     Read { path: String, why: String },
     #[error("results file '{path}' line {line}: {why}")]
-    Bad { path: String, line: usize, why: String },
+    Bad {
+        path: String,
+        line: usize,
+        why: String,
+    },
 }
 
 pub struct JsonlWriter {
@@ -30,25 +34,40 @@ impl JsonlWriter {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
         if path.is_dir() {
-            return Err(StoreError::Open { path: shown, why: "it is a directory".to_string() });
+            return Err(StoreError::Open {
+                path: shown,
+                why: "it is a directory".to_string(),
+            });
         }
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| StoreError::Open { path: shown, why: e.to_string() })?;
-        Ok(JsonlWriter { path: path.to_path_buf(), file })
+            .map_err(|e| StoreError::Open {
+                path: shown,
+                why: e.to_string(),
+            })?;
+        Ok(JsonlWriter {
+            path: path.to_path_buf(),
+            file,
+        })
     }
 
     /// Appends one record as one line and flushes it to the OS.
     pub fn append(&mut self, record: &RunRecord) -> Result<(), StoreError> {
-        let err = |e: String| StoreError::Write { path: self.path.display().to_string(), why: e };
+        let err = |e: String| StoreError::Write {
+            path: self.path.display().to_string(),
+            why: e,
+        };
         let mut line = serde_json::to_vec(record).map_err(|e| err(e.to_string()))?;
         line.push(b'\n');
         // One write_all of the whole line: concurrent appenders never interleave inside a line.
         self.file.write_all(&line).map_err(|e| err(e.to_string()))?;
         self.file.flush().map_err(|e| err(e.to_string()))?;
-        self.file.sync_data().or_else(ignore_unsupported).map_err(|e| err(e.to_string()))
+        self.file
+            .sync_data()
+            .or_else(ignore_unsupported)
+            .map_err(|e| err(e.to_string()))
     }
 }
 
@@ -65,10 +84,16 @@ fn ignore_unsupported(e: std::io::Error) -> std::io::Result<()> {
 /// Reads every record of a results file; blank lines are skipped.
 pub fn read(path: &Path) -> Result<Vec<RunRecord>, StoreError> {
     let shown = path.display().to_string();
-    let file = File::open(path).map_err(|e| StoreError::Read { path: shown.clone(), why: e.to_string() })?;
+    let file = File::open(path).map_err(|e| StoreError::Read {
+        path: shown.clone(),
+        why: e.to_string(),
+    })?;
     let mut out = Vec::new();
     for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| StoreError::Read { path: shown.clone(), why: e.to_string() })?;
+        let line = line.map_err(|e| StoreError::Read {
+            path: shown.clone(),
+            why: e.to_string(),
+        })?;
         if line.trim().is_empty() {
             continue;
         }

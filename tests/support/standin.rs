@@ -95,18 +95,26 @@ impl Rng {
 
 /// The index of this run, counted in STANDIN_STATE.
 fn next_run_index() -> u64 {
-    let Some(path) = env("STANDIN_STATE") else { return 0 };
-    let n: u64 = std::fs::read_to_string(&path).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+    let Some(path) = env("STANDIN_STATE") else {
+        return 0;
+    };
+    let n: u64 = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0);
     let _ = std::fs::write(&path, (n + 1).to_string());
     n
 }
 
 fn arg_value(args: &[String], names: &[&str]) -> Option<String> {
-    args.windows(2).find(|w| names.contains(&w[0].as_str())).map(|w| w[1].clone())
+    args.windows(2)
+        .find(|w| names.contains(&w[0].as_str()))
+        .map(|w| w[1].clone())
 }
 
 fn print_version() {
-    let first = env("STANDIN_VERSION").unwrap_or_else(|| "version: 0.5.0-dev (build 7001, commit abc1234)".into());
+    let first = env("STANDIN_VERSION")
+        .unwrap_or_else(|| "version: 0.5.0-dev (build 7001, commit abc1234)".into());
     eprintln!("{first}");
     eprintln!("built with standin-cc 1.0 for x86_64-test-linux");
 }
@@ -128,7 +136,11 @@ fn main() {
         return;
     }
     if let Some(path) = env("STANDIN_ARGV_LOG") {
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = writeln!(f, "{}", json_array(&args));
         }
     }
@@ -153,7 +165,9 @@ impl Rates {
     fn new(run: u64) -> Self {
         let drift = 1.0 + env_f64("STANDIN_DRIFT", 0.0) * run as f64;
         let seed = env_f64("STANDIN_SEED", 1.0) as u64;
-        let rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (run + 1).wrapping_mul(0xD1B5_4A32_D192_ED03) | 1);
+        let rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ (run + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)
+            | 1);
         Rates {
             eval: env_f64("STANDIN_EVAL_TPS", 50.0) * drift,
             prompt: env_f64("STANDIN_PROMPT_TPS", 500.0) * drift,
@@ -187,7 +201,9 @@ fn json_string(s: &str) -> String {
 }
 
 fn flood() {
-    let Some(n) = env("STANDIN_FLOOD").and_then(|s| s.parse::<u64>().ok()) else { return };
+    let Some(n) = env("STANDIN_FLOOD").and_then(|s| s.parse::<u64>().ok()) else {
+        return;
+    };
     let chunk = vec![b'x'; 1 << 16];
     let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
     let mut left = n;
@@ -226,12 +242,16 @@ extern "C" {
 }
 
 fn completion(args: &[String], rates: &Rates, failing: bool) {
-    let n: u64 = arg_value(args, &["-n", "--n-predict"]).and_then(|s| s.parse().ok()).unwrap_or(128);
+    let n: u64 = arg_value(args, &["-n", "--n-predict"])
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(128);
     let prompt = arg_value(args, &["-p", "--prompt"]).unwrap_or_default();
     let prompt_tokens = (prompt.split_whitespace().count() as u64).max(1);
     print_version();
     eprintln!("0.00.001.250 I llama_completion: llama backend init");
-    eprintln!("0.00.405.100 I system_info: n_threads = 2 (n_threads_batch = 2) / 2 | CPU : AVX2 = 1 | ");
+    eprintln!(
+        "0.00.405.100 I system_info: n_threads = 2 (n_threads_batch = 2) / 2 | CPU : AVX2 = 1 | "
+    );
     if failing {
         if let Some(m) = env("STANDIN_MESSAGE") {
             eprintln!("0.00.405.200 E {m}");
@@ -249,7 +269,13 @@ fn completion(args: &[String], rates: &Rates, failing: bool) {
     if !(failing && env("STANDIN_NO_TIMINGS").is_some()) {
         print_perf(n, prompt_tokens, rates);
     }
-    let code: i32 = if failing { env("STANDIN_EXIT").and_then(|s| s.parse().ok()).unwrap_or(0) } else { 0 };
+    let code: i32 = if failing {
+        env("STANDIN_EXIT")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    } else {
+        0
+    };
     std::process::exit(code);
 }
 
@@ -262,7 +288,10 @@ fn print_perf(n: u64, prompt_tokens: u64, rates: &Rates) {
     let total = eval_ms + prompt_ms + 5.0;
     let p = "0.02.549.483 I common_perf_print:";
     eprintln!("{p}    sampling time =      46.90 ms");
-    eprintln!("{p}    samplers time =      11.78 ms / {:5} tokens", n + prompt_tokens);
+    eprintln!(
+        "{p}    samplers time =      11.78 ms / {:5} tokens",
+        n + prompt_tokens
+    );
     eprintln!("{p}        load time =     410.05 ms");
     eprintln!(
         "{p} prompt eval time = {prompt_ms:10.2} ms / {prompt_tokens:5} tokens ({:8.2} ms per token, {prompt_tps:8.2} tokens per second)",
@@ -272,19 +301,33 @@ fn print_perf(n: u64, prompt_tokens: u64, rates: &Rates) {
         "{p}        eval time = {eval_ms:10.2} ms / {runs:5} runs   ({:8.2} ms per token, {eval_tps:8.2} tokens per second)",
         1000.0 / eval_tps
     );
-    eprintln!("{p}       total time = {total:10.2} ms / {:5} tokens", runs + prompt_tokens);
+    eprintln!(
+        "{p}       total time = {total:10.2} ms / {:5} tokens",
+        runs + prompt_tokens
+    );
     eprintln!("{p}    graphs reused = {:10}", runs.saturating_sub(1));
 }
 
 fn bench(args: &[String], rates: &Rates) {
-    let reps: usize = arg_value(args, &["-r", "--repetitions"]).and_then(|s| s.parse().ok()).unwrap_or(5);
-    let p: u64 = arg_value(args, &["-p", "--n-prompt"]).and_then(|s| s.parse().ok()).unwrap_or(512);
-    let n: u64 = arg_value(args, &["-n", "--n-gen"]).and_then(|s| s.parse().ok()).unwrap_or(128);
+    let reps: usize = arg_value(args, &["-r", "--repetitions"])
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let p: u64 = arg_value(args, &["-p", "--n-prompt"])
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(512);
+    let n: u64 = arg_value(args, &["-n", "--n-gen"])
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(128);
     let fmt = arg_value(args, &["-o", "--output"]).unwrap_or_else(|| "md".into());
     for (np, ng, rate) in [(p, 0u64, rates.prompt), (0, n, rates.eval)] {
-        let samples: Vec<f64> = (0..reps).map(|_| (rates.jitter(rate) * 1000.0).round() / 1000.0).collect();
+        let samples: Vec<f64> = (0..reps)
+            .map(|_| (rates.jitter(rate) * 1000.0).round() / 1000.0)
+            .collect();
         let avg = samples.iter().sum::<f64>() / reps as f64;
-        let ns: Vec<String> = samples.iter().map(|s| format!("{}", ((np + ng) as f64 / s * 1e9) as u64)).collect();
+        let ns: Vec<String> = samples
+            .iter()
+            .map(|s| format!("{}", ((np + ng) as f64 / s * 1e9) as u64))
+            .collect();
         let ts: Vec<String> = samples.iter().map(|s| format!("{s}")).collect();
         if fmt == "jsonl" {
             println!(
@@ -293,7 +336,11 @@ fn bench(args: &[String], rates: &Rates) {
                 ts.join(", ")
             );
         } else {
-            let test = if ng == 0 { format!("pp{np}") } else { format!("tg{ng}") };
+            let test = if ng == 0 {
+                format!("pp{np}")
+            } else {
+                format!("tg{ng}")
+            };
             println!("| model | size | params | backend | threads | test | t/s |");
             println!("| --- | ---: | ---: | --- | ---: | ---: | ---: |");
             println!("| standin 1M | 0.00 MiB | 1.00 M | CPU | 2 | {test} | {avg:.2} ± 0.00 |");
