@@ -65,7 +65,7 @@ pub fn binary_info(bin: &Path) -> std::io::Result<BinaryInfo> {
 }
 
 pub fn machine_info() -> MachineInfo {
-    use sysinfo::{CpuRefreshKind, RefreshKind, System};
+    use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
     let sys = System::new_with_specifics(
         RefreshKind::nothing()
             .with_cpu(CpuRefreshKind::nothing())

@@ -66,9 +66,13 @@ pub fn t975(df: usize) -> f64 {
     }
 }
 
+/// Fewest samples for which outliers are looked for: below this the median
+/// absolute deviation says too little to call any one sample unusual.
+pub const OUTLIER_MIN_N: usize = 5;
+
 /// Indices of samples whose modified z-score exceeds [`OUTLIER_Z`].
 pub fn outliers(xs: &[f64]) -> Vec<usize> {
-    if xs.len() < 3 {
+    if xs.len() < OUTLIER_MIN_N {
         return Vec::new();
     }
     let med = median(xs);
@@ -153,7 +157,9 @@ mod tests {
     #[test]
     fn identical_samples_but_one() {
         assert_eq!(outliers(&[5.0, 5.0, 5.0, 5.0, 9.0]), vec![4]);
-        assert!(outliers(&[5.0, 5.0, 5.0]).is_empty());
+        assert!(outliers(&[5.0, 5.0, 5.0, 5.0, 5.0]).is_empty());
+        // Too few samples to call one unusual.
+        assert!(outliers(&[5.0, 5.0, 9.0]).is_empty());
     }
 
     #[test]
