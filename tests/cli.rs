@@ -1,0 +1,484 @@
+//! Integration tests of the real `tokbench` binary against the stand-in
+//! llama.cpp binary (`tests/support/standin.rs`), plus one end-to-end test
+//! against a real llama.cpp build (see `e2e_real_llama_cpp`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const STANDIN: &str = env!("CARGO_BIN_EXE_tokbench-standin");
+const TOKBENCH: &str = env!("CARGO_BIN_EXE_tokbench");
+
+/// A temporary directory with a minimal GGUF "model" and stand-in settings.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut model = b"GGUF\x03\x00\x00\x00".to_vec();
+        model.extend_from_slice(&[0u8; 56]);
+        std::fs::write(dir.path().join("model.gguf"), model).unwrap();
+        let state = dir.path().join("state").display().to_string();
+        let argv_log = dir.path().join("argv.log").display().to_string();
+        Sandbox {
+            dir,
+            env: vec![("STANDIN_STATE".into(), state), ("STANDIN_ARGV_LOG".into(), argv_log)],
+        }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn model(&self) -> String {
+        self.path("model.gguf").display().to_string()
+    }
+    fn set(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.to_string(), v.to_string()));
+        self
+    }
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(TOKBENCH);
+        c.args(args).current_dir(self.dir.path());
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c.env_remove("NO_COLOR");
+        c
+    }
+    /// `tokbench run --bin STANDIN -m MODEL <args>`
+    fn run(&self, args: &[&str]) -> Output {
+        let model = self.model();
+        let mut all = vec!["run", "--bin", STANDIN, "-m", &model];
+        all.extend_from_slice(args);
+        self.cmd(&all).output().unwrap()
+    }
+    /// Argument vectors the stand-in received (runs only, not --help/--version).
+    fn argvs(&self) -> Vec<Vec<String>> {
+        std::fs::read_to_string(self.path("argv.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+    fn results(&self, name: &str) -> Vec<Value> {
+        std::fs::read_to_string(self.path(name))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+fn metric<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["metric"] == name)
+        .unwrap_or_else(|| panic!("no metric {name} in {report}"))
+}
+
+#[test]
+fn run_reports_the_rates_the_binary_printed() {
+    let sb = Sandbox::new().set("STANDIN_EVAL_TPS", "42.5").set("STANDIN_PROMPT_TPS", "480");
+    let o = sb.run(&["--reps", "3", "-n", "16", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = json(&o);
+    let eval = metric(&r, "eval_tps");
+    assert_eq!(eval["n"], 3);
+    assert_eq!(eval["median"], 42.5);
+    assert_eq!(metric(&r, "prompt_eval_tps")["median"], 480.0);
+    assert_eq!(metric(&r, "load_ms")["mean"], 410.05);
+    assert_eq!(r["runs"].as_array().unwrap().len(), 4, "1 warmup + 3 counted");
+    assert_eq!(r["build"]["commit"], "abc1234");
+    assert_eq!(r["label"], "tokbench-standin@abc1234");
+}
+
+#[test]
+fn table_output_shows_statistics_build_and_machine() {
+    let sb = Sandbox::new().set("STANDIN_NOISE", "0.02");
+    let o = sb.run(&["--reps", "5", "-n", "8"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in ["eval_tps", "prompt_eval_tps", "median", "95% CI of mean", "commit abc1234", "logical cores", "tokbench: 0.1.0"] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+}
+
+#[test]
+fn results_file_gets_one_self_contained_line_per_run() {
+    let sb = Sandbox::new();
+    let o = sb.run(&["--reps", "2", "--warmup", "1", "-n", "8", "-o", "res.jsonl", "--label", "mine"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let lines = sb.results("res.jsonl");
+    assert_eq!(lines.len(), 3);
+    let seqs: Vec<_> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, vec![0, 1, 2]);
+    assert_eq!(lines[0]["warmup"], true);
+    assert_eq!(lines[1]["warmup"], false);
+    let l = &lines[1];
+    assert_eq!(l["schema_version"], 1);
+    assert_eq!(l["label"], "mine");
+    assert_eq!(l["status"], "ok");
+    assert_eq!(l["exit"]["code"], 0);
+    assert_eq!(l["timings"]["eval_tps"], 50.0);
+    assert_eq!(l["timings"]["eval_tokens"], 7);
+    assert_eq!(l["binary"]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(l["model"]["size_bytes"], 64);
+    assert!(l["wall_ms"].as_f64().unwrap() > 0.0);
+    assert!(l["started_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(l["argv"][0], STANDIN);
+    assert!(l["machine"]["cpu_logical_cores"].as_u64().unwrap() >= 1);
+    // A second invocation appends, never truncates.
+    let o = sb.run(&["--reps", "1", "--warmup", "0", "-n", "8", "-o", "res.jsonl"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(sb.results("res.jsonl").len(), 4);
+}
+
+#[test]
+fn llama_arg_environment_is_recorded() {
+    let sb = Sandbox::new().set("LLAMA_ARG_THREADS", "3");
+    let o = sb.run(&["--reps", "1", "--warmup", "0", "-o", "r.jsonl"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(sb.results("r.jsonl")[0]["env"]["LLAMA_ARG_THREADS"], "3");
+}
+
+#[test]
+fn fixed_seed_temperature_and_length_and_flags_read_from_help() {
+    let sb = Sandbox::new();
+    let o = sb.run(&["--reps", "1", "--warmup", "0", "-n", "32", "-p", "hi", "--gpu", "cpu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let argv = &sb.argvs()[0];
+    let joined = argv.join(" ");
+    for part in ["-n 32", "--seed 42", "--temp 0", "--ignore-eos", "-no-cnv", "-ngl 0", "-dev none"] {
+        assert!(joined.contains(part), "{part:?} not in {joined}");
+    }
+}
+
+#[test]
+fn gpu_cuda_offloads_every_layer_and_auto_adds_nothing() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run(&["--reps", "1", "--warmup", "0", "--gpu", "cuda"]).status.code(), Some(0));
+    assert_eq!(sb.run(&["--reps", "1", "--warmup", "0"]).status.code(), Some(0));
+    let argvs = sb.argvs();
+    assert!(argvs[0].windows(2).any(|w| w[0] == "-ngl" && w[1] == "999"));
+    assert!(!argvs[1].iter().any(|a| a == "-ngl" || a == "-dev"));
+}
+
+#[test]
+fn prompts_and_extra_args_pass_through_verbatim() {
+    let sb = Sandbox::new();
+    let prompt = "it's \"quoted\" $HOME `id` ; rm -rf / && echo\nnew line, ünïcødé 日本語 | > <";
+    let o = sb.run(&["--reps", "1", "--warmup", "0", "-p", prompt, "--", "-t", "3", "--extra thing"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let argv = &sb.argvs()[0];
+    let i = argv.iter().position(|a| a == "-p").unwrap();
+    assert_eq!(argv[i + 1], prompt);
+    assert_eq!(&argv[argv.len() - 3..], &["-t", "3", "--extra thing"]);
+}
+
+#[test]
+fn prompt_file_and_paths_with_spaces() {
+    let sb = Sandbox::new();
+    let spaced = sb.path("my model.gguf");
+    std::fs::copy(sb.path("model.gguf"), &spaced).unwrap();
+    std::fs::write(sb.path("prompt file.txt"), "from a file").unwrap();
+    let o = sb
+        .cmd(&["run", "--bin", STANDIN, "-m", spaced.to_str().unwrap(), "-f", "prompt file.txt", "--reps", "1", "--warmup", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let argv = &sb.argvs()[0];
+    assert!(argv.windows(2).any(|w| w[0] == "-m" && w[1] == spaced.to_str().unwrap()));
+    assert!(argv.windows(2).any(|w| w[0] == "-f" && w[1] == "prompt file.txt"));
+}
+
+#[test]
+fn dry_run_prints_the_command_and_runs_nothing() {
+    let sb = Sandbox::new();
+    let o = sb.run(&["--dry-run", "-p", "a b", "-n", "4"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with(STANDIN), "{out}");
+    assert!(out.contains("-p 'a b' -n 4"), "{out}");
+    assert!(out.contains("1 warmup + 5 counted"), "{out}");
+    assert!(sb.argvs().is_empty(), "dry run launched the binary");
+}
+
+#[test]
+fn default_prompt_is_the_builtin_text() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.run(&["--reps", "1", "--warmup", "0"]).status.code(), Some(0));
+    let argv = &sb.argvs()[0];
+    let i = argv.iter().position(|a| a == "-p").unwrap();
+    assert!(argv[i + 1].starts_with("The lighthouse keeper"));
+    assert!(argv[i + 1].split_whitespace().count() > 400);
+}
+
+#[test]
+fn bad_model_is_refused_before_launching_anything() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.path("notgguf.bin"), b"PK\x03\x04 a zip file").unwrap();
+    std::fs::create_dir(sb.path("adir")).unwrap();
+    let cases = [
+        ("missing.gguf", "does not exist"),
+        ("notgguf.bin", "is not a GGUF file"),
+        ("adir", "is a directory"),
+    ];
+    for (model, msg) in cases {
+        let o = sb.cmd(&["run", "--bin", STANDIN, "-m", model]).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{model}");
+        let err = stderr(&o);
+        assert!(err.contains(msg) && err.contains(model), "{model}: {err}");
+    }
+    assert!(sb.argvs().is_empty(), "a bad model launched the binary");
+}
+
+#[test]
+fn bad_binaries_are_refused_with_a_reason() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.path("noexec"), "#!/bin/sh\n").unwrap();
+    let model = sb.model();
+    for (bin, msg) in [
+        ("/nonexistent/llama-completion", "does not exist"),
+        (sb.path("noexec").to_str().unwrap(), "is not executable"),
+        ("/bin/ls", "does not look like a llama.cpp binary"),
+        ("/tmp", "is a directory"),
+    ] {
+        let o = sb.cmd(&["run", "--bin", bin, "-m", &model]).output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{bin}");
+        assert!(stderr(&o).contains(msg), "{bin}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_crash_stops_the_benchmark_and_keeps_finished_runs() {
+    let sb = Sandbox::new().set("STANDIN_FAIL_AT", "2").set("STANDIN_CRASH", "segv");
+    let o = sb.run(&["--reps", "4", "-o", "r.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("run 2 of") && err.contains("killed by SIGSEGV"), "{err}");
+    assert!(err.contains("last lines of its stderr"), "{err}");
+    let lines = sb.results("r.jsonl");
+    assert_eq!(lines.len(), 3, "runs 0 and 1 ok, run 2 failed, nothing after");
+    assert_eq!(lines[2]["status"], "failed");
+    assert_eq!(lines[2]["exit"]["signal"], 11);
+}
+
+#[test]
+fn abort_is_reported_as_sigabrt() {
+    let sb = Sandbox::new().set("STANDIN_CRASH", "abort");
+    let o = sb.run(&["--reps", "1", "--warmup", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("killed by SIGABRT"), "{}", stderr(&o));
+}
+
+#[test]
+fn keep_going_runs_everything_and_still_exits_1() {
+    let sb = Sandbox::new().set("STANDIN_FAIL_AT", "1").set("STANDIN_EXIT", "3");
+    let o = sb.run(&["--reps", "3", "--keep-going", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let r = json(&o);
+    assert_eq!(r["runs"].as_array().unwrap().len(), 4);
+    assert_eq!(r["failed_runs"], serde_json::json!([1]));
+    assert_eq!(metric(&r, "eval_tps")["n"], 2, "the failed run is not counted");
+    assert!(stderr(&o).contains("exited with code 3"));
+}
+
+#[test]
+fn a_hang_is_killed_at_the_timeout_with_its_process_group() {
+    let sb = Sandbox::new().set("STANDIN_HANG", "1");
+    let t = Instant::now();
+    let o = sb.run(&["--reps", "1", "--warmup", "0", "--timeout", "1s", "-o", "r.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(t.elapsed() < Duration::from_secs(8), "took {:?}", t.elapsed());
+    assert!(stderr(&o).contains("timed out after 1s"), "{}", stderr(&o));
+    let rec = &sb.results("r.jsonl")[0];
+    assert_eq!(rec["exit"]["timed_out"], true);
+    assert!(no_standin_left(&sb), "a stand-in process outlived the timeout");
+}
+
+/// True when no process runs with this sandbox's stand-in state file.
+fn no_standin_left(sb: &Sandbox) -> bool {
+    let state = sb.path("state").display().to_string();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if String::from_utf8_lossy(&environ).contains(&state) {
+            return false;
+        }
+    }
+    true
+}
+
+#[test]
+fn no_timing_block_is_an_error() {
+    let sb = Sandbox::new().set("STANDIN_NO_TIMINGS", "1");
+    let o = sb.run(&["--reps", "1", "--warmup", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("exited 0 but printed no timing block"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_load_failure_names_its_cause() {
+    let sb = Sandbox::new()
+        .set("STANDIN_MESSAGE", "llama_model_load: error loading model: failed to load model 'x'")
+        .set("STANDIN_NO_TIMINGS", "1")
+        .set("STANDIN_EXIT", "1");
+    let o = sb.run(&["--reps", "1", "--warmup", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("exited with code 1"), "{err}");
+    assert!(err.contains("cause: ") && err.contains("failed to load model"), "{err}");
+}
+
+#[test]
+fn keep_logs_writes_each_runs_raw_output() {
+    let sb = Sandbox::new();
+    let o = sb.run(&["--reps", "1", "--warmup", "1", "--keep-logs", "logs"]);
+    assert_eq!(o.status.code(), Some(0));
+    let mut names: Vec<String> = std::fs::read_dir(sb.path("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 4, "{names:?}");
+    let err = names.iter().find(|n| n.ends_with("-001.stderr")).unwrap();
+    let text = std::fs::read_to_string(sb.path("logs").join(err)).unwrap();
+    assert!(text.contains("common_perf_print:        eval time"));
+}
+
+#[test]
+fn llama_bench_gets_reps_as_r_and_jsonl_and_reports_its_samples() {
+    let sb = Sandbox::new().set("STANDIN_MODE", "bench").set("STANDIN_NOISE", "0.01");
+    let o = sb.run(&["--reps", "3", "--json", "--", "-p", "64", "-n", "16"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let argv = &sb.argvs()[0];
+    assert_eq!(argv.len(), 1 + 1 + 4 + 4, "{argv:?}");
+    assert!(argv.join(" ").contains("-r 3 -o jsonl -p 64 -n 16"), "{argv:?}");
+    let r = json(&o);
+    assert_eq!(metric(&r, "pp64")["n"], 3);
+    assert_eq!(metric(&r, "tg16")["n"], 3);
+    let samples = r["runs"][0]["bench"][1]["samples_tps"].as_array().unwrap();
+    assert_eq!(samples.len(), 3);
+}
+
+#[test]
+fn interactive_llama_cli_is_refused_with_what_to_use() {
+    let sb = Sandbox::new().set("STANDIN_MODE", "interactive-cli");
+    let o = sb.run(&["--reps", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("interactive llama-cli") && err.contains("llama-completion"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let sb = Sandbox::new();
+    assert_eq!(sb.cmd(&["run", "-m", "x"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(sb.run(&["--reps", "0"]).status.code(), Some(2));
+    assert_eq!(sb.run(&["--gpu", "rocm"]).status.code(), Some(2));
+    assert_eq!(sb.run(&["--timeout", "soon"]).status.code(), Some(2));
+    assert_eq!(sb.cmd(&["frobnicate"]).output().unwrap().status.code(), Some(2));
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    let o = Command::new(TOKBENCH).args(["run", "--help"]).output().unwrap();
+    let out = stdout(&o);
+    assert!(out.contains("Exit codes:") && out.contains("130") && out.contains("143"), "{out}");
+}
+
+#[test]
+fn sigint_stops_the_child_keeps_finished_runs_and_exits_130() {
+    interrupt_case(nix::sys::signal::Signal::SIGINT, 130);
+}
+
+#[test]
+fn sigterm_exits_143() {
+    interrupt_case(nix::sys::signal::Signal::SIGTERM, 143);
+}
+
+fn interrupt_case(sig: nix::sys::signal::Signal, code: i32) {
+    let sb = Sandbox::new().set("STANDIN_FAIL_AT", "2").set("STANDIN_HANG", "1");
+    let model = sb.model();
+    let child = sb
+        .cmd(&["run", "--bin", STANDIN, "-m", &model, "--reps", "5", "-o", "r.jsonl"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until two runs are on disk and the third (hanging) one started.
+    let t = Instant::now();
+    while std::fs::read_to_string(sb.path("r.jsonl")).unwrap_or_default().lines().count() < 2 {
+        assert!(t.elapsed() < Duration::from_secs(20), "runs never finished");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+    assert!(stderr(&o).contains("interrupted; 1 counted run(s) finished and kept"), "{}", stderr(&o));
+    let lines = sb.results("r.jsonl");
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["exit"]["interrupted"], true);
+    assert!(no_standin_left(&sb));
+}
+
+fn fixture(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel).display().to_string()
+}
+
+#[test]
+fn parse_reads_a_saved_log_and_prints_its_numbers() {
+    let o = Command::new(TOKBENCH)
+        .args(["parse", "--json", &fixture("llama/2026_completion_cpu_stderr.txt")])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&o);
+    let t = &v[0]["blocks"][0]["timings"];
+    assert_eq!(t["eval_tps"], 50.12);
+    assert_eq!(t["eval_tokens"], 63);
+    assert_eq!(t["load_ms"], 410.05);
+}
+
+#[test]
+fn parse_reads_stdin_and_refuses_garbage() {
+    use std::io::Write;
+    let mut child = Command::new(TOKBENCH)
+        .args(["parse", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"llama_print_timings:        eval time =  1000.00 ms /   100 runs   (   10.00 ms per token,   100.00 tokens per second)\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("100"), "{}", stdout(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.txt");
+    std::fs::write(&garbage, "nothing to see here\n").unwrap();
+    let o = Command::new(TOKBENCH).args(["parse", garbage.to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("garbage.txt") && stderr(&o).contains("no llama.cpp timings"), "{}", stderr(&o));
+}
