@@ -749,6 +749,10 @@ fn truncated_and_garbage_lines_warn_and_keep_the_rest() {
     ));
     let lines: Vec<usize> = out.warnings.iter().map(|w| w.line).collect();
     assert_eq!(lines, [3, 4, 5, 6, 7], "{:#?}", out.warnings);
+    assert_eq!(
+        out.warnings[0].message,
+        "timing line 'load time = 50x.53 ms' not fully read: expected 'X ms'"
+    );
     assert_eq!(out.blocks.len(), 1);
     let t = &out.blocks[0].timings;
     assert_eq!(
