@@ -144,6 +144,8 @@ struct FieldLine {
     printer: Option<Printer>,
     label: Option<String>,
     field: Field,
+    /// The field as printed (`eval time`), for warnings.
+    name: String,
     rest: String,
 }
 
@@ -178,7 +180,8 @@ fn classify(line: &LogLine) -> Line {
 }
 
 fn classify_field(c: &regex::Captures<'_>, line: &LogLine) -> Option<FieldLine> {
-    let field = Field::from_name(c.name("field")?.as_str())?;
+    let name = c.name("field")?.as_str();
+    let field = Field::from_name(name)?;
     let rest = c.name("rest").map_or("", |m| m.as_str()).to_string();
     let (printer, label) = if let (Some(s), Some(t)) = (c.name("sid"), c.name("tid")) {
         let label = format!("slot {} task {}", s.as_str(), t.as_str());
@@ -202,6 +205,7 @@ fn classify_field(c: &regex::Captures<'_>, line: &LogLine) -> Option<FieldLine> 
         printer,
         label,
         field,
+        name: name.to_string(),
         rest,
     })
 }
@@ -383,11 +387,11 @@ impl Builder {
         let reading = match read_field(f.field, &f.rest) {
             Ok((reading, remarks)) => {
                 for remark in remarks {
-                    self.warn(line, f.field, &f.rest, &remark);
+                    self.warn(line, &f.name, &f.rest, &remark);
                 }
                 reading
             }
-            Err(why) => return self.warn(line, f.field, &f.rest, &why),
+            Err(why) => return self.warn(line, &f.name, &f.rest, &why),
         };
         if self.starts_new_block(printer, label.as_deref(), f.field) {
             self.close();
@@ -451,11 +455,11 @@ impl Builder {
         });
     }
 
-    fn warn(&mut self, line: usize, field: Field, rest: &str, why: &str) {
+    fn warn(&mut self, line: usize, field: &str, rest: &str, why: &str) {
         let shown: String = rest.chars().take(60).collect();
         self.out.warnings.push(ParseWarning {
             line,
-            message: format!("timing line {field:?} = '{shown}' not fully read: {why}"),
+            message: format!("timing line '{field} = {shown}' not fully read: {why}"),
         });
     }
 

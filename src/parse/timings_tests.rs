@@ -749,6 +749,10 @@ fn truncated_and_garbage_lines_warn_and_keep_the_rest() {
     ));
     let lines: Vec<usize> = out.warnings.iter().map(|w| w.line).collect();
     assert_eq!(lines, [3, 4, 5, 6, 7], "{:#?}", out.warnings);
+    assert_eq!(
+        out.warnings[0].message,
+        "timing line 'load time = 50x.53 ms' not fully read: expected 'X ms'"
+    );
     assert_eq!(out.blocks.len(), 1);
     let t = &out.blocks[0].timings;
     assert_eq!(
@@ -802,28 +806,7 @@ fn tabs_crlf_and_nan() {
 mod public {
     use super::*;
 
-    /// `$TOKBENCH_SHARED_DIR/samples/public`, by default `../shared/samples/public`
-    /// beside the crate (where CI puts it). Missing means failure, not a skip.
-    pub(crate) fn public_dir() -> std::path::PathBuf {
-        let shared = std::env::var_os("TOKBENCH_SHARED_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-        let dir = shared.join("samples/public");
-        assert!(
-            dir.is_dir(),
-            "public samples directory '{}' is missing: put the shared samples beside the crate \
-             or set TOKBENCH_SHARED_DIR to the shared directory",
-            dir.display()
-        );
-        dir
-    }
-
-    pub(crate) fn read_public(name: &str) -> String {
-        let dir = public_dir();
-        let path = dir.join(name);
-        std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read '{}': {e}", path.display()))
-    }
+    use crate::parse::test_support::read_public;
 
     #[test]
     fn pre_2023_main_readme() {
