@@ -69,7 +69,7 @@ pub fn machine_info() -> MachineInfo {
     let sys = System::new_with_specifics(
         RefreshKind::nothing()
             .with_cpu(CpuRefreshKind::nothing())
-            .with_memory(Default::default()),
+            .with_memory(MemoryRefreshKind::nothing().with_ram()),
     );
     let cpu = sys
         .cpus()

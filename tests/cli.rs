@@ -27,7 +27,10 @@ impl Sandbox {
         let argv_log = dir.path().join("argv.log").display().to_string();
         Sandbox {
             dir,
-            env: vec![("STANDIN_STATE".into(), state), ("STANDIN_ARGV_LOG".into(), argv_log)],
+            env: vec![
+                ("STANDIN_STATE".into(), state),
+                ("STANDIN_ARGV_LOG".into(), argv_log),
+            ],
         }
     }
     fn path(&self, name: &str) -> PathBuf {
@@ -93,7 +96,9 @@ fn metric<'a>(report: &'a Value, name: &str) -> &'a Value {
 
 #[test]
 fn run_reports_the_rates_the_binary_printed() {
-    let sb = Sandbox::new().set("STANDIN_EVAL_TPS", "42.5").set("STANDIN_PROMPT_TPS", "480");
+    let sb = Sandbox::new()
+        .set("STANDIN_EVAL_TPS", "42.5")
+        .set("STANDIN_PROMPT_TPS", "480");
     let o = sb.run(&["--reps", "3", "-n", "16", "--json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = json(&o);
@@ -102,7 +107,11 @@ fn run_reports_the_rates_the_binary_printed() {
     assert_eq!(eval["median"], 42.5);
     assert_eq!(metric(&r, "prompt_eval_tps")["median"], 480.0);
     assert_eq!(metric(&r, "load_ms")["mean"], 410.05);
-    assert_eq!(r["runs"].as_array().unwrap().len(), 4, "1 warmup + 3 counted");
+    assert_eq!(
+        r["runs"].as_array().unwrap().len(),
+        4,
+        "1 warmup + 3 counted"
+    );
     assert_eq!(r["build"]["commit"], "abc1234");
     assert_eq!(r["label"], "tokbench-standin@abc1234");
 }
@@ -113,7 +122,15 @@ fn table_output_shows_statistics_build_and_machine() {
     let o = sb.run(&["--reps", "5", "-n", "8"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    for needle in ["eval_tps", "prompt_eval_tps", "median", "95% CI of mean", "commit abc1234", "logical cores", "tokbench: 0.1.0"] {
+    for needle in [
+        "eval_tps",
+        "prompt_eval_tps",
+        "median",
+        "95% CI of mean",
+        "commit abc1234",
+        "logical cores",
+        "tokbench: 0.1.0",
+    ] {
         assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }
 }
@@ -121,7 +138,18 @@ fn table_output_shows_statistics_build_and_machine() {
 #[test]
 fn results_file_gets_one_self_contained_line_per_run() {
     let sb = Sandbox::new();
-    let o = sb.run(&["--reps", "2", "--warmup", "1", "-n", "8", "-o", "res.jsonl", "--label", "mine"]);
+    let o = sb.run(&[
+        "--reps",
+        "2",
+        "--warmup",
+        "1",
+        "-n",
+        "8",
+        "-o",
+        "res.jsonl",
+        "--label",
+        "mine",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let lines = sb.results("res.jsonl");
     assert_eq!(lines.len(), 3);
@@ -159,11 +187,21 @@ fn llama_arg_environment_is_recorded() {
 #[test]
 fn fixed_seed_temperature_and_length_and_flags_read_from_help() {
     let sb = Sandbox::new();
-    let o = sb.run(&["--reps", "1", "--warmup", "0", "-n", "32", "-p", "hi", "--gpu", "cpu"]);
+    let o = sb.run(&[
+        "--reps", "1", "--warmup", "0", "-n", "32", "-p", "hi", "--gpu", "cpu",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let argv = &sb.argvs()[0];
     let joined = argv.join(" ");
-    for part in ["-n 32", "--seed 42", "--temp 0", "--ignore-eos", "-no-cnv", "-ngl 0", "-dev none"] {
+    for part in [
+        "-n 32",
+        "--seed 42",
+        "--temp 0",
+        "--ignore-eos",
+        "-no-cnv",
+        "-ngl 0",
+        "-dev none",
+    ] {
         assert!(joined.contains(part), "{part:?} not in {joined}");
     }
 }
@@ -171,8 +209,16 @@ fn fixed_seed_temperature_and_length_and_flags_read_from_help() {
 #[test]
 fn gpu_cuda_offloads_every_layer_and_auto_adds_nothing() {
     let sb = Sandbox::new();
-    assert_eq!(sb.run(&["--reps", "1", "--warmup", "0", "--gpu", "cuda"]).status.code(), Some(0));
-    assert_eq!(sb.run(&["--reps", "1", "--warmup", "0"]).status.code(), Some(0));
+    assert_eq!(
+        sb.run(&["--reps", "1", "--warmup", "0", "--gpu", "cuda"])
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        sb.run(&["--reps", "1", "--warmup", "0"]).status.code(),
+        Some(0)
+    );
     let argvs = sb.argvs();
     assert!(argvs[0].windows(2).any(|w| w[0] == "-ngl" && w[1] == "999"));
     assert!(!argvs[1].iter().any(|a| a == "-ngl" || a == "-dev"));
@@ -182,7 +228,18 @@ fn gpu_cuda_offloads_every_layer_and_auto_adds_nothing() {
 fn prompts_and_extra_args_pass_through_verbatim() {
     let sb = Sandbox::new();
     let prompt = "it's \"quoted\" $HOME `id` ; rm -rf / && echo\nnew line, ünïcødé 日本語 | > <";
-    let o = sb.run(&["--reps", "1", "--warmup", "0", "-p", prompt, "--", "-t", "3", "--extra thing"]);
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-p",
+        prompt,
+        "--",
+        "-t",
+        "3",
+        "--extra thing",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let argv = &sb.argvs()[0];
     let i = argv.iter().position(|a| a == "-p").unwrap();
@@ -197,13 +254,29 @@ fn prompt_file_and_paths_with_spaces() {
     std::fs::copy(sb.path("model.gguf"), &spaced).unwrap();
     std::fs::write(sb.path("prompt file.txt"), "from a file").unwrap();
     let o = sb
-        .cmd(&["run", "--bin", STANDIN, "-m", spaced.to_str().unwrap(), "-f", "prompt file.txt", "--reps", "1", "--warmup", "0"])
+        .cmd(&[
+            "run",
+            "--bin",
+            STANDIN,
+            "-m",
+            spaced.to_str().unwrap(),
+            "-f",
+            "prompt file.txt",
+            "--reps",
+            "1",
+            "--warmup",
+            "0",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let argv = &sb.argvs()[0];
-    assert!(argv.windows(2).any(|w| w[0] == "-m" && w[1] == spaced.to_str().unwrap()));
-    assert!(argv.windows(2).any(|w| w[0] == "-f" && w[1] == "prompt file.txt"));
+    assert!(argv
+        .windows(2)
+        .any(|w| w[0] == "-m" && w[1] == spaced.to_str().unwrap()));
+    assert!(argv
+        .windows(2)
+        .any(|w| w[0] == "-f" && w[1] == "prompt file.txt"));
 }
 
 #[test]
@@ -221,7 +294,10 @@ fn dry_run_prints_the_command_and_runs_nothing() {
 #[test]
 fn default_prompt_is_the_builtin_text() {
     let sb = Sandbox::new();
-    assert_eq!(sb.run(&["--reps", "1", "--warmup", "0"]).status.code(), Some(0));
+    assert_eq!(
+        sb.run(&["--reps", "1", "--warmup", "0"]).status.code(),
+        Some(0)
+    );
     let argv = &sb.argvs()[0];
     let i = argv.iter().position(|a| a == "-p").unwrap();
     assert!(argv[i + 1].starts_with("The lighthouse keeper"));
@@ -239,7 +315,10 @@ fn bad_model_is_refused_before_launching_anything() {
         ("adir", "is a directory"),
     ];
     for (model, msg) in cases {
-        let o = sb.cmd(&["run", "--bin", STANDIN, "-m", model]).output().unwrap();
+        let o = sb
+            .cmd(&["run", "--bin", STANDIN, "-m", model])
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(1), "{model}");
         let err = stderr(&o);
         assert!(err.contains(msg) && err.contains(model), "{model}: {err}");
@@ -258,7 +337,10 @@ fn bad_binaries_are_refused_with_a_reason() {
         ("/bin/ls", "does not look like a llama.cpp binary"),
         ("/tmp", "is a directory"),
     ] {
-        let o = sb.cmd(&["run", "--bin", bin, "-m", &model]).output().unwrap();
+        let o = sb
+            .cmd(&["run", "--bin", bin, "-m", &model])
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(1), "{bin}");
         assert!(stderr(&o).contains(msg), "{bin}: {}", stderr(&o));
     }
@@ -266,14 +348,23 @@ fn bad_binaries_are_refused_with_a_reason() {
 
 #[test]
 fn a_crash_stops_the_benchmark_and_keeps_finished_runs() {
-    let sb = Sandbox::new().set("STANDIN_FAIL_AT", "2").set("STANDIN_CRASH", "segv");
+    let sb = Sandbox::new()
+        .set("STANDIN_FAIL_AT", "2")
+        .set("STANDIN_CRASH", "segv");
     let o = sb.run(&["--reps", "4", "-o", "r.jsonl"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("run 2 of") && err.contains("killed by SIGSEGV"), "{err}");
+    assert!(
+        err.contains("run 2 of") && err.contains("killed by SIGSEGV"),
+        "{err}"
+    );
     assert!(err.contains("last lines of its stderr"), "{err}");
     let lines = sb.results("r.jsonl");
-    assert_eq!(lines.len(), 3, "runs 0 and 1 ok, run 2 failed, nothing after");
+    assert_eq!(
+        lines.len(),
+        3,
+        "runs 0 and 1 ok, run 2 failed, nothing after"
+    );
     assert_eq!(lines[2]["status"], "failed");
     assert_eq!(lines[2]["exit"]["signal"], 11);
 }
@@ -288,13 +379,19 @@ fn abort_is_reported_as_sigabrt() {
 
 #[test]
 fn keep_going_runs_everything_and_still_exits_1() {
-    let sb = Sandbox::new().set("STANDIN_FAIL_AT", "1").set("STANDIN_EXIT", "3");
+    let sb = Sandbox::new()
+        .set("STANDIN_FAIL_AT", "1")
+        .set("STANDIN_EXIT", "3");
     let o = sb.run(&["--reps", "3", "--keep-going", "--json"]);
     assert_eq!(o.status.code(), Some(1));
     let r = json(&o);
     assert_eq!(r["runs"].as_array().unwrap().len(), 4);
     assert_eq!(r["failed_runs"], serde_json::json!([1]));
-    assert_eq!(metric(&r, "eval_tps")["n"], 2, "the failed run is not counted");
+    assert_eq!(
+        metric(&r, "eval_tps")["n"],
+        2,
+        "the failed run is not counted"
+    );
     assert!(stderr(&o).contains("exited with code 3"));
 }
 
@@ -302,13 +399,29 @@ fn keep_going_runs_everything_and_still_exits_1() {
 fn a_hang_is_killed_at_the_timeout_with_its_process_group() {
     let sb = Sandbox::new().set("STANDIN_HANG", "1");
     let t = Instant::now();
-    let o = sb.run(&["--reps", "1", "--warmup", "0", "--timeout", "1s", "-o", "r.jsonl"]);
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "--timeout",
+        "1s",
+        "-o",
+        "r.jsonl",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(t.elapsed() < Duration::from_secs(8), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        t.elapsed()
+    );
     assert!(stderr(&o).contains("timed out after 1s"), "{}", stderr(&o));
     let rec = &sb.results("r.jsonl")[0];
     assert_eq!(rec["exit"]["timed_out"], true);
-    assert!(no_standin_left(&sb), "a stand-in process outlived the timeout");
+    assert!(
+        no_standin_left(&sb),
+        "a stand-in process outlived the timeout"
+    );
 }
 
 /// True when no process runs with this sandbox's stand-in state file.
@@ -328,20 +441,30 @@ fn no_timing_block_is_an_error() {
     let sb = Sandbox::new().set("STANDIN_NO_TIMINGS", "1");
     let o = sb.run(&["--reps", "1", "--warmup", "0"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("exited 0 but printed no timing block"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("exited 0 but printed no timing block"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn a_load_failure_names_its_cause() {
     let sb = Sandbox::new()
-        .set("STANDIN_MESSAGE", "llama_model_load: error loading model: failed to load model 'x'")
+        .set(
+            "STANDIN_MESSAGE",
+            "llama_model_load: error loading model: failed to load model 'x'",
+        )
         .set("STANDIN_NO_TIMINGS", "1")
         .set("STANDIN_EXIT", "1");
     let o = sb.run(&["--reps", "1", "--warmup", "0"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("exited with code 1"), "{err}");
-    assert!(err.contains("cause: ") && err.contains("failed to load model"), "{err}");
+    assert!(
+        err.contains("cause: ") && err.contains("failed to load model"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -362,12 +485,17 @@ fn keep_logs_writes_each_runs_raw_output() {
 
 #[test]
 fn llama_bench_gets_reps_as_r_and_jsonl_and_reports_its_samples() {
-    let sb = Sandbox::new().set("STANDIN_MODE", "bench").set("STANDIN_NOISE", "0.01");
+    let sb = Sandbox::new()
+        .set("STANDIN_MODE", "bench")
+        .set("STANDIN_NOISE", "0.01");
     let o = sb.run(&["--reps", "3", "--json", "--", "-p", "64", "-n", "16"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let argv = &sb.argvs()[0];
     assert_eq!(argv.len(), 1 + 1 + 4 + 4, "{argv:?}");
-    assert!(argv.join(" ").contains("-r 3 -o jsonl -p 64 -n 16"), "{argv:?}");
+    assert!(
+        argv.join(" ").contains("-r 3 -o jsonl -p 64 -n 16"),
+        "{argv:?}"
+    );
     let r = json(&o);
     assert_eq!(metric(&r, "pp64")["n"], 3);
     assert_eq!(metric(&r, "tg16")["n"], 3);
@@ -381,24 +509,39 @@ fn interactive_llama_cli_is_refused_with_what_to_use() {
     let o = sb.run(&["--reps", "1"]);
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
-    assert!(err.contains("interactive llama-cli") && err.contains("llama-completion"), "{err}");
+    assert!(
+        err.contains("interactive llama-cli") && err.contains("llama-completion"),
+        "{err}"
+    );
 }
 
 #[test]
 fn usage_errors_exit_2() {
     let sb = Sandbox::new();
-    assert_eq!(sb.cmd(&["run", "-m", "x"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(
+        sb.cmd(&["run", "-m", "x"]).output().unwrap().status.code(),
+        Some(2)
+    );
     assert_eq!(sb.run(&["--reps", "0"]).status.code(), Some(2));
     assert_eq!(sb.run(&["--gpu", "rocm"]).status.code(), Some(2));
     assert_eq!(sb.run(&["--timeout", "soon"]).status.code(), Some(2));
-    assert_eq!(sb.cmd(&["frobnicate"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(
+        sb.cmd(&["frobnicate"]).output().unwrap().status.code(),
+        Some(2)
+    );
 }
 
 #[test]
 fn help_documents_exit_codes() {
-    let o = Command::new(TOKBENCH).args(["run", "--help"]).output().unwrap();
+    let o = Command::new(TOKBENCH)
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
     let out = stdout(&o);
-    assert!(out.contains("Exit codes:") && out.contains("130") && out.contains("143"), "{out}");
+    assert!(
+        out.contains("Exit codes:") && out.contains("130") && out.contains("143"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -412,17 +555,26 @@ fn sigterm_exits_143() {
 }
 
 fn interrupt_case(sig: nix::sys::signal::Signal, code: i32) {
-    let sb = Sandbox::new().set("STANDIN_FAIL_AT", "2").set("STANDIN_HANG", "1");
+    let sb = Sandbox::new()
+        .set("STANDIN_FAIL_AT", "2")
+        .set("STANDIN_HANG", "1");
     let model = sb.model();
     let child = sb
-        .cmd(&["run", "--bin", STANDIN, "-m", &model, "--reps", "5", "-o", "r.jsonl"])
+        .cmd(&[
+            "run", "--bin", STANDIN, "-m", &model, "--reps", "5", "-o", "r.jsonl",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     // Wait until two runs are on disk and the third (hanging) one started.
     let t = Instant::now();
-    while std::fs::read_to_string(sb.path("r.jsonl")).unwrap_or_default().lines().count() < 2 {
+    while std::fs::read_to_string(sb.path("r.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 2
+    {
         assert!(t.elapsed() < Duration::from_secs(20), "runs never finished");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -430,7 +582,11 @@ fn interrupt_case(sig: nix::sys::signal::Signal, code: i32) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), sig).unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
-    assert!(stderr(&o).contains("interrupted; 1 counted run(s) finished and kept"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("interrupted; 1 counted run(s) finished and kept"),
+        "{}",
+        stderr(&o)
+    );
     let lines = sb.results("r.jsonl");
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[2]["exit"]["interrupted"], true);
@@ -438,13 +594,21 @@ fn interrupt_case(sig: nix::sys::signal::Signal, code: i32) {
 }
 
 fn fixture(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
+        .display()
+        .to_string()
 }
 
 #[test]
 fn parse_reads_a_saved_log_and_prints_its_numbers() {
     let o = Command::new(TOKBENCH)
-        .args(["parse", "--json", &fixture("llama/2026_completion_cpu_stderr.txt")])
+        .args([
+            "parse",
+            "--json",
+            &fixture("llama/2026_completion_cpu_stderr.txt"),
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -478,7 +642,14 @@ fn parse_reads_stdin_and_refuses_garbage() {
     let dir = tempfile::tempdir().unwrap();
     let garbage = dir.path().join("garbage.txt");
     std::fs::write(&garbage, "nothing to see here\n").unwrap();
-    let o = Command::new(TOKBENCH).args(["parse", garbage.to_str().unwrap()]).output().unwrap();
+    let o = Command::new(TOKBENCH)
+        .args(["parse", garbage.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("garbage.txt") && stderr(&o).contains("no llama.cpp timings"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("garbage.txt") && stderr(&o).contains("no llama.cpp timings"),
+        "{}",
+        stderr(&o)
+    );
 }

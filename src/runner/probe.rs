@@ -64,7 +64,7 @@ pub enum ProbeError {
     Spawn { path: String, why: String },
     #[error("'{path}' did not answer '--help' within {secs} s; is it a llama.cpp binary?")]
     Hung { path: String, secs: u64 },
-    #[error("'{path}' does not look like a llama.cpp binary: its '--help' mentions none of -m/--model with -n/--n-predict, or llama-bench's -r/--repetitions.\nFirst lines of its output:\n{head}")]
+    #[error("'{path}' does not look like a llama.cpp binary: its '--help' mentions neither --model with --n-predict (llama-completion, llama-cli, main) nor --model with --repetitions (llama-bench).\nFirst lines of its output:\n{head}")]
     NotLlama { path: String, head: String },
 }
 
@@ -115,13 +115,16 @@ fn has(help: &str, flag: &str) -> bool {
         .any(|w| w == flag)
 }
 
-/// Decides the tool kind from its help text.
+/// Decides the tool kind from its help text. Both a model flag and a
+/// generation-length flag must be there: `-m` and `-n` alone also appear in
+/// the help of unrelated tools (`ls`).
 pub fn classify(help: &str) -> Option<ToolKind> {
-    let model = has(help, "-m") || has(help, "--model");
-    if has(help, "--repetitions") && (has(help, "--n-prompt") || has(help, "-p")) && model {
+    let model = has(help, "--model");
+    if model && has(help, "--repetitions") && has(help, "--n-prompt") {
         return Some(ToolKind::Bench);
     }
-    if !(model && (has(help, "-n") || has(help, "--n-predict"))) {
+    let predict = has(help, "--n-predict") || has(help, "--n_predict") || has(help, "--predict");
+    if !(model && predict) {
         return None;
     }
     // The interactive llama-cli has a single-turn mode and timing display

@@ -228,8 +228,13 @@ fn die_as_asked(failing: bool) {
     match env("STANDIN_CRASH").as_deref() {
         Some("segv") => {
             let _ = std::io::stderr().flush();
-            // SAFETY: raising a signal on ourselves is the point of this stand-in.
-            unsafe { libc_raise(11) };
+            // SAFETY: restoring the default action and raising a signal on
+            // ourselves is the point of this stand-in (Rust's runtime
+            // installs its own SIGSEGV handler, which would swallow a raise).
+            unsafe {
+                libc_signal(11, 0);
+                libc_raise(11);
+            }
         }
         Some("abort") => std::process::abort(),
         _ => {}
@@ -239,6 +244,9 @@ fn die_as_asked(failing: bool) {
 extern "C" {
     #[link_name = "raise"]
     fn libc_raise(sig: i32) -> i32;
+    /// `signal(sig, SIG_DFL)`: SIG_DFL is 0.
+    #[link_name = "signal"]
+    fn libc_signal(sig: i32, handler: usize) -> usize;
 }
 
 fn completion(args: &[String], rates: &Rates, failing: bool) {
