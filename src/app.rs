@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command, ParseArgs, RunArgs};
+use crate::cli::{Cli, Command, Gpu, ParseArgs, RunArgs};
+use crate::model::BuildInfo;
 use crate::model::RunRecord;
 use crate::parse::detect::parse_any;
 use crate::plan::{plan_run, Plan};
@@ -166,6 +167,7 @@ fn build_report(plan: &Plan, ctx: &RunContext, runs: Vec<RunRecord>, stop: Stop)
         .rev()
         .find(|r| r.status == "ok")
         .map(|r| r.build.clone());
+    warnings.extend(build.as_ref().and_then(|b| offload_mismatch(plan.gpu, b)));
     RunReport {
         tokbench_version: env!("CARGO_PKG_VERSION").to_string(),
         label: plan.label.clone(),
@@ -186,6 +188,22 @@ fn build_report(plan: &Plan, ctx: &RunContext, runs: Vec<RunRecord>, stop: Stop)
         runs,
         warnings,
     }
+}
+
+/// `--gpu cuda` on a build whose log shows no CUDA backend offloads nothing:
+/// say so rather than report CPU figures as GPU ones.
+fn offload_mismatch(gpu: Gpu, build: &BuildInfo) -> Option<String> {
+    let wanted = match gpu {
+        Gpu::Cuda => "CUDA",
+        Gpu::Metal => "Metal",
+        Gpu::Auto | Gpu::Cpu => return None,
+    };
+    let backend = build.backend.as_deref()?;
+    let found = backend.to_lowercase().contains(&wanted.to_lowercase())
+        || (wanted == "Metal" && backend.contains("MTL"));
+    (!found).then(|| {
+        format!("--gpu {} was asked for but the build reports backend '{backend}': nothing was offloaded to a {wanted} device", wanted.to_lowercase())
+    })
 }
 
 fn finish(report: &RunReport, stop: Stop) -> Outcome {

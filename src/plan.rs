@@ -43,6 +43,7 @@ pub struct Plan {
     pub format: Format,
     /// Requested llama-bench output format, when the tool is llama-bench.
     pub bench_format: Option<String>,
+    pub gpu: Gpu,
     pub notes: Vec<String>,
 }
 
@@ -137,6 +138,7 @@ pub fn plan_run(args: &RunArgs) -> Result<Plan> {
         keep_going: args.keep_going,
         format: args.out.format(),
         bench_format,
+        gpu: args.gpu,
         notes,
     })
 }

@@ -653,3 +653,141 @@ fn parse_reads_stdin_and_refuses_garbage() {
         stderr(&o)
     );
 }
+
+/// The llama.cpp build and model, obtained through the quickstart's own code
+/// path (`scripts/quickstart.sh --fetch-only`: cached after the first build).
+fn real_llama() -> (PathBuf, PathBuf) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/quickstart.sh");
+    let o = Command::new("bash")
+        .arg(&script)
+        .arg("--fetch-only")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "scripts/quickstart.sh --fetch-only failed (set TOKBENCH_SKIP_E2E=1 to skip this test on a machine \
+         that cannot build llama.cpp):\n{}",
+        stderr(&o)
+    );
+    let out = stdout(&o);
+    let get = |key: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| panic!("no {key}= line in {out}"))
+    };
+    (get("LLAMA_CPP_BIN_DIR"), get("TOKBENCH_MODEL"))
+}
+
+/// "eval time = ... tokens per second)" as llama.cpp printed it, read with
+/// a plain string search independent of tokbench's parser.
+fn printed_eval_tps(log: &str) -> f64 {
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains(" eval time =") && !l.contains("prompt"))
+        .unwrap();
+    let before = line.rsplit_once(" tokens per second").unwrap().0;
+    before
+        .rsplit(|c: char| c == ',' || c == '(' || c == ' ')
+        .find(|s| !s.is_empty())
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn e2e_real_llama_cpp() {
+    if std::env::var_os("TOKBENCH_SKIP_E2E").is_some() {
+        eprintln!("TOKBENCH_SKIP_E2E is set: skipping the real llama.cpp test");
+        return;
+    }
+    let (bin_dir, model) = real_llama();
+    let dir = tempfile::tempdir().unwrap();
+    let completion = bin_dir.join("llama-completion");
+    let o = Command::new(TOKBENCH)
+        .args([
+            "run",
+            "--bin",
+            completion.to_str().unwrap(),
+            "-m",
+            model.to_str().unwrap(),
+        ])
+        .args([
+            "--reps",
+            "2",
+            "--warmup",
+            "1",
+            "-n",
+            "16",
+            "-o",
+            "r.jsonl",
+            "--keep-logs",
+            "logs",
+            "--",
+            "-t",
+            "2",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let text = std::fs::read_to_string(dir.path().join("r.jsonl")).unwrap();
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 3);
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(dir.path().join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "stderr"))
+        .collect();
+    logs.sort();
+    for (rec, log) in records.iter().zip(&logs) {
+        let printed = printed_eval_tps(&std::fs::read_to_string(log).unwrap());
+        assert_eq!(
+            rec["timings"]["eval_tps"].as_f64().unwrap(),
+            printed,
+            "{}",
+            log.display()
+        );
+        assert_eq!(rec["timings"]["eval_tokens"], 15);
+        assert!(rec["timings"]["prompt_eval_tokens"].as_u64().unwrap() > 400);
+    }
+    assert_eq!(records[0]["build"]["commit"], "0c1e570");
+    assert_eq!(records[0]["build"]["backend"], "CPU");
+
+    let bench = bin_dir.join("llama-bench");
+    let o = Command::new(TOKBENCH)
+        .args([
+            "run",
+            "--bin",
+            bench.to_str().unwrap(),
+            "-m",
+            model.to_str().unwrap(),
+            "--reps",
+            "2",
+            "--json",
+        ])
+        .args(["--", "-p", "32", "-n", "8", "-t", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = json(&o);
+    assert_eq!(metric(&r, "pp32")["n"], 2);
+    assert_eq!(metric(&r, "tg8")["n"], 2);
+    assert_eq!(r["runs"][0]["bench"][0]["build_commit"], "0c1e570");
+}
+
+#[test]
+fn gpu_requested_on_a_cpu_only_build_is_a_warning() {
+    let sb = Sandbox::new();
+    let o = sb.run(&["--reps", "1", "--warmup", "0", "--gpu", "cuda"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(
+        out.contains("--gpu cuda was asked for but the build reports backend 'CPU'"),
+        "{out}"
+    );
+}
