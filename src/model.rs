@@ -241,6 +241,9 @@ pub struct BinaryInfo {
 pub struct ModelInfo {
     pub path: String,
     pub size_bytes: u64,
+    /// What the GGUF header says (architecture, name, tensor bytes), when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gguf: Option<crate::gguf::GgufInfo>,
 }
 
 /// The machine tokbench ran on (sysinfo).

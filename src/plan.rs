@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{Format, Gpu, RunArgs};
+use crate::gguf::GgufError;
 use crate::model::ModelInfo;
 use crate::runner::probe::{probe, Probe, ToolKind};
 
@@ -57,6 +58,8 @@ pub enum ModelError {
     Unreadable { path: String, why: String },
     #[error("model '{path}' is not a GGUF file (it starts with {magic:?}, a GGUF file starts with \"GGUF\"); convert it with llama.cpp's convert_hf_to_gguf.py or pass a .gguf file")]
     NotGguf { path: String, magic: String },
+    #[error("model '{path}' is incomplete: {why}; download it again")]
+    Incomplete { path: String, why: String },
 }
 
 /// Checks the model: exists, is a readable file, starts with the GGUF magic.
@@ -81,9 +84,22 @@ pub fn check_model(path: &Path) -> Result<ModelInfo, ModelError> {
         let magic = String::from_utf8_lossy(&magic).escape_debug().to_string();
         return Err(ModelError::NotGguf { path: shown, magic });
     }
+    // A header we cannot fully read (a newer GGUF feature) is no reason to
+    // refuse the model; a file shorter than its header promises is.
+    let gguf = match crate::gguf::inspect(path) {
+        Ok(info) => Some(info),
+        Err(e @ (GgufError::Short { .. } | GgufError::Truncated(_))) => {
+            return Err(ModelError::Incomplete {
+                path: shown,
+                why: e.to_string(),
+            })
+        }
+        Err(_) => None,
+    };
     Ok(ModelInfo {
         path: shown,
         size_bytes: meta.len(),
+        gguf,
     })
 }
 
