@@ -9,6 +9,13 @@
 //! `aa_false_positive=X detect_3pct=Y drift_interleaved_false=Z
 //! drift_sequential_false=W`, where X and Y use a fixed `--pairs 10`, and a
 //! claim is a verdict of faster or slower at the default 1% threshold.
+//!
+//! Measured (`--trials 200`; 0.5 s after the build):
+//! `aa_false_positive=0.000 detect_3pct=0.980 drift_interleaved_false=0.000
+//! drift_sequential_false=1.000`; `--auto` A/A false claims 0.000, and at
+//! threshold 0 (the bare type-I error) 0.050 fixed, 0.015 over all `--auto`
+//! looks; `--auto` detects 3% at 2% noise after median 19, p90 38 pairs.
+//! With `--trials 2000`: 0.000 / 0.976 / 0.000 / 1.000.
 
 use std::time::Instant;
 use tokbench::compare::order::{
