@@ -148,7 +148,9 @@ pub struct DriftCheck {
 /// Compares B with A. `paired` pairs a[k] with b[k] (interleaved runs; the
 /// lengths must match). `threshold` is the noise band as a fraction (0.01),
 /// `confidence` the interval's level (0.95). None when the arguments are out
-/// of range or no usable samples are left.
+/// of range or no usable samples are left. Memory and time grow with the
+/// n(n+1)/2 Walsh averages (paired) or m*n differences (unpaired): fine for
+/// thousands of runs, not for millions.
 pub fn compare(
     a: &[f64],
     b: &[f64],
