@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod gguf;
+pub mod compare;
 pub mod identity;
 pub mod model;
 pub mod parse;
