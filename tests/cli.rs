@@ -653,3 +653,4 @@ fn parse_reads_stdin_and_refuses_garbage() {
         stderr(&o)
     );
 }
+mod samplers;

@@ -210,6 +210,7 @@ mod tests {
     use crate::parse::test_support::read_public;
 
     const OWN_TEXT: &str = include_str!("../../fixtures/sample/powermetrics_text_two.txt");
+    const OWN_PLIST: &[u8] = include_bytes!("../../fixtures/sample/powermetrics_plist_two.xml");
 
     #[test]
     fn own_text_fixture_gives_exact_figures_per_sample() {
@@ -226,6 +227,24 @@ mod tests {
         assert_eq!(v[1].t_ms, 101.25 + 98.75);
         assert_eq!(v[1].gpu_power_w, Some(10.0));
         assert_eq!(v[1].thermal_pressure.as_deref(), Some("Fair"));
+    }
+
+    #[test]
+    fn own_plist_fixture_matches_the_text_one() {
+        let v = parse_plist_stream(OWN_PLIST).unwrap();
+        let t = parse_text(OWN_TEXT).unwrap();
+        assert_eq!(v.len(), 2);
+        for (p, t) in v.iter().zip(&t) {
+            assert_eq!(p.span_ms, t.span_ms);
+            assert_eq!(p.t_ms, t.t_ms);
+            assert_eq!(p.gpu_power_w, t.gpu_power_w);
+            assert_eq!(p.cpu_power_w, t.cpu_power_w);
+            assert_eq!(p.combined_power_w, t.combined_power_w);
+            assert_eq!(p.gpu_freq_mhz, t.gpu_freq_mhz);
+            assert_eq!(p.thermal_pressure, t.thermal_pressure);
+        }
+        assert_eq!(v[0].gpu_busy_pct, Some(97.5));
+        assert_eq!(v[1].gpu_busy_pct, Some(90.0));
     }
 
     #[test]
