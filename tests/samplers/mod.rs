@@ -123,7 +123,11 @@ fn sandbox(tools: &[&str]) -> Sandbox {
     }
     std::fs::copy(fixture("vmmap_summary_llama.txt"), sb.path("vmmap.txt")).unwrap();
     std::fs::copy(fixture("macmon_pipe.jsonl"), sb.path("macmon.jsonl")).unwrap();
-    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let root = sb.path("").display().to_string();
     sb.set("PATH", &path).set("SB", root.trim_end_matches('/'))
 }
@@ -150,7 +154,15 @@ const GIB: u64 = 1 << 30;
 fn powermetrics_and_vmmap_standins_give_exact_figures_in_the_run() {
     let sb = sandbox(&["powermetrics", "vmmap", "sudo"]).set("STANDIN_SLEEP_MS", "1500");
     let o = sb.run(&[
-        "--reps", "1", "--warmup", "0", "-n", "16", "--sampler", "powermetrics,vmmap", "--json",
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "16",
+        "--sampler",
+        "powermetrics,vmmap",
+        "--json",
     ]);
     let r = record(&o, 0);
     let pm = timeline_of(&r, "powermetrics");
@@ -168,7 +180,10 @@ fn powermetrics_and_vmmap_standins_give_exact_figures_in_the_run() {
     assert_eq!(vm[0]["phys_footprint_bytes"], 3 * GIB / 2);
     let s = &r["sampled"];
     assert_eq!(s["peak_phys_footprint_bytes"], 2 * GIB);
-    assert_eq!(s["gpu_mem_bytes_peak"], 64 * 1024 + 512 * 1_048_576 + 8192 * 1024);
+    assert_eq!(
+        s["gpu_mem_bytes_peak"],
+        64 * 1024 + 512 * 1_048_576 + 8192 * 1024
+    );
     let max = s["gpu_power_w_max"].as_f64().unwrap();
     assert!(max == 12.5 || max == 10.0, "{s}");
     let mean = s["gpu_power_w_mean"].as_f64().unwrap();
@@ -182,20 +197,43 @@ fn powermetrics_and_vmmap_standins_give_exact_figures_in_the_run() {
     assert!(argv.lines().all(|l| l.starts_with("--summary ")), "{argv}");
     // Each run adds a metric line to the summary.
     let summary = json(&o)["summary"].clone();
-    assert!(summary.as_array().unwrap().iter().any(|m| m["metric"] == "gpu_power_w"));
+    assert!(summary
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["metric"] == "gpu_power_w"));
 }
 
 #[test]
 fn refusing_powermetrics_warns_once_and_the_run_goes_on() {
     let sb = sandbox(&["powermetrics", "sudo"]).set("PM_REFUSE", "1");
-    let o = sb.run(&["--reps", "2", "-n", "8", "--sampler", "powermetrics", "--json"]);
+    let o = sb.run(&[
+        "--reps",
+        "2",
+        "-n",
+        "8",
+        "--sampler",
+        "powermetrics",
+        "--json",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(warnings_with(&o, "powermetrics: not available"), 1, "{}", stderr(&o));
+    assert_eq!(
+        warnings_with(&o, "powermetrics: not available"),
+        1,
+        "{}",
+        stderr(&o)
+    );
     let line = stderr(&o);
-    assert!(line.contains("sudo -v") && line.contains("--sampler macmon"), "{line}");
+    assert!(
+        line.contains("sudo -v") && line.contains("--sampler macmon"),
+        "{line}"
+    );
     let r = record(&o, 1);
     let missing = r["sampled"]["missing"].as_array().unwrap();
-    assert!(missing.iter().any(|m| m.as_str().unwrap().starts_with("powermetrics: not available")));
+    assert!(missing.iter().any(|m| m
+        .as_str()
+        .unwrap()
+        .starts_with("powermetrics: not available")));
     assert!(r["timeline"].is_null(), "{r}");
 }
 
@@ -204,7 +242,11 @@ fn require_sampler_fails_before_running_anything() {
     let sb = sandbox(&[]);
     let o = sb.run(&["--reps", "1", "--sampler", "macmon", "--require-sampler"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    assert!(stderr(&o).contains("macmon: not available"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("macmon: not available"),
+        "{}",
+        stderr(&o)
+    );
     assert!(sb.argvs().is_empty(), "the binary ran: {:?}", sb.argvs());
 }
 
@@ -213,30 +255,71 @@ fn nvidia_smi_dying_mid_run_never_fails_the_run() {
     let sb = sandbox(&["nvidia-smi"])
         .set("NVSMI_DIE_AFTER", "3")
         .set("STANDIN_SLEEP_MS", "1000");
-    let o = sb.run(&["--reps", "1", "--warmup", "0", "-n", "8", "--sampler", "nvidia-smi", "--json"]);
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        "nvidia-smi",
+        "--json",
+    ]);
     let r = record(&o, 0);
-    let warnings: Vec<&str> = r["warnings"].as_array().unwrap().iter().filter_map(|w| w.as_str()).collect();
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
     assert!(
-        warnings.iter().any(|w| w.starts_with("nvidia-smi: failed mid-run") && w.contains("GPU is lost")),
+        warnings
+            .iter()
+            .any(|w| w.starts_with("nvidia-smi: failed mid-run") && w.contains("GPU is lost")),
         "{warnings:?}"
     );
     let src = &r["sampled"]["sources"][0];
     assert_eq!(src["state"], "failed");
-    assert!(timeline_of(&r, "nvidia-smi").iter().any(|s| s["gpu_power_w"] == 310.0));
+    assert!(timeline_of(&r, "nvidia-smi")
+        .iter()
+        .any(|s| s["gpu_power_w"] == 310.0));
 }
 
 #[test]
 fn nvidia_smi_na_power_is_missing_not_zero() {
-    let sb = sandbox(&["nvidia-smi"]).set("NVSMI_NA", "1").set("STANDIN_SLEEP_MS", "800");
-    let o = sb.run(&["--reps", "1", "--warmup", "0", "-n", "8", "--sampler", "nvidia-smi", "--json"]);
+    let sb = sandbox(&["nvidia-smi"])
+        .set("NVSMI_NA", "1")
+        .set("STANDIN_SLEEP_MS", "800");
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        "nvidia-smi",
+        "--json",
+    ]);
     let r = record(&o, 0);
     let s = &r["sampled"];
     assert!(s["gpu_power_w_mean"].is_null(), "{s}");
     assert!(s["gpu_energy_j"].is_null(), "{s}");
     assert_eq!(s["gpu_busy_pct_mean"], 95.0);
     assert_eq!(s["gpu_temp_c_max"], 55.0);
-    let missing: Vec<&str> = s["missing"].as_array().unwrap().iter().filter_map(|m| m.as_str()).collect();
-    assert!(missing.iter().any(|m| m.starts_with("gpu_power_w: no value from nvidia-smi")), "{missing:?}");
+    let missing: Vec<&str> = s["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m.as_str())
+        .collect();
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.starts_with("gpu_power_w: no value from nvidia-smi")),
+        "{missing:?}"
+    );
     // The process's own GPU memory came from the compute-apps query.
     assert_eq!(s["gpu_mem_bytes_peak"], 512 * 1_048_576);
     // The H200 is in the bandwidth table.
@@ -247,20 +330,44 @@ fn nvidia_smi_na_power_is_missing_not_zero() {
 #[test]
 fn nvidia_smi_energy_uses_instant_power() {
     let sb = sandbox(&["nvidia-smi"]).set("STANDIN_SLEEP_MS", "800");
-    let o = sb.run(&["--reps", "1", "--warmup", "0", "-n", "8", "--sampler", "nvidia-smi", "--json"]);
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        "nvidia-smi",
+        "--json",
+    ]);
     let s = record(&o, 0)["sampled"].clone();
     let mean = s["gpu_power_w_mean"].as_f64().unwrap();
     assert!((mean - 310.0).abs() < 1e-9, "{s}");
-    let window = s["window"]["end_ms"].as_f64().unwrap() - s["window"]["start_ms"].as_f64().unwrap();
+    let window =
+        s["window"]["end_ms"].as_f64().unwrap() - s["window"]["start_ms"].as_f64().unwrap();
     let energy = s["gpu_energy_j"].as_f64().unwrap();
     assert!((energy - 310.0 * window / 1000.0).abs() < 1e-6, "{s}");
-    assert!((s["tokens_per_j"].as_f64().unwrap() * s["gpu_j_per_token"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    assert!(
+        (s["tokens_per_j"].as_f64().unwrap() * s["gpu_j_per_token"].as_f64().unwrap() - 1.0).abs()
+            < 1e-9
+    );
 }
 
 #[test]
 fn macmon_standin_is_read_without_root() {
     let sb = sandbox(&["macmon"]).set("STANDIN_SLEEP_MS", "800");
-    let o = sb.run(&["--reps", "1", "--warmup", "0", "-n", "8", "--sampler", "macmon", "--json"]);
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        "macmon",
+        "--json",
+    ]);
     let r = record(&o, 0);
     let mm = timeline_of(&r, "macmon");
     assert!(mm.len() >= 3, "{}", r["timeline"]);
@@ -272,9 +379,17 @@ fn macmon_standin_is_read_without_root() {
 
 #[test]
 fn sampler_processes_are_reaped_after_the_run() {
-    let sb = sandbox(&["powermetrics", "nvidia-smi", "macmon", "vmmap"]).set("STANDIN_SLEEP_MS", "500");
+    let sb =
+        sandbox(&["powermetrics", "nvidia-smi", "macmon", "vmmap"]).set("STANDIN_SLEEP_MS", "500");
     let o = sb.run(&[
-        "--reps", "1", "--warmup", "0", "-n", "8", "--sampler", "powermetrics,nvidia-smi,macmon,vmmap",
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        "powermetrics,nvidia-smi,macmon,vmmap",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let bin = sb.path("bin").display().to_string();
@@ -297,7 +412,10 @@ fn parse_reads_sampler_captures_per_sample() {
         "macmon_pipe.jsonl",
         "nvsmi-gpu.csv",
     ];
-    let paths: Vec<String> = files.iter().map(|f| fixture(f).display().to_string()).collect();
+    let paths: Vec<String> = files
+        .iter()
+        .map(|f| fixture(f).display().to_string())
+        .collect();
     let mut args = vec!["parse", "--json"];
     args.extend(paths.iter().map(String::as_str));
     let o = sb.cmd(&args).output().unwrap();
@@ -313,7 +431,10 @@ fn parse_reads_sampler_captures_per_sample() {
     assert_eq!(v[4]["samples"][3]["gpu_freq_mhz"], 1980.0);
     let table = sb.cmd(&["parse", &paths[0]]).output().unwrap();
     let out = stdout(&table);
-    assert!(out.contains("powermetrics-text: 2 sample(s)") && out.contains("13.75"), "{out}");
+    assert!(
+        out.contains("powermetrics-text: 2 sample(s)") && out.contains("13.75"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -323,8 +444,15 @@ fn doctor_lists_every_source_and_why() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     for s in ["powermetrics", "vmmap", "macmon", "nvidia-smi", "proc"] {
-        assert!(out.lines().any(|l| l.trim_start().starts_with(s)), "{s} missing in\n{out}");
+        assert!(
+            out.lines().any(|l| l.trim_start().starts_with(s)),
+            "{s} missing in\n{out}"
+        );
     }
     assert!(out.contains("'macmon' not found on PATH"), "{out}");
-    assert!(out.lines().any(|l| l.contains("vmmap") && l.contains("usable:")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("vmmap") && l.contains("usable:")),
+        "{out}"
+    );
 }
