@@ -38,6 +38,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Run(args) => cmd_run(&args),
         Command::Parse(args) => cmd_parse(&args),
+        Command::Doctor => {
+            print!("{}", crate::sample::doctor::report());
+            Ok(Outcome::Ok)
+        }
     }
 }
 
@@ -72,6 +76,9 @@ fn cmd_run(args: &RunArgs) -> Result<Outcome> {
     let plan = plan_run(args)?;
     for note in &plan.notes {
         eprintln!("note: {note}");
+    }
+    for w in plan.sampler.warnings() {
+        eprintln!("warning: {w}");
     }
     if args.dry_run {
         print_dry_run(&plan);
@@ -159,6 +166,7 @@ fn progress_text(r: &RunRecord) -> String {
 
 fn build_report(plan: &Plan, ctx: &RunContext, runs: Vec<RunRecord>, stop: Stop) -> RunReport {
     let mut warnings: Vec<String> = plan.notes.clone();
+    warnings.extend(plan.sampler.warnings());
     for r in &runs {
         warnings.extend(r.warnings.iter().map(|w| format!("run {}: {w}", r.seq)));
     }

@@ -28,6 +28,8 @@ pub enum Command {
     /// Read saved llama.cpp / llama-server / llama-bench output and print the timings found.
     #[command(after_help = EXIT_CODES_HELP)]
     Parse(ParseArgs),
+    /// List the GPU/memory samplers (usable here or why not) and the llama.cpp binaries on PATH.
+    Doctor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -119,6 +121,18 @@ pub struct RunArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub out: OutputArgs,
+    /// GPU/memory samplers: auto, none, or a comma list of powermetrics, vmmap, macmon, nvidia-smi, proc.
+    #[arg(long, default_value = "auto", value_parser = crate::sample::parse_sampler_choice)]
+    pub sampler: crate::sample::SamplerChoice,
+    /// Time between samples (vmmap runs about once a second regardless).
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
+    pub sample_interval: std::time::Duration,
+    /// Fail (exit 1) instead of warning when a requested sampler is not available.
+    #[arg(long)]
+    pub require_sampler: bool,
+    /// Peak memory bandwidth of the device for the roofline, in GB/s (e.g. 4800 or 4.8TB/s).
+    #[arg(long, value_name = "GB/s", value_parser = crate::sample::parse_bandwidth_gbps)]
+    pub peak_bandwidth: Option<f64>,
     /// Extra arguments passed to the binary verbatim (after --).
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<String>,

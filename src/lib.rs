@@ -14,6 +14,7 @@ pub mod parse;
 pub mod plan;
 pub mod report;
 pub mod runner;
+pub mod sample;
 pub mod stats;
 pub mod store;
 pub mod summary;

@@ -316,4 +316,10 @@ pub struct RunRecord {
     /// Remarks about this run (unparsed lines, dropped output, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// GPU, power and memory figures sampled during the run (`--sampler`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampled: Option<crate::sample::SampledFigures>,
+    /// Every sample taken during the run, in ms since its start (for plots).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<crate::sample::Sample>,
 }

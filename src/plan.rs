@@ -46,6 +46,8 @@ pub struct Plan {
     pub bench_format: Option<String>,
     pub gpu: Gpu,
     pub notes: Vec<String>,
+    /// Samplers to run alongside each run (`--sampler`).
+    pub sampler: crate::sample::SamplerConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +139,7 @@ pub fn plan_run(args: &RunArgs) -> Result<Plan> {
             })
             .collect(),
     };
+    let sampler = plan_sampler(args)?;
     let label = args
         .label
         .clone()
@@ -156,7 +159,22 @@ pub fn plan_run(args: &RunArgs) -> Result<Plan> {
         bench_format,
         gpu: args.gpu,
         notes,
+        sampler,
     })
+}
+
+/// Probes the requested samplers; with `--require-sampler` an unusable one
+/// stops the plan before anything runs.
+fn plan_sampler(args: &RunArgs) -> Result<crate::sample::SamplerConfig> {
+    let cpu = crate::identity::machine_info().cpu;
+    crate::sample::probe::plan_sampler(
+        &args.sampler,
+        args.sample_interval,
+        args.require_sampler,
+        args.peak_bandwidth,
+        cpu.as_deref(),
+    )
+    .map_err(anyhow::Error::msg)
 }
 
 fn interactive_cli_message(bin: &Path) -> String {

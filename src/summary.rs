@@ -68,6 +68,10 @@ pub fn summarize_runs(records: &[RunRecord]) -> Vec<MetricSummary> {
     }
     let walls: Vec<(u32, f64)> = counted(records).map(|r| (r.seq, r.wall_ms)).collect();
     out.extend(metric("wall_ms", "ms", walls));
+    for (name, unit, get) in crate::sample::summarize::RUN_METRICS {
+        let points = counted(records).filter_map(|r| Some((r.seq, get(r.sampled.as_ref()?)?)));
+        out.extend(metric(name, unit, points.collect()));
+    }
     out.extend(bench_metrics(records));
     out
 }

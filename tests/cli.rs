@@ -791,3 +791,4 @@ fn gpu_requested_on_a_cpu_only_build_is_a_warning() {
         "{out}"
     );
 }
+mod samplers;

@@ -24,6 +24,11 @@ pub struct Parsed {
     pub build: Option<BuildInfo>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<ParseWarning>,
+    /// A sampler capture (powermetrics, vmmap, macmon, nvidia-smi, /proc).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample_format: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<crate::sample::Sample>,
 }
 
 /// 1-based line of the first invalid UTF-8 sequence, if any.
@@ -50,7 +55,19 @@ pub fn parse_any(source: &str, bytes: &[u8]) -> Result<Parsed, ParseError> {
         bench: Vec::new(),
         build: parse_build_info(&text),
         warnings: Vec::new(),
+        sample_format: None,
+        samples: Vec::new(),
     };
+    if let Some(fmt) = crate::sample::capture::detect(&text) {
+        parsed.samples =
+            crate::sample::capture::parse(fmt, &text).map_err(|e| ParseError::Malformed {
+                source_name: source.to_string(),
+                line: 1,
+                message: format!("{fmt}: {}", e.0),
+            })?;
+        parsed.sample_format = Some(fmt.to_string());
+        return Ok(parsed);
+    }
     if detect_bench_format(&text).is_some() {
         let out = parse_bench(source, &text)?;
         parsed.bench_format = Some(out.format);

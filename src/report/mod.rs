@@ -74,6 +74,7 @@ pub fn render(report: &RunReport, format: Format) -> String {
 pub fn fmt_value(v: f64, unit: &str) -> String {
     match unit {
         "t/s" | "ms" => format!("{v:.2}"),
+        "%" | "W" | "J" | "J/token" | "token/J" | "MHz" | "°C" => format!("{v:.2}"),
         _ => format!("{v}"),
     }
 }

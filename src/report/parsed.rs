@@ -135,6 +135,9 @@ fn render_table(files: &[Parsed]) -> String {
                 .unwrap_or_default();
             out.push_str(&format!("llama-bench ({fmt}):\n{}\n", bench_table(p)));
         }
+        if let Some(fmt) = &p.sample_format {
+            out.push_str(&crate::sample::render::samples_table(fmt, &p.samples));
+        }
         for w in &p.warnings {
             out.push_str(&format!("warning: {w}\n"));
         }

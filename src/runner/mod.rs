@@ -52,8 +52,18 @@ pub fn execute(
         timeout: plan.timeout,
         logs,
     };
-    let finished = process::run(&spec, |_| {})?;
-    Ok(describe(plan, ctx, run, &finished))
+    let mut session = None;
+    let finished = process::run(&spec, |pid| {
+        session = crate::sample::Session::start(&plan.sampler, pid);
+    })?;
+    let sampled = session.map(|s| (s.t0(), s.stop()));
+    let mut record = describe(plan, ctx, run, &finished);
+    if let Some((t0, sampling)) = sampled {
+        let offset_ms = t0.saturating_duration_since(finished.started).as_secs_f64() * 1000.0;
+        let stderr = finished.stderr.text();
+        crate::sample::attach::attach(&mut record, sampling, &plan.sampler, &stderr, offset_ms);
+    }
+    Ok(record)
 }
 
 fn describe(plan: &Plan, ctx: &RunContext, run: &PlannedRun, f: &Finished) -> RunRecord {
@@ -86,6 +96,8 @@ fn describe(plan: &Plan, ctx: &RunContext, run: &PlannedRun, f: &Finished) -> Ru
         stdout_bytes: f.stdout.total_bytes,
         stderr_bytes: f.stderr.total_bytes,
         warnings: Vec::new(),
+        sampled: None,
+        timeline: Vec::new(),
     };
     let found = if plan.probe.kind == ToolKind::Bench {
         read_bench(&stdout, &mut record, &mut warnings)

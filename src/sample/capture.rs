@@ -1,0 +1,71 @@
+//! Saved sampler captures for `tokbench parse`: recognises powermetrics
+//! (text or plist), vmmap --summary, macmon pipe, nvidia-smi CSV (with its
+//! header) and /proc status snapshots, and returns their samples.
+
+use super::{macmon, nvidia_smi, powermetrics, procfs, vmmap, Sample, SampleParseError};
+
+/// Which format a capture holds, when it is a sampler format at all.
+pub fn detect(text: &str) -> Option<&'static str> {
+    let first = text.lines().find(|l| !l.trim().is_empty())?.trim();
+    if text.contains(powermetrics::SAMPLE_HEADER) {
+        Some("powermetrics-text")
+    } else if text.contains("<plist") && (text.contains("elapsed_ns") || text.contains("gpu_power"))
+    {
+        Some("powermetrics-plist")
+    } else if text.contains("Physical footprint:") {
+        Some("vmmap")
+    } else if first.starts_with('{') && first.contains("\"gpu_power\"") {
+        Some("macmon")
+    } else if nvidia_smi::is_header(first) || first.contains("is not a valid field to query") {
+        Some("nvidia-smi-csv")
+    } else if text
+        .lines()
+        .any(|l| l.starts_with("VmRSS:") || l.starts_with("VmHWM:"))
+    {
+        Some("proc-status")
+    } else {
+        None
+    }
+}
+
+/// The samples of a recognised capture.
+pub fn parse(format: &str, text: &str) -> Result<Vec<Sample>, SampleParseError> {
+    match format {
+        "powermetrics-text" => powermetrics::parse_text(text),
+        "powermetrics-plist" => powermetrics::parse_plist_stream(text.as_bytes()),
+        "vmmap" => vmmap::parse_summary(text).map(|s| vec![s]),
+        "macmon" => macmon::parse_capture(text),
+        "nvidia-smi-csv" => nvidia_smi::parse_capture(text),
+        "proc-status" => procfs::parse_capture(text),
+        other => Err(SampleParseError(format!(
+            "unknown capture format '{other}'"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::test_support::read_public;
+
+    #[test]
+    fn detects_every_public_capture() {
+        for (file, fmt) in [
+            ("powermetrics_text_macos14_m1.txt", "powermetrics-text"),
+            ("powermetrics_plist_macos13_m1.xml", "powermetrics-plist"),
+            ("vmmap_summary_macos26_llama_server_metal.txt", "vmmap"),
+            ("macmon_pipe_2026_beszel_test_fixture.jsonl", "macmon"),
+            ("nvidia_smi_csv_h200_full.txt", "nvidia-smi-csv"),
+            ("nvidia_smi_csv_h200_invalid_field.txt", "nvidia-smi-csv"),
+        ] {
+            assert_eq!(detect(&read_public(file)), Some(fmt), "{file}");
+        }
+        assert_eq!(
+            detect(&read_public(
+                "llama_timings_2026_current_b0c1e570_plain.txt"
+            )),
+            None
+        );
+        assert_eq!(detect(""), None);
+    }
+}

@@ -1,0 +1,212 @@
+//! macOS `vmmap --summary <pid>`: the process's physical footprint (and its
+//! peak) and the GPU-related regions of the region table (FORMATS.md 5).
+//!
+//! vmmap takes about a second per call, so it is called about once a second.
+//! Sizes are binary (`5008K`, `982.2M`, `15.8G`, or bare bytes `824`).
+//! The GPU memory figure is the RESIDENT sum of `IOAccelerator*`,
+//! `IOSurface` and `owned unmapped (graphics)`; llama.cpp's Metal buffers may
+//! also live in host memory (MALLOC_LARGE, mapped file), which the footprint
+//! covers.
+
+use super::{Sample, SampleParseError, SourceKind};
+
+/// argv after the program.
+pub fn args(pid: u32) -> Vec<String> {
+    vec!["--summary".to_string(), pid.to_string()]
+}
+
+/// `824` -> 824, `5008K` -> 5008 KiB, `982.2M`, `15.8G`, `1.5T`.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last()? {
+        'K' => (&s[..s.len() - 1], 1u64 << 10),
+        'M' => (&s[..s.len() - 1], 1u64 << 20),
+        'G' => (&s[..s.len() - 1], 1u64 << 30),
+        'T' => (&s[..s.len() - 1], 1u64 << 40),
+        _ => (s, 1),
+    };
+    if num.is_empty() || !num.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    let v: f64 = num.parse().ok()?;
+    Some((v * mult as f64).round() as u64)
+}
+
+/// True for the regions that hold GPU-visible memory.
+pub fn is_gpu_region(name: &str) -> bool {
+    name.starts_with("IOAccelerator") || name == "IOSurface" || name == "owned unmapped (graphics)"
+}
+
+/// One row of the region table: name and its size columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Region {
+    pub name: String,
+    pub sizes: Vec<u64>,
+}
+
+/// Splits `Memory Tag 22   64.0M 32K ... 1   note` into name and `n` sizes:
+/// the name is the shortest prefix followed by exactly `n` sizes and a count.
+pub fn parse_region_row(line: &str, n: usize) -> Option<Region> {
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    for k in 1..tokens.len() {
+        let cols = tokens.get(k..k + n)?;
+        let count_ok = tokens
+            .get(k + n)
+            .is_some_and(|c| c.chars().all(|ch| ch.is_ascii_digit()));
+        let sizes: Option<Vec<u64>> = cols.iter().map(|c| parse_size(c)).collect();
+        if let (true, Some(sizes)) = (count_ok, sizes) {
+            return Some(Region {
+                name: tokens[..k].join(" "),
+                sizes,
+            });
+        }
+    }
+    None
+}
+
+/// The rows of the region table (between the `REGION TYPE` header and the
+/// closing `===` line), with the index of the RESIDENT column.
+pub fn region_table(text: &str) -> (Vec<Region>, Option<usize>) {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(h) = lines.iter().position(|l| l.starts_with("REGION TYPE")) else {
+        return (Vec::new(), None);
+    };
+    let n = lines[h].split_whitespace().filter(|w| *w == "SIZE").count();
+    let resident = h
+        .checked_sub(1)
+        .and_then(|i| lines[i].split_whitespace().position(|w| w == "RESIDENT"));
+    let mut rows = Vec::new();
+    let mut separators = 0;
+    for l in &lines[h + 1..] {
+        if l.starts_with("====") {
+            separators += 1;
+            if separators == 2 {
+                break;
+            }
+            continue;
+        }
+        rows.extend(parse_region_row(l, n));
+    }
+    (rows, resident)
+}
+
+fn footprint(text: &str, key: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.trim_start().strip_prefix(key))
+        .and_then(|rest| parse_size(rest.trim()))
+}
+
+/// One `vmmap --summary` output.
+pub fn parse_summary(text: &str) -> Result<Sample, SampleParseError> {
+    let phys = footprint(text, "Physical footprint:");
+    let peak = footprint(text, "Physical footprint (peak):");
+    if phys.is_none() && peak.is_none() && !text.contains("REGION TYPE") {
+        return Err(SampleParseError(
+            "no 'Physical footprint:' line and no region table: not vmmap --summary output"
+                .to_string(),
+        ));
+    }
+    let (rows, resident) = region_table(text);
+    let gpu: Vec<&Region> = rows.iter().filter(|r| is_gpu_region(&r.name)).collect();
+    let gpu_mem = match resident {
+        Some(i) if !rows.is_empty() => Some(gpu.iter().filter_map(|r| r.sizes.get(i)).sum()),
+        _ => None,
+    };
+    Ok(Sample {
+        source: Some(SourceKind::Vmmap),
+        phys_footprint_bytes: phys,
+        phys_footprint_peak_bytes: peak,
+        gpu_mem_bytes: gpu_mem,
+        ..Default::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::test_support::read_public;
+
+    const OWN: &str = include_str!("../../fixtures/sample/vmmap_summary_llama.txt");
+
+    #[test]
+    fn sizes_are_binary() {
+        assert_eq!(parse_size("824"), Some(824));
+        assert_eq!(parse_size("5008K"), Some(5008 * 1024));
+        assert_eq!(
+            parse_size("982.2M"),
+            Some((982.2f64 * 1048576.0).round() as u64)
+        );
+        assert_eq!(
+            parse_size("15.8G"),
+            Some((15.8f64 * 1073741824.0).round() as u64)
+        );
+        assert_eq!(parse_size("K"), None);
+        assert_eq!(parse_size("1.2.3M"), None);
+        assert_eq!(parse_size("-5K"), None);
+    }
+
+    #[test]
+    fn rows_with_numbers_in_their_names() {
+        let r = parse_region_row(
+            "Memory Tag 22                     64.0M      32K      32K       0K       0K       0K       0K        1 ",
+            7,
+        )
+        .unwrap();
+        assert_eq!(r.name, "Memory Tag 22");
+        assert_eq!(r.sizes[1], 32 * 1024);
+        let r = parse_region_row("MALLOC_LARGE                       8.9G     7.8G     7.8G     1.1G       0K       0K       0K      106         see MALLOC ZONE table below", 7).unwrap();
+        assert_eq!(r.name, "MALLOC_LARGE");
+        assert_eq!(parse_region_row("===========", 7), None);
+    }
+
+    #[test]
+    fn own_fixture_exact() {
+        let s = parse_summary(OWN).unwrap();
+        assert_eq!(s.phys_footprint_bytes, Some(3 * 1024 * 1024 * 1024 / 2));
+        assert_eq!(s.phys_footprint_peak_bytes, Some(2 * 1024 * 1024 * 1024));
+        // IOAccelerator 64K + IOAccelerator (graphics) 512.0M + IOSurface 8192K, resident.
+        assert_eq!(
+            s.gpu_mem_bytes,
+            Some(64 * 1024 + 512 * 1048576 + 8192 * 1024)
+        );
+    }
+
+    #[test]
+    fn macos26_llama_server_sample() {
+        let s =
+            parse_summary(&read_public("vmmap_summary_macos26_llama_server_metal.txt")).unwrap();
+        assert_eq!(s.phys_footprint_bytes, parse_size("11.5G"));
+        assert_eq!(s.phys_footprint_peak_bytes, parse_size("14.5G"));
+        // 64K + 4864K + owned unmapped (graphics) 72.0M, RESIDENT column.
+        assert_eq!(s.gpu_mem_bytes, Some((64 + 4864) * 1024 + 72 * 1048576));
+    }
+
+    #[test]
+    fn macos14_and_13_samples() {
+        let s = parse_summary(&read_public(
+            "vmmap_summary_macos14_clion_ioaccelerator.txt",
+        ))
+        .unwrap();
+        // IOAccelerator 161.4M + IOSurface 85.5M resident.
+        assert_eq!(
+            s.gpu_mem_bytes,
+            Some(parse_size("161.4M").unwrap() + parse_size("85.5M").unwrap())
+        );
+        let s = parse_summary(&read_public(
+            "vmmap_summary_macos13_intel_memory_user_100M.txt",
+        ))
+        .unwrap();
+        assert_eq!(s.phys_footprint_bytes, parse_size("100.3M"));
+        assert_eq!(s.phys_footprint_peak_bytes, parse_size("100.3M"));
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(parse_summary("hello\nworld").is_err());
+        assert!(parse_summary("Physical footprint:  12Q\n").is_err());
+        let s =
+            parse_summary("Physical footprint:  12Q\nPhysical footprint (peak):  3K\n").unwrap();
+        assert_eq!(s.phys_footprint_bytes, None);
+        assert_eq!(s.phys_footprint_peak_bytes, Some(3072));
+    }
+}
