@@ -11,8 +11,14 @@ use crate::model::RunRecord;
 use crate::parse::detect::parse_any;
 use crate::plan::{plan_run, Plan};
 use crate::report::{render, RunReport};
-use crate::runner::{self, interrupt, RunContext};
+use crate::runner::{self, interrupt, RunContext, Stop};
 use crate::store::jsonl::JsonlWriter;
+
+/// A usage mistake found after parsing the command line (exit 2, like
+/// clap's own usage errors).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
 
 /// Exit status of a command that ran to its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +28,8 @@ pub enum Outcome {
     Failed,
     /// Stopped by SIGINT / SIGTERM.
     Interrupted(i32),
+    /// `compare --fail-if-slower`: B is slower beyond the limit, with confidence.
+    Regression,
 }
 
 impl Outcome {
@@ -30,6 +38,7 @@ impl Outcome {
             Outcome::Ok => 0,
             Outcome::Failed => 1,
             Outcome::Interrupted(sig) => interrupt::exit_code(sig),
+            Outcome::Regression => 3,
         }
     }
 }
@@ -38,6 +47,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Run(args) => cmd_run(&args),
         Command::Parse(args) => cmd_parse(&args),
+        Command::Compare(args) => crate::compare::command::run(&args),
         Command::Doctor => {
             print!("{}", crate::sample::doctor::report());
             Ok(Outcome::Ok)
@@ -45,7 +55,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     }
 }
 
-fn shell_words(argv: &[String]) -> String {
+pub fn shell_words(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {
             shlex::try_quote(a)
@@ -80,7 +90,7 @@ fn cmd_run(args: &RunArgs) -> Result<Outcome> {
     for w in plan.sampler.warnings() {
         eprintln!("warning: {w}");
     }
-    if args.dry_run {
+    if args.opts.dry_run {
         print_dry_run(&plan);
         return Ok(Outcome::Ok);
     }
@@ -89,26 +99,12 @@ fn cmd_run(args: &RunArgs) -> Result<Outcome> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create --keep-logs directory '{}'", dir.display()))?;
     }
-    let ctx = RunContext {
-        binary: crate::identity::binary_info(&plan.bin)
-            .with_context(|| format!("cannot read binary '{}' to hash it", plan.bin.display()))?,
-        machine: crate::identity::machine_info(),
-        env: crate::identity::llama_env(),
-        log_stem: time::OffsetDateTime::now_utc().unix_timestamp().to_string(),
-    };
+    let ctx = RunContext::for_plan(&plan, runner::log_stem())?;
     let (records, stop) = execute_all(&plan, &ctx, &mut writer)?;
     let report = build_report(&plan, &ctx, records, stop);
     print!("{}", render(&report, plan.format));
     std::io::stdout().flush().ok();
     Ok(finish(&report, stop))
-}
-
-/// Why the loop over runs stopped early.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
-    Completed,
-    FailedRun,
-    Interrupted(i32),
 }
 
 fn execute_all(
@@ -124,44 +120,14 @@ fn execute_all(
         }
         let what = if run.warmup { "warmup" } else { "run" };
         eprint!("tokbench: {what} {}/{total} ... ", i + 1);
-        let record = runner::execute(plan, ctx, run)?;
-        eprintln!("{}", progress_text(&record));
-        if let Some(w) = writer.as_mut() {
-            w.append(&record)?;
-        }
-        let failed = record.status != "ok";
-        let interrupted = record.exit.interrupted;
+        let (record, stop) = runner::step(plan, ctx, run, None, writer)?;
+        eprintln!("{}", runner::progress_text(&record));
         records.push(record);
-        if interrupted {
-            return Ok((
-                records,
-                Stop::Interrupted(interrupt::received().unwrap_or(2)),
-            ));
-        }
-        if failed && !plan.keep_going {
-            return Ok((records, Stop::FailedRun));
+        if let Some(stop) = stop {
+            return Ok((records, stop));
         }
     }
     Ok((records, Stop::Completed))
-}
-
-fn progress_text(r: &RunRecord) -> String {
-    if r.status != "ok" {
-        return "failed".to_string();
-    }
-    let mut parts = vec![format!("{:.0} ms", r.wall_ms)];
-    if let Some(t) = &r.timings {
-        if let Some(v) = t.eval_tps {
-            parts.push(format!("eval {} t/s", v.0));
-        }
-        if let Some(v) = t.prompt_eval_tps {
-            parts.push(format!("prompt {} t/s", v.0));
-        }
-    }
-    for b in &r.bench {
-        parts.push(format!("{} {} t/s", b.test, b.avg_tps.0));
-    }
-    parts.join(", ")
 }
 
 fn build_report(plan: &Plan, ctx: &RunContext, runs: Vec<RunRecord>, stop: Stop) -> RunReport {

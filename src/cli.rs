@@ -13,6 +13,16 @@ Exit codes:
   130  interrupted by SIGINT (Ctrl-C); finished runs are kept
   143  terminated by SIGTERM; finished runs are kept";
 
+pub const COMPARE_EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    success; also when the verdict is 'no significant change' or 'inconclusive'
+  1    error: a failed run, a bad binary or model, an unreadable results file
+  2    usage error
+  3    regression: B is slower than A beyond --fail-if-slower, with 95% confidence,
+       on the primary metric (--metric)
+  130  interrupted by SIGINT (Ctrl-C); finished runs are kept
+  143  terminated by SIGTERM; finished runs are kept";
+
 #[derive(Debug, Parser)]
 #[command(name = "tokbench", version, about = "Benchmark harness for llama.cpp builds", after_help = EXIT_CODES_HELP)]
 pub struct Cli {
@@ -28,6 +38,9 @@ pub enum Command {
     /// Read saved llama.cpp / llama-server / llama-bench output and print the timings found.
     #[command(after_help = EXIT_CODES_HELP)]
     Parse(ParseArgs),
+    /// Compare two builds (or two argument sets): interleaved runs, a verdict with a 95% interval.
+    #[command(after_help = COMPARE_EXIT_CODES_HELP)]
+    Compare(Box<CompareArgs>),
     /// List the GPU/memory samplers (usable here or why not) and the llama.cpp binaries on PATH.
     Doctor,
 }
@@ -80,6 +93,25 @@ pub struct RunArgs {
     /// The GGUF model file.
     #[arg(short = 'm', long, value_name = "MODEL")]
     pub model: PathBuf,
+    /// Counted runs (with llama-bench: its -r).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub reps: u32,
+    /// GPU offload.
+    #[arg(long, value_enum, default_value_t = Gpu::Auto)]
+    pub gpu: Gpu,
+    /// Name for this build in reports (default: the binary's version and commit).
+    #[arg(long)]
+    pub label: Option<String>,
+    #[command(flatten)]
+    pub opts: RunOptions,
+    /// Extra arguments passed to the binary verbatim (after --).
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<String>,
+}
+
+/// Options shared by `run` and `compare`: how each run is made, kept and reported.
+#[derive(Debug, Clone, Args)]
+pub struct RunOptions {
     /// Prompt text (default: a built-in English text of about 512 tokens).
     #[arg(short = 'p', long, conflicts_with = "file")]
     pub prompt: Option<String>,
@@ -89,24 +121,15 @@ pub struct RunArgs {
     /// Tokens to generate per run [default: 128] (end-of-sequence is ignored so every run generates this many).
     #[arg(short = 'n', long = "n-predict", value_name = "N")]
     pub n_predict: Option<u32>,
-    /// Counted runs (with llama-bench: its -r).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
-    pub reps: u32,
     /// Warmup runs before the counted ones (written to -o, not counted).
     #[arg(long, default_value_t = 1)]
     pub warmup: u32,
-    /// GPU offload.
-    #[arg(long, value_enum, default_value_t = Gpu::Auto)]
-    pub gpu: Gpu,
     /// Limit per run, e.g. 90s, 10m, 1h.
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
     /// RNG seed passed to the binary.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Name for this build in reports (default: the binary's version and commit).
-    #[arg(long)]
-    pub label: Option<String>,
     /// Append one JSON line per run to FILE as each run ends.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -133,9 +156,83 @@ pub struct RunArgs {
     /// Peak memory bandwidth of the device for the roofline, in GB/s (e.g. 4800 or 4.8TB/s).
     #[arg(long, value_name = "GB/s", value_parser = crate::sample::parse_bandwidth_gbps)]
     pub peak_bandwidth: Option<f64>,
-    /// Extra arguments passed to the binary verbatim (after --).
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Two stored results files (before.jsonl after.jsonl), or one written by
+    /// 'compare -o' that holds both sides, instead of running anything.
+    #[arg(value_name = "RESULTS", num_args = 0..=2, conflicts_with_all = ["a", "b"])]
+    pub files: Vec<PathBuf>,
+    /// Binary A (the baseline).
+    #[arg(long, value_name = "PATH")]
+    pub a: Option<PathBuf>,
+    /// Binary B (the candidate; default: the same binary as A, with --b-args).
+    #[arg(long, value_name = "PATH")]
+    pub b: Option<PathBuf>,
+    /// The GGUF model file.
+    #[arg(short = 'm', long, value_name = "MODEL")]
+    pub model: Option<PathBuf>,
+    /// Extra arguments for A only, split by shell-word rules (never run through a shell).
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    pub a_args: Option<String>,
+    /// Extra arguments for B only.
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    pub b_args: Option<String>,
+    /// GPU offload for both sides (see 'run --help').
+    #[arg(long, value_enum, default_value_t = Gpu::Auto)]
+    pub gpu: Gpu,
+    /// GPU offload for A (overrides --gpu).
+    #[arg(long, value_enum)]
+    pub a_gpu: Option<Gpu>,
+    /// GPU offload for B (overrides --gpu).
+    #[arg(long, value_enum)]
+    pub b_gpu: Option<Gpu>,
+    #[arg(long)]
+    pub a_label: Option<String>,
+    #[arg(long)]
+    pub b_label: Option<String>,
+    /// Pairs of runs (A and B once each per pair, ordered ABBA ABBA ...).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "auto")]
+    pub pairs: u32,
+    /// Run pairs until the verdict is decided or --max-pairs / --max-time is spent.
+    #[arg(long)]
+    pub auto: bool,
+    /// Budget of pairs for --auto.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(3..))]
+    pub max_pairs: u32,
+    /// Budget of time for --auto (e.g. 20m).
+    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    pub max_time: std::time::Duration,
+    /// Noise band: changes smaller than this are 'no significant change' (e.g. 1 or 1%).
+    #[arg(long, default_value = "1%", value_parser = parse_percent)]
+    pub threshold: f64,
+    /// Exit 3 when B is slower than A by more than PCT with 95% confidence on the primary metric.
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub fail_if_slower: Option<f64>,
+    /// The primary metric for the verdict and --fail-if-slower (eval_tps, prompt_eval_tps,
+    /// load_ms, a llama-bench test such as tg128, ...).
+    #[arg(long, default_value = "eval_tps")]
+    pub metric: String,
+    /// Wait between runs: a duration (e.g. 5s).
+    #[arg(long, value_parser = parse_duration)]
+    pub cooldown: Option<std::time::Duration>,
+    #[command(flatten)]
+    pub opts: RunOptions,
+    /// Extra arguments passed to both binaries verbatim (after --).
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<String>,
+}
+
+/// `3`, `3%` or `0.5%` -> percent as a number (3.0).
+pub fn parse_percent(s: &str) -> Result<f64, String> {
+    let t = s.trim().trim_end_matches('%').trim();
+    match t.parse::<f64>() {
+        Ok(v) if (0.0..100.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a percentage between 0 and 100 (examples: 1, 2.5%)"
+        )),
+    }
 }
 
 #[derive(Debug, Clone, Args)]

@@ -6,8 +6,8 @@
 
 pub mod app;
 pub mod cli;
-pub mod gguf;
 pub mod compare;
+pub mod gguf;
 pub mod identity;
 pub mod model;
 pub mod parse;

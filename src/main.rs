@@ -8,7 +8,8 @@ fn main() -> ExitCode {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            let usage = e.downcast_ref::<tokbench::app::UsageError>().is_some();
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }

@@ -285,8 +285,9 @@ pub struct RunRecord {
     /// RFC 3339, UTC.
     pub started_at: String,
     pub warmup: bool,
-    /// `run` (one binary), later `a` / `b` for comparisons.
-    pub tool: String,
+    /// `a` or `b` in a comparison; absent for `tokbench run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<String>,
     pub binary: BinaryInfo,
     pub argv: Vec<String>,
     /// `LLAMA_ARG_*` variables in tokbench's environment (the child inherits them).

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{Format, Gpu, RunArgs};
+use crate::cli::{Format, Gpu, RunArgs, RunOptions};
 use crate::gguf::GgufError;
 use crate::model::ModelInfo;
 use crate::runner::probe::{probe, Probe, ToolKind};
@@ -105,10 +105,40 @@ pub fn check_model(path: &Path) -> Result<ModelInfo, ModelError> {
     })
 }
 
-/// Builds the plan: checks the model, probes the binary, builds the argv.
+/// One side of a benchmark: which binary, with which offload and arguments.
+#[derive(Debug, Clone)]
+pub struct SideSpec {
+    pub bin: PathBuf,
+    pub gpu: Gpu,
+    pub label: Option<String>,
+    /// Arguments passed verbatim after tokbench's own.
+    pub extra: Vec<String>,
+    /// Counted runs (llama-bench: its -r per invocation).
+    pub reps: u32,
+}
+
+/// Builds the plan of `tokbench run`.
 pub fn plan_run(args: &RunArgs) -> Result<Plan> {
     let model = check_model(&args.model)?;
-    if let Some(f) = &args.file {
+    let side = SideSpec {
+        bin: args.bin.clone(),
+        gpu: args.gpu,
+        label: args.label.clone(),
+        extra: args.extra.clone(),
+        reps: args.reps,
+    };
+    plan_side(&side, &args.model, model, &args.opts)
+}
+
+/// Builds the plan of one side: probes the binary, builds the argv. The
+/// model has been checked by the caller.
+pub fn plan_side(
+    side: &SideSpec,
+    model_path: &Path,
+    model: ModelInfo,
+    opts: &RunOptions,
+) -> Result<Plan> {
+    if let Some(f) = &opts.file {
         std::fs::metadata(f).with_context(|| {
             format!(
                 "prompt file '{}' cannot be read: pass an existing file with -f",
@@ -116,15 +146,15 @@ pub fn plan_run(args: &RunArgs) -> Result<Plan> {
             )
         })?;
     }
-    let probe = probe(&args.bin)?;
+    let probe = probe(&side.bin)?;
     let mut notes = Vec::new();
     let (argv, bench_format) = match probe.kind {
         ToolKind::Bench => {
-            let (argv, fmt) = bench_argv(args, &probe, &mut notes);
+            let (argv, fmt) = bench_argv(side, model_path, opts, &probe, &mut notes);
             (argv, Some(fmt))
         }
-        ToolKind::Completion => (completion_argv(args, &probe), None),
-        ToolKind::InteractiveCli => bail!(interactive_cli_message(&args.bin)),
+        ToolKind::Completion => (completion_argv(side, model_path, opts, &probe), None),
+        ToolKind::InteractiveCli => bail!(interactive_cli_message(&side.bin)),
     };
     let runs = match probe.kind {
         // llama-bench repeats (and warms up) by itself: one process.
@@ -132,32 +162,32 @@ pub fn plan_run(args: &RunArgs) -> Result<Plan> {
             seq: 0,
             warmup: false,
         }],
-        _ => (0..args.warmup + args.reps)
+        _ => (0..opts.warmup + side.reps)
             .map(|seq| PlannedRun {
                 seq,
-                warmup: seq < args.warmup,
+                warmup: seq < opts.warmup,
             })
             .collect(),
     };
-    let sampler = plan_sampler(args)?;
-    let label = args
+    let sampler = plan_sampler(opts)?;
+    let label = side
         .label
         .clone()
-        .unwrap_or_else(|| default_label(&args.bin, &probe));
+        .unwrap_or_else(|| default_label(&side.bin, &probe));
     Ok(Plan {
-        bin: args.bin.clone(),
+        bin: side.bin.clone(),
         probe,
         model,
         argv,
         runs,
         label,
-        timeout: args.timeout,
-        output: args.output.clone(),
-        keep_logs: args.keep_logs.clone(),
-        keep_going: args.keep_going,
-        format: args.out.format(),
+        timeout: opts.timeout,
+        output: opts.output.clone(),
+        keep_logs: opts.keep_logs.clone(),
+        keep_going: opts.keep_going,
+        format: opts.out.format(),
         bench_format,
-        gpu: args.gpu,
+        gpu: side.gpu,
         notes,
         sampler,
     })
@@ -165,7 +195,7 @@ pub fn plan_run(args: &RunArgs) -> Result<Plan> {
 
 /// Probes the requested samplers; with `--require-sampler` an unusable one
 /// stops the plan before anything runs.
-fn plan_sampler(args: &RunArgs) -> Result<crate::sample::SamplerConfig> {
+fn plan_sampler(args: &RunOptions) -> Result<crate::sample::SamplerConfig> {
     let cpu = crate::identity::machine_info().cpu;
     crate::sample::probe::plan_sampler(
         &args.sampler,
@@ -222,9 +252,9 @@ fn gpu_flags(gpu: Gpu, probe: &Probe) -> Vec<String> {
     v
 }
 
-fn completion_argv(args: &RunArgs, probe: &Probe) -> Vec<String> {
+fn completion_argv(side: &SideSpec, model: &Path, args: &RunOptions, probe: &Probe) -> Vec<String> {
     let f = &probe.flags;
-    let mut v = vec!["-m".to_string(), args.model.display().to_string()];
+    let mut v = vec!["-m".to_string(), model.display().to_string()];
     match (&args.prompt, &args.file) {
         (Some(p), _) => v.extend(["-p".to_string(), p.clone()]),
         (None, Some(file)) => v.extend(["-f".to_string(), file.display().to_string()]),
@@ -246,37 +276,43 @@ fn completion_argv(args: &RunArgs, probe: &Probe) -> Vec<String> {
     if f.no_cnv {
         v.push("-no-cnv".to_string());
     }
-    v.extend(gpu_flags(args.gpu, probe));
-    v.extend(args.extra.iter().cloned());
+    v.extend(gpu_flags(side.gpu, probe));
+    v.extend(side.extra.iter().cloned());
     v
 }
 
 /// llama-bench: `-r` from `--reps`, the most structured output format the
 /// build offers, tokbench's `--warmup 0` as `--no-warmup`.
-fn bench_argv(args: &RunArgs, probe: &Probe, notes: &mut Vec<String>) -> (Vec<String>, String) {
+fn bench_argv(
+    side: &SideSpec,
+    model: &Path,
+    args: &RunOptions,
+    probe: &Probe,
+    notes: &mut Vec<String>,
+) -> (Vec<String>, String) {
     let offered = &probe.flags.bench_outputs;
     let fmt = ["jsonl", "json", "md"]
         .into_iter()
         .find(|f| offered.iter().any(|o| o == f))
         .unwrap_or("md")
         .to_string();
-    let mut v = vec!["-m".to_string(), args.model.display().to_string()];
+    let mut v = vec!["-m".to_string(), model.display().to_string()];
     v.extend([
         "-r".to_string(),
-        args.reps.to_string(),
+        side.reps.to_string(),
         "-o".to_string(),
         fmt.clone(),
     ]);
     if args.warmup == 0 && probe.flags.no_warmup {
         v.push("--no-warmup".to_string());
     }
-    v.extend(gpu_flags(args.gpu, probe));
+    v.extend(gpu_flags(side.gpu, probe));
     if args.prompt.is_some() || args.file.is_some() || args.n_predict.is_some() {
         notes.push(
             "-p/-f/-n do not apply to llama-bench; pass its own options after --, e.g. -- -p 512 -n 128"
                 .to_string(),
         );
     }
-    v.extend(args.extra.iter().cloned());
+    v.extend(side.extra.iter().cloned());
     (v, fmt)
 }

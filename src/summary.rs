@@ -96,3 +96,61 @@ fn bench_metrics(records: &[RunRecord]) -> Vec<MetricSummary> {
     }
     out
 }
+
+/// One run's value of a metric by name: a timing (`eval_tps`, `load_ms`,
+/// ...), `wall_ms`, a sampled figure (`gpu_j_per_token`, ...), or a
+/// llama-bench test (`tg128`: its mean over the invocation's repetitions).
+pub fn metric_value(r: &RunRecord, name: &str) -> Option<f64> {
+    if let Some((_, _, get)) = METRICS.iter().find(|m| m.0 == name) {
+        return get(r.timings.as_ref()?);
+    }
+    if name == "wall_ms" {
+        return Some(r.wall_ms);
+    }
+    if let Some((_, _, get)) = crate::sample::summarize::RUN_METRICS
+        .iter()
+        .find(|m| m.0 == name)
+    {
+        return get(r.sampled.as_ref()?);
+    }
+    r.bench
+        .iter()
+        .find(|t| t.test == name)
+        .and_then(|t| t.avg_tps.finite())
+}
+
+/// The unit of a metric by name (`t/s` for llama-bench tests).
+pub fn metric_unit(name: &str) -> &'static str {
+    if name == "wall_ms" {
+        return "ms";
+    }
+    let timing = METRICS.iter().find(|m| m.0 == name).map(|m| m.1);
+    let sampled = || {
+        crate::sample::summarize::RUN_METRICS
+            .iter()
+            .find(|m| m.0 == name)
+            .map(|m| m.1)
+    };
+    timing.or_else(sampled).unwrap_or("t/s")
+}
+
+/// Names of the metrics a comparison reports, in order: the timings and
+/// sampled figures that some counted run has, then llama-bench tests.
+pub fn metric_names(records: &[RunRecord]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let timing = METRICS.iter().map(|m| m.0);
+    let sampled = crate::sample::summarize::RUN_METRICS.iter().map(|m| m.0);
+    for name in timing.chain(std::iter::once("wall_ms")).chain(sampled) {
+        if counted(records).any(|r| metric_value(r, name).is_some()) {
+            names.push(name.to_string());
+        }
+    }
+    for r in counted(records) {
+        for t in &r.bench {
+            if !names.contains(&t.test) {
+                names.push(t.test.clone());
+            }
+        }
+    }
+    names
+}

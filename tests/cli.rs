@@ -689,7 +689,7 @@ fn printed_eval_tps(log: &str) -> f64 {
         .unwrap();
     let before = line.rsplit_once(" tokens per second").unwrap().0;
     before
-        .rsplit(|c: char| c == ',' || c == '(' || c == ' ')
+        .rsplit([',', '(', ' '])
         .find(|s| !s.is_empty())
         .unwrap()
         .parse()
@@ -792,3 +792,232 @@ fn gpu_requested_on_a_cpu_only_build_is_a_warning() {
     );
 }
 mod samplers;
+
+mod compare {
+    use super::*;
+
+    /// `tokbench compare` of the stand-in against itself; B gets `b_args`.
+    fn compare(sb: &Sandbox, b_args: &str, extra: &[&str]) -> Output {
+        let model = sb.model();
+        let mut args = vec![
+            "compare", "--a", STANDIN, "-m", &model, "--b-args", b_args, "-n", "8",
+        ];
+        args.extend_from_slice(extra);
+        sb.cmd(&args).output().unwrap()
+    }
+
+    fn primary(report: &Value) -> &Value {
+        report["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == "eval_tps")
+            .unwrap()
+    }
+
+    #[test]
+    fn a_3pct_slower_build_is_called_slower_with_its_interval() {
+        let sb = Sandbox::new().set("STANDIN_NOISE", "0.01");
+        let o = compare(
+            &sb,
+            "--standin-scale 0.97",
+            &["--pairs", "10", "--json", "-o", "r.jsonl"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let r = json(&o);
+        let m = primary(&r);
+        assert_eq!(m["verdict"], "slower", "{m}");
+        assert_eq!(m["verdict_text"], "slower");
+        let (lo, hi) = (
+            m["change_ci_low_pct"].as_f64().unwrap(),
+            m["change_ci_high_pct"].as_f64().unwrap(),
+        );
+        assert!(lo < -3.0 + 2.0 && hi < -1.0 && lo < hi, "{lo} .. {hi}");
+        assert_eq!(r["pairs"], 10);
+        assert_eq!(r["interleaved"], true);
+        // Every run on disk with its side, in warmup-then-ABBA order.
+        let sides: Vec<String> = sb
+            .results("r.jsonl")
+            .iter()
+            .map(|l| l["side"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(sides[..10].join(""), "ababbaabba");
+        assert_eq!(sides.len(), 22);
+        // B's extra argument reached B only.
+        let argvs = sb.argvs();
+        assert!(!argvs[0].contains(&"--standin-scale".to_string()));
+        assert!(argvs[1].contains(&"--standin-scale".to_string()));
+    }
+
+    #[test]
+    fn fail_if_slower_exits_3_only_beyond_the_limit() {
+        let sb = Sandbox::new().set("STANDIN_NOISE", "0.005");
+        let o = compare(
+            &sb,
+            "--standin-scale 0.95",
+            &["--pairs", "8", "--fail-if-slower", "2%"],
+        );
+        assert_eq!(o.status.code(), Some(3), "{}\n{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).contains("REGRESSION"), "{}", stdout(&o));
+        let sb = Sandbox::new().set("STANDIN_NOISE", "0.005");
+        let o = compare(
+            &sb,
+            "--standin-scale 0.95",
+            &["--pairs", "8", "--fail-if-slower", "10"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    }
+
+    #[test]
+    fn identical_builds_give_no_significant_change() {
+        let sb = Sandbox::new().set("STANDIN_NOISE", "0.002");
+        let o = compare(
+            &sb,
+            "--standin-scale 1.0",
+            &["--pairs", "10", "--json", "--fail-if-slower", "1"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(primary(&json(&o))["verdict"], "no_change");
+    }
+
+    #[test]
+    fn drift_is_reported_and_cancelled_by_interleaving() {
+        // -0.5% per run over 22 runs: about -10% across the session.
+        let sb = Sandbox::new()
+            .set("STANDIN_NOISE", "0.002")
+            .set("STANDIN_DRIFT", "-0.005");
+        let o = compare(&sb, "--standin-scale 1.0", &["--pairs", "10", "--json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let r = json(&o);
+        assert!(!["faster", "slower"].contains(&primary(&r)["verdict"].as_str().unwrap()));
+        let warnings = r["warnings"].to_string();
+        assert!(
+            warnings.contains("drift in eval_tps") && warnings.contains("cancelled"),
+            "{warnings}"
+        );
+    }
+
+    #[test]
+    fn auto_stops_once_decided() {
+        let sb = Sandbox::new().set("STANDIN_NOISE", "0.01");
+        let o = compare(&sb, "--standin-scale 0.90", &["--auto", "--json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let r = json(&o);
+        assert_eq!(primary(&r)["verdict"], "slower");
+        let pairs = r["pairs"].as_u64().unwrap();
+        assert!((6..50).contains(&pairs), "{pairs}");
+        assert!(
+            r["auto"].as_str().unwrap().starts_with("decided after"),
+            "{}",
+            r["auto"]
+        );
+    }
+
+    #[test]
+    fn stored_files_are_compared_unpaired_with_a_warning() {
+        let sb = Sandbox::new().set("STANDIN_NOISE", "0.005");
+        let model = sb.model();
+        for (file, scale) in [("before.jsonl", "1.0"), ("after.jsonl", "1.10")] {
+            let o = sb
+                .cmd(&[
+                    "run",
+                    "--bin",
+                    STANDIN,
+                    "-m",
+                    &model,
+                    "--reps",
+                    "8",
+                    "-o",
+                    file,
+                    "--",
+                    "--standin-scale",
+                    scale,
+                ])
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(0));
+        }
+        let o = sb
+            .cmd(&[
+                "compare",
+                "before.jsonl",
+                "after.jsonl",
+                "--format",
+                "markdown",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let md = stdout(&o);
+        assert!(
+            md.contains("| metric | unit | A median | B median | B/A | 95% CI | p | verdict |"),
+            "{md}"
+        );
+        let row = md.lines().find(|l| l.starts_with("| eval_tps |")).unwrap();
+        assert!(
+            row.starts_with("| eval_tps | t/s | 50.")
+                && row.contains(" | 55.")
+                && row.ends_with("| faster |"),
+            "{row}"
+        );
+        assert!(
+            md.contains("faster") && md.contains("not interleaved"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn comparing_a_build_with_itself_is_a_usage_error() {
+        let sb = Sandbox::new();
+        let model = sb.model();
+        let o = sb
+            .cmd(&["compare", "--a", STANDIN, "-m", &model])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            stderr(&o).contains("same binary with the same arguments"),
+            "{}",
+            stderr(&o)
+        );
+        let o = sb
+            .cmd(&[
+                "compare",
+                "--a",
+                STANDIN,
+                "-m",
+                &model,
+                "--b-args",
+                "'unclosed",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+        let o = sb
+            .cmd(&[
+                "compare",
+                "--a",
+                STANDIN,
+                "-m",
+                &model,
+                "--threshold",
+                "abc",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2));
+    }
+
+    #[test]
+    fn dry_run_shows_both_command_lines() {
+        let sb = Sandbox::new();
+        let o = compare(&sb, "-t 4", &["--a-args", "-t 2", "--dry-run"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            out.contains("-t 2") && out.contains("-t 4") && out.contains("ABBA"),
+            "{out}"
+        );
+        assert!(sb.argvs().is_empty());
+    }
+}

@@ -30,6 +30,27 @@ pub struct RunContext {
     pub log_stem: String,
 }
 
+impl RunContext {
+    /// Hashes the plan's binary and reads the machine and environment.
+    pub fn for_plan(plan: &Plan, log_stem: String) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let binary = crate::identity::binary_info(&plan.bin)
+            .with_context(|| format!("cannot read binary '{}' to hash it", plan.bin.display()))?;
+        Ok(RunContext {
+            binary,
+            machine: crate::identity::machine_info(),
+            env: crate::identity::llama_env(),
+            log_stem,
+        })
+    }
+}
+
+/// Seconds since the epoch: a prefix that keeps `--keep-logs` files of
+/// separate invocations apart.
+pub fn log_stem() -> String {
+    time::OffsetDateTime::now_utc().unix_timestamp().to_string()
+}
+
 /// Runs one planned run and describes it. Only a binary that cannot be
 /// started at all is an `Err`; a run that fails is a record with status
 /// `failed` and an error saying why.
@@ -77,7 +98,7 @@ fn describe(plan: &Plan, ctx: &RunContext, run: &PlannedRun, f: &Finished) -> Ru
         seq: run.seq,
         started_at: rfc3339(f.started_at),
         warmup: run.warmup,
-        tool: "run".to_string(),
+        side: None,
         binary: ctx.binary.clone(),
         argv: std::iter::once(plan.bin.display().to_string())
             .chain(plan.argv.iter().cloned())
@@ -285,4 +306,60 @@ pub fn rfc3339(t: std::time::SystemTime) -> String {
     let t: time::OffsetDateTime = t.into();
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// Why a sequence of runs ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Completed,
+    /// A run failed and `--keep-going` was not given.
+    FailedRun,
+    /// tokbench received this signal.
+    Interrupted(i32),
+}
+
+/// Runs one planned run, marks its side, appends it to the results file
+/// (before anything else happens), and says whether the sequence must stop.
+pub fn step(
+    plan: &Plan,
+    ctx: &RunContext,
+    run: &PlannedRun,
+    side: Option<&str>,
+    writer: &mut Option<crate::store::jsonl::JsonlWriter>,
+) -> anyhow::Result<(RunRecord, Option<Stop>)> {
+    let mut record = execute(plan, ctx, run)?;
+    record.side = side.map(str::to_string);
+    if let Some(w) = writer.as_mut() {
+        w.append(&record)?;
+    }
+    let stop = if record.exit.interrupted {
+        Some(Stop::Interrupted(
+            interrupt::received().unwrap_or(nix::libc::SIGINT),
+        ))
+    } else if record.status != "ok" && !plan.keep_going {
+        Some(Stop::FailedRun)
+    } else {
+        None
+    };
+    Ok((record, stop))
+}
+
+/// A short line about a finished run, for progress output.
+pub fn progress_text(r: &RunRecord) -> String {
+    if r.status != "ok" {
+        return "failed".to_string();
+    }
+    let mut parts = vec![format!("{:.0} ms", r.wall_ms)];
+    if let Some(t) = &r.timings {
+        if let Some(v) = t.eval_tps {
+            parts.push(format!("eval {} t/s", v.0));
+        }
+        if let Some(v) = t.prompt_eval_tps {
+            parts.push(format!("prompt {} t/s", v.0));
+        }
+    }
+    for b in &r.bench {
+        parts.push(format!("{} {} t/s", b.test, b.avg_tps.0));
+    }
+    parts.join(", ")
 }

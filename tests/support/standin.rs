@@ -21,6 +21,9 @@
 //! STANDIN_SLEEP_MS   time to spend "generating" (default 0)
 //! STANDIN_ARGV_LOG   file to append the received argv to (one JSON array per line)
 //! STANDIN_VERSION    override the first --version line
+//!
+//! The argument `--standin-scale F` multiplies both rates by F, so two sides
+//! of a comparison can differ through their arguments alone.
 
 use std::io::Write;
 use std::time::Duration;
@@ -146,7 +149,10 @@ fn main() {
     }
     let run = next_run_index();
     let failing = env("STANDIN_FAIL_AT").map_or(true, |s| s.parse::<u64>().ok() == Some(run));
-    let rates = Rates::new(run);
+    let scale: f64 = arg_value(&args, &["--standin-scale"])
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    let rates = Rates::new(run, scale);
     if mode == "bench" {
         bench(&args, &rates);
     } else {
@@ -162,8 +168,8 @@ struct Rates {
 }
 
 impl Rates {
-    fn new(run: u64) -> Self {
-        let drift = 1.0 + env_f64("STANDIN_DRIFT", 0.0) * run as f64;
+    fn new(run: u64, scale: f64) -> Self {
+        let drift = scale * (1.0 + env_f64("STANDIN_DRIFT", 0.0) * run as f64);
         let seed = env_f64("STANDIN_SEED", 1.0) as u64;
         let rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ (run + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)

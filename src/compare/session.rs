@@ -1,0 +1,317 @@
+//! A live comparison: plan both sides, run a warmup of each, then pairs in
+//! ABBA order (fixed `--pairs`, or `--auto` until decided or out of budget),
+//! writing every run to `-o` with its side as it ends.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+
+use super::order::{pair_order, Side, WARMUP_ORDER};
+use super::report::{direction, CONFIDENCE};
+use super::stats::{auto_should_stop, AutoDecision, AutoRule, Comparison};
+use crate::app::UsageError;
+use crate::cli::CompareArgs;
+use crate::model::RunRecord;
+use crate::plan::{check_model, plan_side, Plan, PlannedRun, SideSpec};
+use crate::runner::probe::ToolKind;
+use crate::runner::{self, interrupt, RunContext, Stop};
+use crate::store::jsonl::JsonlWriter;
+use crate::summary::{metric_unit, metric_value};
+
+pub struct Sides {
+    pub a: Plan,
+    pub b: Plan,
+}
+
+fn split_args(s: &Option<String>, flag: &str) -> Result<Vec<String>> {
+    let Some(s) = s else { return Ok(Vec::new()) };
+    shlex::split(s).ok_or_else(|| {
+        UsageError(format!(
+            "{flag} '{s}' has an unclosed quote or a trailing backslash"
+        ))
+        .into()
+    })
+}
+
+/// Plans both sides; refuses a comparison of a build with itself.
+pub fn plan_sides(args: &CompareArgs) -> Result<Sides> {
+    let Some(bin_a) = &args.a else {
+        return Err(UsageError(
+            "compare needs --a PATH (and --b PATH or --b-args), or two results files".into(),
+        )
+        .into());
+    };
+    let Some(model_path) = &args.model else {
+        return Err(UsageError("compare needs -m MODEL when it runs binaries".into()).into());
+    };
+    let bin_b = args.b.clone().unwrap_or_else(|| bin_a.clone());
+    let (gpu_a, gpu_b) = (
+        args.a_gpu.unwrap_or(args.gpu),
+        args.b_gpu.unwrap_or(args.gpu),
+    );
+    if bin_b == *bin_a && args.a_args == args.b_args && gpu_a == gpu_b {
+        return Err(UsageError(
+            "A and B are the same binary with the same arguments: pass --b PATH, or --a-args/--b-args, or --a-gpu/--b-gpu".into(),
+        )
+        .into());
+    }
+    let model = check_model(model_path)?;
+    let side = |bin, gpu, label: &Option<String>, own: Vec<String>| SideSpec {
+        bin,
+        gpu,
+        label: label.clone(),
+        extra: own.into_iter().chain(args.extra.iter().cloned()).collect(),
+        reps: 1,
+    };
+    let spec_a = side(
+        bin_a.clone(),
+        gpu_a,
+        &args.a_label,
+        split_args(&args.a_args, "--a-args")?,
+    );
+    let spec_b = side(
+        bin_b,
+        gpu_b,
+        &args.b_label,
+        split_args(&args.b_args, "--b-args")?,
+    );
+    let mut a = plan_side(&spec_a, model_path, model.clone(), &args.opts)?;
+    let mut b = plan_side(&spec_b, model_path, model, &args.opts)?;
+    if a.probe.kind != b.probe.kind {
+        bail!(
+            "A is {:?} and B is {:?}: compare two binaries of the same kind",
+            a.probe.kind,
+            b.probe.kind
+        );
+    }
+    if a.label == b.label {
+        a.label = format!("A: {}", a.label);
+        b.label = format!("B: {}", b.label);
+    }
+    Ok(Sides { a, b })
+}
+
+/// How long and how far a session may go.
+pub struct Budget {
+    /// Fixed number of pairs, or None for `--auto`.
+    pub pairs: Option<usize>,
+    pub rule: AutoRule,
+    pub max_time: Duration,
+    pub cooldown: Option<Duration>,
+    pub warmup: u32,
+    pub primary: String,
+    pub threshold: f64,
+}
+
+/// How an `--auto` session ended, and the comparison it decided on.
+pub type AutoEnd = (String, Option<Comparison>);
+
+/// What a session produced.
+pub struct Outcome {
+    pub records: Vec<RunRecord>,
+    pub stop: Stop,
+    /// For `--auto`: how it ended, and the comparison it decided on.
+    pub auto: Option<AutoEnd>,
+}
+
+struct Runner<'a> {
+    sides: &'a Sides,
+    ctx: [RunContext; 2],
+    writer: Option<JsonlWriter>,
+    records: Vec<RunRecord>,
+    seq: u32,
+    progress: Progress,
+    cooldown: Option<Duration>,
+}
+
+impl Runner<'_> {
+    /// One run of one side. Some(stop) when the session must end.
+    fn run(&mut self, side: Side, warmup: bool) -> Result<Option<Stop>> {
+        if let Some(sig) = interrupt::received() {
+            return Ok(Some(Stop::Interrupted(sig)));
+        }
+        if let (Some(pause), false) = (self.cooldown, self.records.is_empty()) {
+            std::thread::sleep(pause);
+        }
+        let (plan, ctx, name) = match side {
+            Side::A => (&self.sides.a, &self.ctx[0], "a"),
+            Side::B => (&self.sides.b, &self.ctx[1], "b"),
+        };
+        let run = PlannedRun {
+            seq: self.seq,
+            warmup,
+        };
+        self.seq += 1;
+        self.progress.start(name, warmup);
+        let (record, stop) = runner::step(plan, ctx, &run, Some(name), &mut self.writer)?;
+        self.progress.done(&record);
+        self.records.push(record);
+        Ok(stop)
+    }
+
+    /// Primary-metric values of the complete pairs so far.
+    fn paired_values(&self, metric: &str) -> (Vec<f64>, Vec<f64>) {
+        let pick = |s: &str| -> Vec<&RunRecord> {
+            self.records
+                .iter()
+                .filter(|r| !r.warmup && r.side.as_deref() == Some(s))
+                .collect()
+        };
+        pick("a")
+            .into_iter()
+            .zip(pick("b"))
+            .filter_map(|(x, y)| Some((metric_value(x, metric)?, metric_value(y, metric)?)))
+            .unzip()
+    }
+}
+
+/// Runs the session. Every finished run is on disk before the next starts.
+pub fn run(sides: &Sides, budget: &Budget) -> Result<Outcome> {
+    let writer = sides
+        .a
+        .output
+        .as_deref()
+        .map(JsonlWriter::open)
+        .transpose()?;
+    if let Some(dir) = &sides.a.keep_logs {
+        std::fs::create_dir_all(dir)?;
+    }
+    let stem = runner::log_stem();
+    let ctx = [
+        RunContext::for_plan(&sides.a, format!("{stem}-a"))?,
+        RunContext::for_plan(&sides.b, format!("{stem}-b"))?,
+    ];
+    let total = budget.pairs.unwrap_or(budget.rule.max_pairs) * 2 + budget.warmup as usize * 2;
+    let mut r = Runner {
+        sides,
+        ctx,
+        writer,
+        records: Vec::new(),
+        seq: 0,
+        progress: Progress::new(total as u64, budget.pairs.is_none()),
+        cooldown: budget.cooldown,
+    };
+    let (stop, auto) = drive(&mut r, budget)?;
+    r.progress.finish();
+    Ok(Outcome {
+        records: r.records,
+        stop,
+        auto,
+    })
+}
+
+fn drive(r: &mut Runner<'_>, budget: &Budget) -> Result<(Stop, Option<AutoEnd>)> {
+    for _ in 0..budget.warmup {
+        for side in WARMUP_ORDER {
+            if let Some(stop) = r.run(side, true)? {
+                return Ok((stop, None));
+            }
+        }
+    }
+    let started = Instant::now();
+    let dir = direction(metric_unit(&budget.primary), &budget.primary);
+    for k in 0.. {
+        if budget.pairs.is_some_and(|n| k >= n) {
+            return Ok((Stop::Completed, None));
+        }
+        if budget.pairs.is_none() && started.elapsed() >= budget.max_time {
+            let (a, b) = r.paired_values(&budget.primary);
+            let last = super::stats::auto_final(&a, &b, dir, budget.threshold, &budget.rule);
+            let why = format!(
+                "--max-time {} spent after {k} pairs",
+                humantime::format_duration(budget.max_time)
+            );
+            return Ok((Stop::Completed, Some((why, last))));
+        }
+        for side in pair_order(k) {
+            if let Some(stop) = r.run(side, false)? {
+                return Ok((stop, None));
+            }
+        }
+        if budget.pairs.is_none() {
+            let (a, b) = r.paired_values(&budget.primary);
+            match auto_should_stop(&a, &b, dir, budget.threshold, &budget.rule) {
+                AutoDecision::Continue => {}
+                AutoDecision::Decided(c) => {
+                    let why = format!(
+                        "decided after {} pairs (each look at {:.2}% confidence, {:.0}% overall)",
+                        a.len(),
+                        budget.rule.per_look_confidence() * 100.0,
+                        CONFIDENCE * 100.0
+                    );
+                    return Ok((Stop::Completed, Some((why, Some(c)))));
+                }
+                AutoDecision::BudgetSpent(c) => {
+                    let why = format!(
+                        "--max-pairs {} spent without a decision",
+                        budget.rule.max_pairs
+                    );
+                    return Ok((Stop::Completed, Some((why, c))));
+                }
+            }
+        }
+    }
+    Ok((Stop::Completed, None))
+}
+
+/// Progress on stderr: a bar with ETA on a terminal, a line per run otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(total: u64, open_ended: bool) -> Self {
+        use std::io::IsTerminal;
+        if !std::io::stderr().is_terminal() {
+            return Progress { bar: None };
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        let tmpl = if open_ended {
+            "{elapsed_precise} [{bar:30}] {pos} runs (--auto, at most {len}) {msg}"
+        } else {
+            "{elapsed_precise} [{bar:30}] {pos}/{len} runs, ETA {eta} {msg}"
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(tmpl) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Progress { bar: Some(bar) }
+    }
+    fn start(&self, side: &str, warmup: bool) {
+        let what = if warmup { "warmup" } else { "run" };
+        match &self.bar {
+            Some(b) => b.set_message(format!("{} {what}", side.to_uppercase())),
+            None => eprint!("tokbench: {} {what} ... ", side.to_uppercase()),
+        }
+    }
+    fn done(&self, record: &RunRecord) {
+        match &self.bar {
+            Some(b) => {
+                b.inc(1);
+                b.set_message(runner::progress_text(record));
+            }
+            None => eprintln!("{}", runner::progress_text(record)),
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// The primary metric: `eval_tps` means the generation test for llama-bench
+/// (`tg` with its `-n`, 128 by default).
+pub fn primary_metric(sides: &Sides, asked: &str) -> String {
+    if sides.a.probe.kind != ToolKind::Bench || asked != "eval_tps" {
+        return asked.to_string();
+    }
+    let n = sides
+        .a
+        .argv
+        .windows(2)
+        .rev()
+        .find(|w| w[0] == "-n" || w[0] == "--n-gen")
+        .and_then(|w| w[1].split(',').next().map(str::to_string))
+        .unwrap_or_else(|| "128".to_string());
+    format!("tg{n}")
+}
