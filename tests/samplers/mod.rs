@@ -80,6 +80,7 @@ if [ "$loop" = 0 ]; then row; exit 0; fi
 i=0
 while true; do
   row
+  [ -n "$NVSMI_GARBAGE" ] && echo "%%garbage%%"
   i=$((i + 1))
   if [ -n "$NVSMI_DIE_AFTER" ] && [ "$i" -ge "$NVSMI_DIE_AFTER" ]; then
     echo "Unable to determine the device handle for GPU0000:00:00.0: GPU is lost" >&2
@@ -284,6 +285,39 @@ fn nvidia_smi_dying_mid_run_never_fails_the_run() {
     assert!(timeline_of(&r, "nvidia-smi")
         .iter()
         .any(|s| s["gpu_power_w"] == 310.0));
+}
+
+#[test]
+fn nvidia_smi_garbage_lines_are_counted_not_fatal() {
+    let sb = sandbox(&["nvidia-smi"])
+        .set("NVSMI_GARBAGE", "1")
+        .set("STANDIN_SLEEP_MS", "600");
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        "nvidia-smi",
+        "--json",
+    ]);
+    let r = record(&o, 0);
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("nvidia-smi: ") && w.contains("unreadable output frame(s)")),
+        "{warnings:?}"
+    );
+    assert_eq!(r["sampled"]["sources"][0]["state"], "ok");
+    assert!((r["sampled"]["gpu_power_w_mean"].as_f64().unwrap() - 310.0).abs() < 1e-9);
 }
 
 #[test]
