@@ -490,3 +490,50 @@ fn doctor_lists_every_source_and_why() {
         "{out}"
     );
 }
+
+#[test]
+fn proc_sampler_reports_the_process_memory() {
+    let sb = sandbox(&[]).set("STANDIN_SLEEP_MS", "500");
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        "proc",
+        "--json",
+    ]);
+    let r = record(&o, 0);
+    let s = &r["sampled"];
+    let rss = s["peak_rss_bytes"].as_u64().unwrap();
+    // The stand-in is a small Rust binary: more than 100 KiB, less than 1 GiB.
+    assert!((100 << 10..1 << 30).contains(&rss), "{s}");
+    let proc = timeline_of(&r, "proc");
+    assert!(proc.len() >= 3, "{}", r["timeline"]);
+    assert!(
+        proc.iter().skip(1).any(|p| p["cpu_pct"].is_number()),
+        "{}",
+        r["timeline"]
+    );
+    assert_eq!(s["sources"][0]["state"], "ok");
+}
+
+#[test]
+fn sampler_none_adds_nothing_to_the_record() {
+    let sb = sandbox(&[]);
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        "none",
+        "--json",
+    ]);
+    let r = record(&o, 0);
+    assert!(r["sampled"].is_null() && r["timeline"].is_null(), "{r}");
+}
