@@ -24,7 +24,7 @@ for a in "$@"; do case "$prev" in -i|-lms) interval="$a" ;; esac; prev="$a"; don
 const TOOLS: [(&str, &str); 5] = [
     (
         "powermetrics",
-        "while true; do sleep_ms \"$interval\"; cat \"$FIX/powermetrics_plist_two.xml\"; printf '\\0'; done\n",
+        "while true; do for f in \"$FIX\"/pm-*.xml; do sleep_ms \"$interval\"; cat \"$f\"; printf '\\0'; done; done\n",
     ),
     (
         "nvidia-smi",
@@ -65,6 +65,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     install_tools(dir.path())?;
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
+    let plists = std::fs::read(fixtures.join("powermetrics_plist_two.xml"))?;
+    for (i, chunk) in plists.split(|&b| b == 0).enumerate() {
+        std::fs::write(dir.path().join(format!("pm-{i}.xml")), chunk)?;
+    }
     let path = format!(
         "{}:{}",
         dir.path().display(),
@@ -72,7 +76,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     // Single-threaded here: nothing else reads the environment yet.
     std::env::set_var("PATH", path);
-    std::env::set_var("FIX", &fixtures);
+    std::env::set_var("FIX", dir.path());
+    for f in ["macmon_pipe.jsonl", "vmmap_summary_llama.txt"] {
+        std::fs::copy(fixtures.join(f), dir.path().join(f))?;
+    }
     let mut target = std::process::Command::new("sleep")
         .arg((secs + 30).to_string())
         .spawn()?;

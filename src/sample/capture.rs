@@ -47,6 +47,44 @@ pub fn parse(format: &str, text: &str) -> Result<Vec<Sample>, SampleParseError> 
 mod tests {
     use super::*;
     use crate::parse::test_support::read_public;
+    use proptest::prelude::*;
+
+    const FORMATS: [&str; 6] = [
+        "powermetrics-text",
+        "powermetrics-plist",
+        "vmmap",
+        "macmon",
+        "nvidia-smi-csv",
+        "proc-status",
+    ];
+
+    proptest! {
+        #[test]
+        fn no_parser_panics_on_garbage(s in "(\\PC|\n|\u{0}){0,400}") {
+            let _ = detect(&s);
+            for f in FORMATS {
+                let _ = parse(f, &s);
+            }
+            let _ = super::super::nvidia_smi::parse_row(&["timestamp", "power.draw", "pid"], &s);
+            let _ = super::super::window::perf_log_time_ms(&s);
+            let _ = super::super::procfs::parse_stat_ticks(&s);
+        }
+
+        #[test]
+        fn no_parser_panics_on_mangled_fixtures(cut in 0usize..4000, junk in "\\PC{0,20}") {
+            for text in [
+                include_str!("../../fixtures/sample/powermetrics_text_two.txt"),
+                include_str!("../../fixtures/sample/vmmap_summary_llama.txt"),
+                include_str!("../../fixtures/sample/nvsmi-gpu.csv"),
+            ] {
+                let mut t: String = text.chars().take(cut).collect();
+                t.push_str(&junk);
+                if let Some(f) = detect(&t) {
+                    let _ = parse(f, &t);
+                }
+            }
+        }
+    }
 
     #[test]
     fn detects_every_public_capture() {

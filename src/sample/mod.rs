@@ -25,6 +25,7 @@ pub mod render;
 pub mod roofline;
 pub mod session;
 pub mod summarize;
+pub mod sysproc;
 pub mod vmmap;
 pub mod window;
 mod worker;

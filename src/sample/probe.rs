@@ -99,9 +99,10 @@ fn probe_proc() -> Probe {
             SourceKind::Proc,
             "/proc/self/status has no VmRSS line".into(),
         ),
-        Err(e) => missing(
+        // macOS and other systems without /proc: RSS and CPU % through sysinfo.
+        Err(_) => usable(
             SourceKind::Proc,
-            format!("cannot read /proc/self/status: {e}"),
+            "no /proc: RSS and CPU % through sysinfo".into(),
         ),
     }
 }
@@ -177,7 +178,7 @@ fn probe_nvidia_smi() -> Probe {
 pub fn auto_sources() -> Vec<SourceKind> {
     use SourceKind::*;
     if std::env::consts::OS == "macos" {
-        let mut v = vec![Powermetrics, Vmmap];
+        let mut v = vec![Powermetrics, Vmmap, Proc];
         if which("macmon").is_some() {
             v.push(Macmon);
         }

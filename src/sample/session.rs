@@ -313,6 +313,9 @@ fn vmmap_job(ctx: &Ctx, pid: u32) -> End {
 }
 
 fn proc_job(ctx: &Ctx, pid: u32, every: Duration) -> End {
+    if !std::path::Path::new("/proc/self/status").exists() {
+        return sysinfo_job(ctx, pid, every);
+    }
     let status_path = format!("/proc/{pid}/status");
     let stat_path = format!("/proc/{pid}/stat");
     let mut prev: Option<(u64, Instant)> = None;
@@ -331,6 +334,17 @@ fn proc_job(ctx: &Ctx, pid: u32, every: Duration) -> End {
             s.span_ms = Some(ms);
         }
         prev = ticks.map(|t| (t, at));
+        Ok(Some(s))
+    };
+    worker::periodic(ctx, every, &mut tick)
+}
+
+/// `proc` where there is no /proc (macOS): RSS and CPU % through sysinfo.
+fn sysinfo_job(ctx: &Ctx, pid: u32, every: Duration) -> End {
+    let mut p = super::sysproc::SysProc::new(pid);
+    let mut tick = |ctx: &Ctx| {
+        let mut s = p.sample().ok_or_else(|| format!("process {pid} is gone"))?;
+        s.t_ms = ctx.t_ms(Instant::now());
         Ok(Some(s))
     };
     worker::periodic(ctx, every, &mut tick)

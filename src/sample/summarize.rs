@@ -76,11 +76,12 @@ pub struct SampledFigures {
 type FigureGetter = fn(&SampledFigures) -> Option<f64>;
 
 /// Per-run aggregates summarised over the counted runs, in table order.
-pub const RUN_METRICS: [(&str, &str, FigureGetter); 10] = [
+pub const RUN_METRICS: [(&str, &str, FigureGetter); 11] = [
     ("gpu_busy_pct", "%", |f| f.gpu_busy_pct_mean),
     ("gpu_power_w", "W", |f| f.gpu_power_w_mean),
     ("gpu_energy_j", "J", |f| f.gpu_energy_j),
     ("gpu_j_per_token", "J/token", |f| f.gpu_j_per_token),
+    ("tokens_per_j", "token/J", |f| f.tokens_per_j),
     ("combined_j_per_token", "J/token", |f| {
         f.combined_j_per_token
     }),
@@ -274,23 +275,21 @@ fn missing(
     } else {
         "run"
     };
-    let mut need = |present: bool, name: &str, from: &str| {
+    let mut need = |present: bool, name: &str, from: &str, place: &str| {
         if !present && !from.is_empty() {
             out.push(format!("{name}: no value from {from} during the {place}"));
         }
     };
     let gpu = gpu_src.join(", ");
-    need(f.gpu_busy_pct_mean.is_some(), "gpu_busy_pct", &gpu);
-    need(f.gpu_power_w_mean.is_some(), "gpu_power_w", &gpu);
+    need(f.gpu_busy_pct_mean.is_some(), "gpu_busy_pct", &gpu, place);
+    need(f.gpu_power_w_mean.is_some(), "gpu_power_w", &gpu, place);
+    // Memory peaks are taken over the whole run.
     if ran(sampling, Proc) {
-        need(f.peak_rss_bytes.is_some(), "peak_rss_bytes", "proc");
+        need(f.peak_rss_bytes.is_some(), "peak_rss_bytes", "proc", "run");
     }
     if ran(sampling, Vmmap) {
-        need(
-            f.peak_phys_footprint_bytes.is_some(),
-            "peak_phys_footprint_bytes",
-            "vmmap",
-        );
+        let present = f.peak_phys_footprint_bytes.is_some();
+        need(present, "peak_phys_footprint_bytes", "vmmap", "run");
     }
     if ran(sampling, NvidiaSmi) || ran(sampling, Vmmap) {
         let from = if ran(sampling, NvidiaSmi) {
@@ -298,7 +297,7 @@ fn missing(
         } else {
             "vmmap"
         };
-        need(f.gpu_mem_bytes_peak.is_some(), "gpu_mem_bytes", from);
+        need(f.gpu_mem_bytes_peak.is_some(), "gpu_mem_bytes", from, "run");
     }
     if f.gpu_energy_j.is_some() && facts.eval_tokens.is_none() {
         out.push("gpu_j_per_token: the run printed no eval token count".to_string());
@@ -398,9 +397,7 @@ mod tests {
         // nvidia-smi ran, but the process never showed in its compute apps.
         assert_eq!(
             f.missing,
-            vec![
-                "gpu_mem_bytes: no value from nvidia-smi during the generation window".to_string()
-            ]
+            vec!["gpu_mem_bytes: no value from nvidia-smi during the run".to_string()]
         );
     }
 

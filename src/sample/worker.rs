@@ -331,3 +331,134 @@ pub(super) fn periodic(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+    use std::sync::mpsc;
+
+    fn ctx() -> (Ctx, Receiver<Sample>, Sender<()>) {
+        let (tx, rx) = mpsc::channel();
+        let (stop_tx, stop_rx) = mpsc::channel();
+        let c = Ctx {
+            tx,
+            t0: Instant::now(),
+            stop: Arc::new(AtomicBool::new(false)),
+            stop_rx,
+            child: Arc::new(Mutex::new(None)),
+        };
+        (c, rx, stop_tx)
+    }
+
+    fn frames(framing: Framing, input: &[u8]) -> (Vec<Sample>, Option<String>) {
+        let (c, rx, _stop) = ctx();
+        let mut tally = Tally {
+            samples: 0,
+            bad: 0,
+            first_bad: None,
+        };
+        let mut parse = |frame: &str, _at: Instant| match framing {
+            Framing::Plist => super::super::powermetrics::parse_plist_sample(frame.as_bytes())
+                .map(Some)
+                .map_err(|e| e.0),
+            Framing::PowermetricsText => {
+                Ok(Some(super::super::powermetrics::parse_text_sample(frame)))
+            }
+            Framing::Lines => super::super::macmon::parse_line(frame)
+                .map(|(s, _)| Some(s))
+                .map_err(|e| e.0),
+        };
+        read_frames(&c, Cursor::new(input), framing, &mut parse, &mut tally);
+        drop(c);
+        (rx.try_iter().collect(), tally.note())
+    }
+
+    #[test]
+    fn plist_frames_end_at_the_closing_tag() {
+        let bytes = include_bytes!("../../fixtures/sample/powermetrics_plist_two.xml");
+        let (v, note) = frames(Framing::Plist, bytes);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].gpu_power_w, Some(12.5));
+        assert_eq!(v[1].gpu_power_w, Some(10.0));
+        assert_eq!(note, None);
+    }
+
+    #[test]
+    fn text_frames_end_at_the_next_header_and_at_eof() {
+        let text = include_str!("../../fixtures/sample/powermetrics_text_two.txt");
+        let (v, _) = frames(Framing::PowermetricsText, text.as_bytes());
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].span_ms, Some(101.25));
+        assert_eq!(v[1].thermal_pressure.as_deref(), Some("Fair"));
+    }
+
+    #[test]
+    fn garbage_lines_are_counted_and_good_ones_kept() {
+        let input = b"{\"gpu_power\":1.5}\n%%garbage\n\n{\"gpu_power\":2.5}\n\xff\xfe\n";
+        let (v, note) = frames(Framing::Lines, input);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[1].gpu_power_w, Some(2.5));
+        let note = note.unwrap();
+        assert!(
+            note.starts_with("2 unreadable output frame(s), first: "),
+            "{note}"
+        );
+    }
+
+    #[test]
+    fn a_child_that_dies_is_a_failure_with_its_last_stderr_line() {
+        let (c, rx, _stop) = ctx();
+        let args = [
+            "-c",
+            "echo '{\"gpu_power\":3}'; echo 'GPU is lost' >&2; exit 4",
+        ]
+        .map(String::from);
+        let mut parse = |f: &str, _| {
+            super::super::macmon::parse_line(f)
+                .map(|(s, _)| Some(s))
+                .map_err(|e| e.0)
+        };
+        let end = stream(&c, "sh", &args, Framing::Lines, &mut parse);
+        match end {
+            End::Failed { samples, why } => {
+                assert_eq!(samples, 1);
+                assert!(
+                    why.contains("exit status: 4") && why.ends_with("GPU is lost"),
+                    "{why}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(rx.try_iter().count(), 1);
+        assert_eq!(*c.child.lock().unwrap(), None);
+    }
+
+    #[test]
+    fn stop_ends_a_stream_without_a_failure() {
+        let (c, _rx, stop_tx) = ctx();
+        let stop = c.stop.clone();
+        let slot = c.child.clone();
+        let h = std::thread::spawn(move || {
+            let args = [
+                "-c",
+                "while true; do echo '{\"gpu_power\":3}'; sleep 0.05; done",
+            ]
+            .map(String::from);
+            let mut parse = |f: &str, _| {
+                super::super::macmon::parse_line(f)
+                    .map(|(s, _)| Some(s))
+                    .map_err(|e| e.0)
+            };
+            stream(&c, "sh", &args, Framing::Lines, &mut parse)
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        stop.store(true, Ordering::SeqCst);
+        drop(stop_tx);
+        signal_slot(&slot, Signal::SIGTERM);
+        match h.join().unwrap() {
+            End::Ok { samples, .. } => assert!(samples >= 1),
+            other => panic!("{other:?}"),
+        }
+    }
+}

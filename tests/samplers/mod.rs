@@ -80,6 +80,7 @@ if [ "$loop" = 0 ]; then row; exit 0; fi
 i=0
 while true; do
   row
+  [ -n "$NVSMI_GARBAGE" ] && echo "%%garbage%%"
   i=$((i + 1))
   if [ -n "$NVSMI_DIE_AFTER" ] && [ "$i" -ge "$NVSMI_DIE_AFTER" ]; then
     echo "Unable to determine the device handle for GPU0000:00:00.0: GPU is lost" >&2
@@ -287,6 +288,39 @@ fn nvidia_smi_dying_mid_run_never_fails_the_run() {
 }
 
 #[test]
+fn nvidia_smi_garbage_lines_are_counted_not_fatal() {
+    let sb = sandbox(&["nvidia-smi"])
+        .set("NVSMI_GARBAGE", "1")
+        .set("STANDIN_SLEEP_MS", "600");
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        "nvidia-smi",
+        "--json",
+    ]);
+    let r = record(&o, 0);
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("nvidia-smi: ") && w.contains("unreadable output frame(s)")),
+        "{warnings:?}"
+    );
+    assert_eq!(r["sampled"]["sources"][0]["state"], "ok");
+    assert!((r["sampled"]["gpu_power_w_mean"].as_f64().unwrap() - 310.0).abs() < 1e-9);
+}
+
+#[test]
 fn nvidia_smi_na_power_is_missing_not_zero() {
     let sb = sandbox(&["nvidia-smi"])
         .set("NVSMI_NA", "1")
@@ -455,4 +489,51 @@ fn doctor_lists_every_source_and_why() {
             .any(|l| l.contains("vmmap") && l.contains("usable:")),
         "{out}"
     );
+}
+
+#[test]
+fn proc_sampler_reports_the_process_memory() {
+    let sb = sandbox(&[]).set("STANDIN_SLEEP_MS", "500");
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        "proc",
+        "--json",
+    ]);
+    let r = record(&o, 0);
+    let s = &r["sampled"];
+    let rss = s["peak_rss_bytes"].as_u64().unwrap();
+    // The stand-in is a small Rust binary: more than 100 KiB, less than 1 GiB.
+    assert!((100 << 10..1 << 30).contains(&rss), "{s}");
+    let proc = timeline_of(&r, "proc");
+    assert!(proc.len() >= 3, "{}", r["timeline"]);
+    assert!(
+        proc.iter().skip(1).any(|p| p["cpu_pct"].is_number()),
+        "{}",
+        r["timeline"]
+    );
+    assert_eq!(s["sources"][0]["state"], "ok");
+}
+
+#[test]
+fn sampler_none_adds_nothing_to_the_record() {
+    let sb = sandbox(&[]);
+    let o = sb.run(&[
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        "none",
+        "--json",
+    ]);
+    let r = record(&o, 0);
+    assert!(r["sampled"].is_null() && r["timeline"].is_null(), "{r}");
 }
