@@ -433,10 +433,10 @@ main() {
     find_tokbench
     LLAMA_BIN=$BIN_DIR/llama-completion
     [ -x "$LLAMA_BIN" ] || LLAMA_BIN=$BIN_DIR/llama-bench
-    log "running: $TB run --bin $LLAMA_BIN -m $MODEL $*"
-    exec "$TB" run --bin "$LLAMA_BIN" -m "$MODEL" "$@" >&3 3>&-
+    log "running: $TB run --bin $LLAMA_BIN -m $MODEL ${*:-}"
+    exec "$TB" run --bin "$LLAMA_BIN" -m "$MODEL" ${1+"$@"} >&3 3>&-
 }
 
 # Everything runs from main(), which bash reads in full before starting, so editing
 # the file (git pull, ...) during a long build cannot make a running copy misbehave.
-main "$@"
+main ${1+"$@"}  # ${1+...}: bash 3.2 (macOS) + set -u chokes on an empty "$@"
