@@ -75,6 +75,7 @@ pub fn fmt_value(v: f64, unit: &str) -> String {
     match unit {
         "t/s" | "ms" => format!("{v:.2}"),
         "%" | "W" | "J" | "J/token" | "token/J" | "MHz" | "°C" => format!("{v:.2}"),
+        "bytes" => format!("{v:.0}"),
         _ => format!("{v}"),
     }
 }
