@@ -79,15 +79,25 @@ fn text(t: &BenchTest, k: &str) -> Option<String> {
     }
 }
 
+/// A config value as text, the same whichever format printed it: the csv
+/// and sql outputs print `0` and `"2048"` where json prints `false` and `2048`.
+fn canonical(v: &Value) -> Value {
+    match v {
+        Value::Bool(b) => Value::String(if *b { "1" } else { "0" }.to_string()),
+        Value::Number(n) => Value::String(n.to_string()),
+        other => other.clone(),
+    }
+}
+
 fn test_key(t: &BenchTest) -> BuildKey {
     let mut config: Map<String, Value> = t
         .extra
         .iter()
         .filter(|(k, _)| !NOT_CONFIG.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, v)| (k.clone(), canonical(v)))
         .collect();
-    config.insert("n_gpu_layers".into(), t.n_gpu_layers.into());
-    config.insert("n_threads".into(), t.n_threads.into());
+    config.insert("n_gpu_layers".into(), canonical(&t.n_gpu_layers.into()));
+    config.insert("n_threads".into(), canonical(&t.n_threads.into()));
     let config_sha = hex::encode(Sha256::digest(
         serde_json::to_vec(&config).unwrap_or_default(),
     ));
