@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod compare;
 pub mod gguf;
+pub mod history_cmd;
 pub mod identity;
 pub mod model;
 pub mod parse;

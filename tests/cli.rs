@@ -46,6 +46,7 @@ impl Sandbox {
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(TOKBENCH);
         c.args(args).current_dir(self.dir.path());
+        c.env("TOKBENCH_DB", self.dir.path().join("history.sqlite"));
         for (k, v) in &self.env {
             c.env(k, v);
         }
@@ -1031,3 +1032,5 @@ mod compare {
         assert!(sb.argvs().is_empty());
     }
 }
+
+mod history;
