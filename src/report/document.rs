@@ -71,7 +71,6 @@ fn add_figure(doc: &mut Document, name: &str, caption: &str, svg: Result<String>
         {
             doc.notes.push(format!("{name} plot: {e}"))
         }
-        Err(e) if e.to_string().contains("timeline") => doc.notes.push(format!("{name} plot: {e}")),
         Err(e) => return Err(e),
     }
     Ok(())
