@@ -67,6 +67,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             print!("{}", crate::sample::doctor::report());
             Ok(Outcome::Ok)
         }
+        Command::Plot(args) => crate::plot::command::run(&args),
+        Command::Report(args) => crate::report::document::run(&args),
     }
 }
 

@@ -55,6 +55,10 @@ pub enum Command {
     Import(ImportArgs),
     /// Write the history in llama-bench's formats (read by compare-llama-bench.py).
     Export(ExportArgs),
+    /// Draw a plot (SVG) from results files: sequence, timeline or builds.
+    Plot(PlotArgs),
+    /// Write one self-contained HTML (or markdown) report from results files.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -329,4 +333,59 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         return Err(format!("'{s}' is zero: a run must be allowed some time"));
     }
     Ok(d)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlotKind {
+    /// Per-run t/s of A and B in run order (a 'compare -o' file, or two run files).
+    Sequence,
+    /// One run's GPU busy %, power and memory over time (a run made with --sampler).
+    Timeline,
+    /// Median t/s per build with min-max whiskers (run files, grouped by label).
+    Builds,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlotArgs {
+    /// Which plot.
+    #[arg(value_enum)]
+    pub kind: PlotKind,
+    /// Results files (JSONL from -o).
+    #[arg(value_name = "RESULTS", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The SVG file to write.
+    #[arg(short = 'o', long = "output", value_name = "OUT.svg")]
+    pub output: PathBuf,
+    /// timeline: the run to draw, by its seq (default: the first counted run with a timeline).
+    #[arg(long, value_name = "N")]
+    pub seq: Option<u32>,
+    /// sequence and builds: the metric to draw (eval_tps, prompt_eval_tps, a llama-bench test, ...).
+    #[arg(long, default_value = "eval_tps")]
+    pub metric: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML file (inline SVG and CSS, no scripts).
+    Html,
+    /// A markdown file with the SVG plots written next to it.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Results files: one 'compare -o' file or two run files for a comparison; else run files.
+    #[arg(value_name = "RESULTS", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The report file to write (report.html, report.md).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// The primary metric of a comparison and of the plots.
+    #[arg(long, default_value = "eval_tps")]
+    pub metric: String,
+    /// Noise band of a comparison (see 'compare --help').
+    #[arg(long, default_value = "1%", value_parser = parse_percent)]
+    pub threshold: f64,
 }

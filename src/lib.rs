@@ -13,6 +13,7 @@ pub mod identity;
 pub mod model;
 pub mod parse;
 pub mod plan;
+pub mod plot;
 pub mod report;
 pub mod runner;
 pub mod sample;

@@ -1034,3 +1034,4 @@ mod compare {
 }
 
 mod history;
+mod plots;
