@@ -67,7 +67,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
             print!("{}", crate::sample::doctor::report());
             Ok(Outcome::Ok)
         }
-        Command::Plot(args) => crate::plot::command::run(&args),
+        Command::Plot(args) => crate::plot::command::run(&args, &db),
         Command::Report(args) => crate::report::document::run(&args),
     }
 }

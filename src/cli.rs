@@ -351,8 +351,11 @@ pub struct PlotArgs {
     #[arg(value_enum)]
     pub kind: PlotKind,
     /// Results files (JSONL from -o).
-    #[arg(value_name = "RESULTS", required = true)]
+    #[arg(value_name = "RESULTS", required_unless_present = "from_history")]
     pub files: Vec<PathBuf>,
+    /// builds: read the runs from the history database instead of files.
+    #[arg(long, conflicts_with = "files")]
+    pub from_history: bool,
     /// The SVG file to write.
     #[arg(short = 'o', long = "output", value_name = "OUT.svg")]
     pub output: PathBuf,

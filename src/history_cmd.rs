@@ -509,6 +509,23 @@ pub fn cmd_export(args: &ExportArgs, db: &DbChoice) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// The stored records of the runs `filter` selects, in run order.
+pub fn stored_records(h: &History, filter: &Filter) -> Result<Vec<RunRecord>> {
+    let mut out = Vec::new();
+    for row in query_runs(h, filter)? {
+        let json: String = h
+            .conn()
+            .query_row("SELECT record FROM runs WHERE id = ?1", [row.id], |r| {
+                r.get(0)
+            })
+            .map_err(|e| h.sql(e))?;
+        let rec: RunRecord = serde_json::from_str(&json)
+            .with_context(|| format!("stored run {} cannot be read by this tokbench", row.id))?;
+        out.push(rec);
+    }
+    Ok(out)
+}
+
 fn side_records(
     h: &History,
     spec: &str,
@@ -518,17 +535,9 @@ fn side_records(
     let mut filter = resolve_build(h, spec)?;
     filter.model = model.map(str::to_string);
     let ids = filter.builds.clone().unwrap_or_default();
-    let wanted: Vec<i64> = query_runs(h, &filter)?.iter().map(|r| r.id).collect();
-    let mut out = Vec::new();
-    for id in wanted {
-        let json: String = h
-            .conn()
-            .query_row("SELECT record FROM runs WHERE id = ?1", [id], |r| r.get(0))
-            .map_err(|e| h.sql(e))?;
-        let mut rec: RunRecord = serde_json::from_str(&json)
-            .with_context(|| format!("stored run {id} cannot be read by this tokbench"))?;
+    let mut out = stored_records(h, &filter)?;
+    for rec in &mut out {
         rec.side = Some(side.to_string());
-        out.push(rec);
     }
     if crate::summary::counted(&out).next().is_none() {
         anyhow::bail!(

@@ -123,7 +123,17 @@ pub fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write '{}'", path.display()))
 }
 
-pub fn run(args: &PlotArgs) -> Result<Outcome> {
+pub fn run(args: &PlotArgs, db: &crate::history_cmd::DbChoice) -> Result<Outcome> {
+    if args.from_history {
+        if args.kind != PlotKind::Builds {
+            return Err(UsageError("--from-history draws the 'builds' plot only".into()).into());
+        }
+        let h = db.open()?;
+        let records = crate::history_cmd::stored_records(&h, &Default::default())?;
+        write(&args.output, &builds_svg(&records, &args.metric)?)?;
+        eprintln!("tokbench: wrote '{}'", args.output.display());
+        return Ok(Outcome::Ok);
+    }
     let loaded = load(&args.files)?;
     let svg = match args.kind {
         PlotKind::Sequence => sequence_svg(&sequence_records(loaded)?, &args.metric)?,

@@ -245,6 +245,24 @@ fn builds_plot_and_runs_report_group_files_by_label() {
         "every counted run"
     );
 
+    // The same plot from the history database the runs were recorded in.
+    ok(&sb
+        .cmd(&["plot", "builds", "--from-history", "-o", "hist.svg"])
+        .output()
+        .unwrap());
+    let hist = read(&sb, "hist.svg");
+    let at_h = |l: &str| {
+        hist.find(&format!("\n{l}\n"))
+            .unwrap_or_else(|| panic!("{l}"))
+    };
+    assert!(at_h("build-1") < at_h("build-2") && at_h("build-2") < at_h("build-3"));
+    assert_eq!(count(&hist, "circle", "fill=\"#1F77B4\""), 3);
+    assert_eq!(
+        count(&hist, "circle", "fill=\"#969696\""),
+        9,
+        "counted runs only"
+    );
+
     let mut args = vec!["report"];
     args.extend(files);
     args.extend(["-o", "runs.html"]);
