@@ -1035,3 +1035,31 @@ mod compare {
 
 mod history;
 mod plots;
+
+#[test]
+fn doctor_lists_samplers_and_finds_llama_binaries_in_llama_cpp_bin_dir() {
+    let sb = Sandbox::new();
+    let bin_dir = sb.path("bin");
+    std::fs::create_dir(&bin_dir).unwrap();
+    std::fs::copy(STANDIN, bin_dir.join("llama-completion")).unwrap();
+    let o = sb
+        .cmd(&["doctor"])
+        .env("LLAMA_CPP_BIN_DIR", &bin_dir)
+        .env("TOKBENCH_CACHE_DIR", sb.path("no-cache"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("proc") && out.contains("usable, in auto"),
+        "{out}"
+    );
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("llama-completion"))
+        .unwrap();
+    assert!(
+        line.contains(bin_dir.to_str().unwrap()) && line.contains("commit abc1234"),
+        "{line}"
+    );
+}

@@ -1,7 +1,8 @@
 //! `tokbench doctor`: every sampler source, whether it can be used here and
-//! why not, and the llama.cpp binaries on PATH with their versions.
+//! why not, and the llama.cpp binaries it can find (`$LLAMA_CPP_BIN_DIR`,
+//! the quickstart's cache, PATH) with their versions.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::probe::{auto_sources, probe, which};
@@ -29,21 +30,62 @@ pub fn report() -> String {
         let in_auto = if auto.contains(&k) { ", in auto" } else { "" };
         out.push_str(&format!("  {k:<13} {state}{in_auto}: {}\n", p.why));
     }
-    out.push_str("llama.cpp binaries on PATH:\n");
-    let mut any = false;
-    for name in LLAMA_BINARIES {
-        let Some(path) = which(name) else { continue };
-        any = true;
+    out.push_str("llama.cpp binaries ($LLAMA_CPP_BIN_DIR, the quickstart cache, PATH):\n");
+    let found = llama_binaries();
+    for (name, path) in &found {
         out.push_str(&format!(
             "  {name:<17} {} ({})\n",
             path.display(),
-            version_of(&path)
+            version_of(path)
         ));
     }
-    if !any {
-        out.push_str("  none found (pass --bin PATH to 'tokbench run')\n");
+    if found.is_empty() {
+        out.push_str(
+            "  none found (pass --bin PATH to 'tokbench run', or run scripts/quickstart.sh)\n",
+        );
     }
     out
+}
+
+/// Directories where llama.cpp builds are found without PATH:
+/// `$LLAMA_CPP_BIN_DIR` and the builds `scripts/quickstart.sh` caches.
+fn known_dirs() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("LLAMA_CPP_BIN_DIR")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    let cache = std::env::var_os("TOKBENCH_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("tokbench")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/tokbench")));
+    if let Some(Ok(entries)) = cache.map(std::fs::read_dir) {
+        let mut builds: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("llama.cpp-"))
+            .map(|e| e.path().join("build/bin"))
+            .filter(|d| d.is_dir())
+            .collect();
+        builds.sort();
+        dirs.extend(builds);
+    }
+    dirs
+}
+
+/// Every llama.cpp binary found, each path once.
+fn llama_binaries() -> Vec<(&'static str, PathBuf)> {
+    let mut found: Vec<(&'static str, PathBuf)> = Vec::new();
+    for name in LLAMA_BINARIES {
+        let in_dirs = known_dirs()
+            .into_iter()
+            .map(|d| d.join(name))
+            .filter(|p| p.is_file());
+        for path in in_dirs.chain(which(name)) {
+            if !found.iter().any(|(_, p)| *p == path) {
+                found.push((name, path));
+            }
+        }
+    }
+    found
 }
 
 fn version_of(path: &Path) -> String {
