@@ -1021,3 +1021,4 @@ mod compare {
         assert!(sb.argvs().is_empty());
     }
 }
+mod faults;
