@@ -14,6 +14,8 @@ use nix::unistd::Pid;
 
 use super::{json, no_standin_left, stderr, Sandbox, STANDIN};
 
+mod fuzz;
+
 /// Kills any stand-in of `sb` still running when a test ends, so a failing
 /// test does not leave a hanging process behind.
 struct Reaper<'a>(&'a Sandbox);
