@@ -26,6 +26,9 @@ fn vary(template: &str, i: usize) -> String {
         .replace("353.19 ms", &format!("{}.{:02} ms", 300 + i % 97, i % 100))
 }
 
+/// A parser under test; returns the timing blocks it found.
+type Parse<'a> = &'a dyn Fn(&str) -> usize;
+
 fn server_log(template: &str, bytes: usize) -> String {
     let mut out = String::with_capacity(bytes + template.len());
     let mut i = 0;
@@ -58,7 +61,7 @@ fn main() {
         } else {
             server_log(&template, mb * 1_000_000)
         };
-        let timed = |parse: &dyn Fn(&str) -> usize| {
+        let timed = |parse: Parse| {
             let mut best = f64::INFINITY;
             let mut blocks = 0;
             for _ in 0..reps.max(1) {
@@ -68,7 +71,7 @@ fn main() {
             }
             (best, blocks)
         };
-        let parsers: [(&str, &dyn Fn(&str) -> usize); 2] = [
+        let parsers: [(&str, Parse); 2] = [
             ("parse_timings", &|s| parse_timings(s).blocks.len()),
             // What `tokbench parse FILE` runs: format detection, then the parser.
             ("parse_any", &|s| {

@@ -83,7 +83,11 @@ fn print_dry_run(plan: &Plan) {
 
 fn cmd_run(args: &RunArgs) -> Result<Outcome> {
     interrupt::install().context("cannot install the SIGINT/SIGTERM handlers")?;
-    let plan = plan_run(args)?;
+    let plan = plan_run(args);
+    if let Some(out) = stop_if_interrupted() {
+        return Ok(out);
+    }
+    let plan = plan?;
     for note in &plan.notes {
         eprintln!("note: {note}");
     }
@@ -105,6 +109,14 @@ fn cmd_run(args: &RunArgs) -> Result<Outcome> {
     print!("{}", render(&report, plan.format));
     std::io::stdout().flush().ok();
     Ok(finish(&report, stop))
+}
+
+/// A signal during planning kills the binary's `--help` probe and so fails
+/// it; report the interrupt, not the failed probe it caused.
+pub(crate) fn stop_if_interrupted() -> Option<Outcome> {
+    let sig = interrupt::received()?;
+    eprintln!("tokbench: interrupted before any run started; nothing was run");
+    Some(Outcome::Interrupted(sig))
 }
 
 fn execute_all(

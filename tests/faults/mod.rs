@@ -382,3 +382,106 @@ fn a_missing_sampler_tool_is_a_warning_and_the_run_goes_on() {
         "{missing:?}"
     );
 }
+
+/// `sudo` that refuses with `-n` and, without it, blocks as a real one
+/// waiting for a password would.
+const PROMPTING_SUDO: &str = r#"#!/bin/sh
+printf '%s\n' "$*" >> "$SB/sudo.argv"
+if [ "$1" != "-n" ]; then
+  sleep 30
+  exit 1
+fi
+echo "sudo: a password is required" >&2
+exit 1
+"#;
+
+/// tokbench uses sudo only when it is not root, so as root (CI) this runs
+/// copies of tokbench and the stand-in as `nobody` from a sandbox that user
+/// can read.
+#[test]
+fn sudo_that_would_prompt_is_only_run_with_n_and_never_blocks() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let _reaper = Reaper(&sb);
+    let bin = sb.path("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let exe = |name: &str, body: &[u8]| {
+        std::fs::write(bin.join(name), body).unwrap();
+        std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    exe("sudo", PROMPTING_SUDO.as_bytes());
+    exe("powermetrics", b"#!/bin/sh\nexit 1\n");
+    exe("tokbench", &std::fs::read(super::TOKBENCH).unwrap());
+    exe("llama-completion", &std::fs::read(STANDIN).unwrap());
+    std::fs::set_permissions(sb.path(""), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let model = sb.model();
+    let mut cmd = Command::new(bin.join("tokbench"));
+    cmd.args([
+        "run",
+        "--bin",
+        bin.join("llama-completion").to_str().unwrap(),
+    ])
+    .args(["-m", &model, "--reps", "1", "--warmup", "0", "-p", "hi"])
+    .args(["--sampler", "powermetrics", "--json"])
+    .current_dir(sb.path(""))
+    .envs(sb.env.iter().map(|(k, v)| (k, v)))
+    .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+    .env("SB", sb.path("").display().to_string());
+    if nix::unistd::geteuid().is_root() {
+        cmd.uid(65534).gid(65534);
+    }
+    let t = Instant::now();
+    let o = cmd.output().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: powermetrics: not available")
+            && stderr(&o).contains("sudo: a password is required")
+            && stderr(&o).contains("sudo -v"),
+        "{}",
+        stderr(&o)
+    );
+    let calls = std::fs::read_to_string(sb.path("sudo.argv")).unwrap();
+    assert!(
+        !calls.is_empty() && calls.lines().all(|l| l.starts_with("-n powermetrics ")),
+        "{calls}"
+    );
+}
+
+#[test]
+fn ctrl_c_during_the_binary_probe_was_reported_as_not_a_llama_binary() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    let _reaper = Reaper(&sb);
+    let slow = sb.path("slow-llama");
+    let body = format!("#!/bin/sh\nsleep 3\nexec '{STANDIN}' \"$@\"\n");
+    std::fs::write(&slow, body).unwrap();
+    std::fs::set_permissions(&slow, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let model = sb.model();
+    let child = sb
+        .cmd(&["run", "--bin", slow.to_str().unwrap(), "-m", &model])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let t = Instant::now();
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("interrupted before any run started") && !err.contains("does not look like"),
+        "{err}"
+    );
+    assert!(sb.argvs().is_empty());
+}
