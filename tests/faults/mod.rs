@@ -485,3 +485,85 @@ fn ctrl_c_during_the_binary_probe_was_reported_as_not_a_llama_binary() {
     );
     assert!(sb.argvs().is_empty());
 }
+
+/// A "llama binary" that answers the probe like the stand-in but dies after
+/// the first lines of its timing block (a crash while printing it).
+fn cut_block_llama(sb: &Sandbox) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = sb.path("cut-block-llama");
+    let p = "0.02.549.483 I common_perf_print:";
+    let body = format!(
+        "#!/bin/sh\ncase \"$*\" in *--help*|*--version*) exec '{STANDIN}' \"$@\" ;; esac\n\
+         echo '{p}        load time =     410.05 ms' >&2\n\
+         echo '{p} prompt eval time =      20.00 ms /    10 tokens (    2.00 ms per token,   500.00 tokens per second)' >&2\n\
+         exit 1\n"
+    );
+    std::fs::write(&path, body).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn a_timing_block_cut_short_by_a_failure_keeps_what_was_printed() {
+    let sb = Sandbox::new();
+    let (bin, model) = (cut_block_llama(&sb), sb.model());
+    let o = sb
+        .cmd(&["run", "--bin", &bin, "-m", &model, "--reps", "1"])
+        .args(["--warmup", "0", "-o", "r.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("exited with code 1"), "{err}");
+    assert!(err.contains("prompt eval time =      20.00 ms"), "{err}");
+    let rec = &sb.results("r.jsonl")[0];
+    assert_eq!(rec["status"], "failed");
+    assert_eq!(rec["timings"]["prompt_eval_tps"], 500.0, "{rec}");
+    assert_eq!(rec["timings"]["load_ms"], 410.05);
+    assert!(rec["timings"]["eval_tps"].is_null(), "{rec}");
+}
+
+#[test]
+fn keep_logs_directory_that_cannot_be_created_is_refused_before_running() {
+    let sb = Sandbox::new();
+    std::fs::write(sb.path("afile"), "x").unwrap();
+    let o = sb.run(&["--reps", "1", "--keep-logs", "afile/logs", "-o", "r.jsonl"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("cannot create --keep-logs directory 'afile/logs'"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(sb.argvs().is_empty(), "a run was launched");
+    assert_eq!(std::fs::read(sb.path("afile")).unwrap(), b"x");
+}
+
+#[test]
+fn stdout_closed_by_its_reader_panicked_with_broken_pipe() {
+    let sb = Sandbox::new();
+    let (read_end, write_end) = nix::unistd::pipe().unwrap();
+    drop(read_end);
+    let model = sb.model();
+    let o = sb
+        .cmd(&["run", "--bin", STANDIN, "-m", &model, "--reps", "1"])
+        .args(["--warmup", "0", "-o", "r.jsonl"])
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(sb.results("r.jsonl")[0]["status"], "ok");
+    // Other write errors are reported, not ignored.
+    let o = sb
+        .cmd(&["parse", &super::fixture("llama/2026_cli_footer.txt")])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("error: cannot write the report to standard output: No space left"),
+        "{}",
+        stderr(&o)
+    );
+}
