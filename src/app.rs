@@ -44,14 +44,31 @@ impl Outcome {
 }
 
 pub fn run(cli: Cli) -> Result<Outcome> {
+    let db = crate::history_cmd::DbChoice::resolve(cli.db.clone(), cli.no_history);
     match cli.command {
+        Command::Run(args) if !args.opts.dry_run => {
+            crate::history_cmd::install_recorder(&db)?;
+            cmd_run(&args)
+        }
         Command::Run(args) => cmd_run(&args),
         Command::Parse(args) => cmd_parse(&args),
+        Command::Compare(args) if !args.from_history.is_empty() => {
+            crate::history_cmd::cmd_compare(&args, &db)
+        }
+        Command::Compare(args) if args.files.is_empty() && !args.opts.dry_run => {
+            crate::history_cmd::install_recorder(&db)?;
+            crate::compare::command::run(&args)
+        }
         Command::Compare(args) => crate::compare::command::run(&args),
+        Command::History(args) => crate::history_cmd::cmd_history(&args, &db),
+        Command::Import(args) => crate::history_cmd::cmd_import(&args, &db),
+        Command::Export(args) => crate::history_cmd::cmd_export(&args, &db),
         Command::Doctor => {
             print!("{}", crate::sample::doctor::report());
             Ok(Outcome::Ok)
         }
+        Command::Plot(args) => crate::plot::command::run(&args, &db),
+        Command::Report(args) => crate::report::document::run(&args),
     }
 }
 

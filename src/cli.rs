@@ -28,6 +28,12 @@ Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// History database (default: tokbench/history.sqlite in the user's data directory; env TOKBENCH_DB).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Do not record runs in the history database (env TOKBENCH_NO_HISTORY=1).
+    #[arg(long, global = true)]
+    pub no_history: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +49,16 @@ pub enum Command {
     Compare(Box<CompareArgs>),
     /// List the GPU/memory samplers (usable here or why not) and the llama.cpp binaries on PATH.
     Doctor,
+    /// List the builds and runs recorded in the history database.
+    History(HistoryArgs),
+    /// Add llama-bench output (json, jsonl, csv, sql, md) or tokbench JSONL results to the history.
+    Import(ImportArgs),
+    /// Write the history in llama-bench's formats (read by compare-llama-bench.py).
+    Export(ExportArgs),
+    /// Draw a plot (SVG) from results files: sequence, timeline or builds.
+    Plot(PlotArgs),
+    /// Write one self-contained HTML (or markdown) report from results files.
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -217,11 +233,69 @@ pub struct CompareArgs {
     /// Wait between runs: a duration (e.g. 5s).
     #[arg(long, value_parser = parse_duration)]
     pub cooldown: Option<std::time::Duration>,
+    /// Compare two builds stored in the history (a build id, a run label or a commit)
+    /// instead of running anything; -m narrows to runs of one model.
+    #[arg(long, num_args = 2, value_names = ["BUILD_A", "BUILD_B"], conflicts_with_all = ["a", "b", "files"])]
+    pub from_history: Vec<String>,
     #[command(flatten)]
     pub opts: RunOptions,
     /// Extra arguments passed to both binaries verbatim (after --).
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// Only runs whose model path contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub model: Option<String>,
+    /// Only this build: a build id, a run label or a commit.
+    #[arg(long, value_name = "BUILD")]
+    pub build: Option<String>,
+    /// Only runs with this label.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Only runs since a date (2026-01-31), a time (RFC 3339) or a duration ago (7d).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// List runs instead of builds.
+    #[arg(long)]
+    pub runs: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// llama-bench output (-o json, jsonl, csv, sql, or md with its build footer) or tokbench JSONL results.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Label for the imported runs (default: commit and backend).
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Print what each file added as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// SQLite file with llama-bench's llama_bench table (compare-llama-bench.py -i FILE)
+    LlamaBenchSqlite,
+    /// llama-bench's -o json array
+    LlamaBenchJson,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Only these builds (a build id, a run label or a commit); repeatable.
+    #[arg(long, value_name = "BUILD")]
+    pub build: Vec<String>,
+    /// The file to write (never overwritten; '-' for standard output with llama-bench-json).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// `3`, `3%` or `0.5%` -> percent as a number (3.0).
@@ -259,4 +333,62 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         return Err(format!("'{s}' is zero: a run must be allowed some time"));
     }
     Ok(d)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlotKind {
+    /// Per-run t/s of A and B in run order (a 'compare -o' file, or two run files).
+    Sequence,
+    /// One run's GPU busy %, power and memory over time (a run made with --sampler).
+    Timeline,
+    /// Median t/s per build with min-max whiskers (run files, grouped by label).
+    Builds,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlotArgs {
+    /// Which plot.
+    #[arg(value_enum)]
+    pub kind: PlotKind,
+    /// Results files (JSONL from -o).
+    #[arg(value_name = "RESULTS", required_unless_present = "from_history")]
+    pub files: Vec<PathBuf>,
+    /// builds: read the runs from the history database instead of files.
+    #[arg(long, conflicts_with = "files")]
+    pub from_history: bool,
+    /// The SVG file to write.
+    #[arg(short = 'o', long = "output", value_name = "OUT.svg")]
+    pub output: PathBuf,
+    /// timeline: the run to draw, by its seq (default: the first counted run with a timeline).
+    #[arg(long, value_name = "N")]
+    pub seq: Option<u32>,
+    /// sequence and builds: the metric to draw (eval_tps, prompt_eval_tps, a llama-bench test, ...).
+    #[arg(long, default_value = "eval_tps")]
+    pub metric: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML file (inline SVG and CSS, no scripts).
+    Html,
+    /// A markdown file with the SVG plots written next to it.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Results files: one 'compare -o' file or two run files for a comparison; else run files.
+    #[arg(value_name = "RESULTS", required = true)]
+    pub files: Vec<PathBuf>,
+    /// The report file to write (report.html, report.md).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// The primary metric of a comparison and of the plots.
+    #[arg(long, default_value = "eval_tps")]
+    pub metric: String,
+    /// Noise band of a comparison (see 'compare --help').
+    #[arg(long, default_value = "1%", value_parser = parse_percent)]
+    pub threshold: f64,
 }

@@ -154,7 +154,13 @@ pub fn plan_side(
             (argv, Some(fmt))
         }
         ToolKind::Completion => (completion_argv(side, model_path, opts, &probe), None),
-        ToolKind::InteractiveCli => bail!(interactive_cli_message(&side.bin)),
+        ToolKind::InteractiveCli => {
+            if !probe.flags.single_turn {
+                bail!(interactive_cli_message(&side.bin));
+            }
+            notes.push(interactive_cli_note(&side.bin));
+            (completion_argv(side, model_path, opts, &probe), None)
+        }
     };
     let runs = match probe.kind {
         // llama-bench repeats (and warms up) by itself: one process.
@@ -207,21 +213,31 @@ fn plan_sampler(args: &RunOptions) -> Result<crate::sample::SamplerConfig> {
     .map_err(anyhow::Error::msg)
 }
 
-fn interactive_cli_message(bin: &Path) -> String {
+fn completion_hint(bin: &Path) -> String {
     let sibling = bin.with_file_name("llama-completion");
-    let hint = if sibling.exists() {
-        format!(
-            "benchmark '{}' instead, built alongside it",
-            sibling.display()
-        )
+    if sibling.exists() {
+        format!("'{}', built alongside it", sibling.display())
     } else {
-        "benchmark llama-completion from the same build instead".to_string()
-    };
+        "llama-completion from the same build".to_string()
+    }
+}
+
+fn interactive_cli_message(bin: &Path) -> String {
     format!(
-        "'{}' is the interactive llama-cli, which prints no timing block (only a \
-         '[ Prompt: x t/s | Generation: y t/s ]' footer, rounded to 0.1 t/s, with no load, \
-         token counts or per-phase times): {hint}",
-        bin.display()
+        "'{}' is an interactive llama-cli without --single-turn, so it cannot be run unattended; \
+         benchmark {} instead",
+        bin.display(),
+        completion_hint(bin)
+    )
+}
+
+fn interactive_cli_note(bin: &Path) -> String {
+    format!(
+        "'{}' is the interactive llama-cli: it prints only '[ Prompt: x t/s | Generation: y t/s ]', \
+         rounded to 0.1 t/s, with no load time, token counts or per-phase times, and it wraps the \
+         prompt in the chat template. For full timings benchmark {}",
+        bin.display(),
+        completion_hint(bin)
     )
 }
 
@@ -275,6 +291,13 @@ fn completion_argv(side: &SideSpec, model: &Path, args: &RunOptions, probe: &Pro
     }
     if f.no_cnv {
         v.push("-no-cnv".to_string());
+    }
+    if probe.kind == ToolKind::InteractiveCli {
+        // One turn, then exit; --simple-io drops the spinner drawn with backspaces.
+        v.push("--single-turn".to_string());
+        if f.simple_io {
+            v.push("--simple-io".to_string());
+        }
     }
     v.extend(gpu_flags(side.gpu, probe));
     v.extend(side.extra.iter().cloned());

@@ -46,6 +46,7 @@ impl Sandbox {
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(TOKBENCH);
         c.args(args).current_dir(self.dir.path());
+        c.env("TOKBENCH_DB", self.dir.path().join("history.sqlite"));
         for (k, v) in &self.env {
             c.env(k, v);
         }
@@ -504,15 +505,25 @@ fn llama_bench_gets_reps_as_r_and_jsonl_and_reports_its_samples() {
 }
 
 #[test]
-fn interactive_llama_cli_is_refused_with_what_to_use() {
-    let sb = Sandbox::new().set("STANDIN_MODE", "interactive-cli");
-    let o = sb.run(&["--reps", "1"]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = stderr(&o);
+fn interactive_llama_cli_is_driven_single_turn_with_a_note() {
+    let sb = Sandbox::new()
+        .set("STANDIN_MODE", "interactive-cli")
+        .set("STANDIN_EVAL_TPS", "44.44")
+        .set("STANDIN_PROMPT_TPS", "186.86");
+    let o = sb.run(&["--reps", "2", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let argv = sb.argvs()[0].join(" ");
+    assert!(argv.contains("--single-turn --simple-io"), "{argv}");
+    assert!(!argv.contains("-no-cnv"), "{argv}");
+    let r = json(&o);
+    assert_eq!(metric(&r, "eval_tps")["median"], 44.4);
+    assert_eq!(metric(&r, "prompt_eval_tps")["median"], 186.9);
     assert!(
-        err.contains("interactive llama-cli") && err.contains("llama-completion"),
-        "{err}"
+        stderr(&o).contains("prints only '[ Prompt: x t/s | Generation: y t/s ]'"),
+        "{}",
+        stderr(&o)
     );
+    assert!(stderr(&o).contains("llama-completion"), "{}", stderr(&o));
 }
 
 #[test]
@@ -1021,4 +1032,7 @@ mod compare {
         assert!(sb.argvs().is_empty());
     }
 }
+
 mod faults;
+mod history;
+mod plots;

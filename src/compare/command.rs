@@ -138,7 +138,11 @@ fn from_files(args: &CompareArgs, judge: Judge) -> Result<Outcome> {
     finish(&report, args, None)
 }
 
-fn finish(report: &CompareReport, args: &CompareArgs, stop: Option<Stop>) -> Result<Outcome> {
+pub(crate) fn finish(
+    report: &CompareReport,
+    args: &CompareArgs,
+    stop: Option<Stop>,
+) -> Result<Outcome> {
     print!("{}", render(report, args.opts.out.format()));
     std::io::stdout().flush().ok();
     let live = stop.is_some();

@@ -10,7 +10,7 @@ use super::order::{pair_order, Side, WARMUP_ORDER};
 use super::report::{direction, CONFIDENCE};
 use super::stats::{auto_should_stop, AutoDecision, AutoRule, Comparison};
 use crate::app::UsageError;
-use crate::cli::CompareArgs;
+use crate::cli::{CompareArgs, Gpu};
 use crate::model::RunRecord;
 use crate::plan::{check_model, plan_side, Plan, PlannedRun, SideSpec};
 use crate::runner::probe::ToolKind;
@@ -85,10 +85,30 @@ pub fn plan_sides(args: &CompareArgs) -> Result<Sides> {
         );
     }
     if a.label == b.label {
-        a.label = format!("A: {}", a.label);
-        b.label = format!("B: {}", b.label);
+        let (ta, tb) = side_tags(args, gpu_a, gpu_b);
+        a.label = format!("{} {ta}", a.label);
+        b.label = format!("{} {tb}", b.label);
     }
     Ok(Sides { a, b })
+}
+
+/// What tells two sides with the same build label apart: their offload,
+/// else their own arguments, else just the side.
+fn side_tags(args: &CompareArgs, gpu_a: Gpu, gpu_b: Gpu) -> (String, String) {
+    let gpu = |g: Gpu| format!("{g:?}").to_lowercase();
+    if gpu_a != gpu_b {
+        return (
+            format!("[--gpu {}]", gpu(gpu_a)),
+            format!("[--gpu {}]", gpu(gpu_b)),
+        );
+    }
+    match (&args.a_args, &args.b_args) {
+        (a, b) if a != b => (
+            format!("[{}]", a.as_deref().unwrap_or("")),
+            format!("[{}]", b.as_deref().unwrap_or("")),
+        ),
+        _ => ("(A)".to_string(), "(B)".to_string()),
+    }
 }
 
 /// How long and how far a session may go.

@@ -1,6 +1,8 @@
 //! Reporters: one per output format, all over the same [`RunReport`].
 
 pub mod csv;
+pub mod document;
+pub mod html;
 pub mod markdown;
 pub mod parsed;
 pub mod table;
@@ -75,6 +77,7 @@ pub fn fmt_value(v: f64, unit: &str) -> String {
     match unit {
         "t/s" | "ms" => format!("{v:.2}"),
         "%" | "W" | "J" | "J/token" | "token/J" | "MHz" | "°C" => format!("{v:.2}"),
+        "bytes" => format!("{v:.0}"),
         _ => format!("{v}"),
     }
 }

@@ -78,11 +78,15 @@ fn timings_table(blocks: &[TimingBlock]) -> Table {
     for b in blocks {
         let m = block_fields(b);
         let mut row = vec![block_name(b), b.line.to_string()];
-        row.extend(
-            fields
-                .iter()
-                .map(|f| m.get(*f).map(value_text).unwrap_or_default()),
-        );
+        row.extend(fields.iter().map(|f| {
+            let text = m.get(*f).map(value_text).unwrap_or_default();
+            // A value tokbench computed, not one the file printed.
+            if b.timings.derived.iter().any(|d| d == f) {
+                format!("{text} (derived)")
+            } else {
+                text
+            }
+        }));
         t.add_row(row);
     }
     t

@@ -319,7 +319,8 @@ pub enum Stop {
 }
 
 /// Runs one planned run, marks its side, appends it to the results file
-/// (before anything else happens), and says whether the sequence must stop.
+/// (before anything else happens) and to the history database, and says
+/// whether the sequence must stop.
 pub fn step(
     plan: &Plan,
     ctx: &RunContext,
@@ -332,6 +333,7 @@ pub fn step(
     if let Some(w) = writer.as_mut() {
         w.append(&record)?;
     }
+    crate::history_cmd::record_run(&record);
     let stop = if record.exit.interrupted {
         Some(Stop::Interrupted(
             interrupt::received().unwrap_or(nix::libc::SIGINT),

@@ -22,7 +22,8 @@ pub enum ToolKind {
     /// generation per process, timings on stderr.
     Completion,
     /// The interactive llama-cli of late 2025 on, which prints only a
-    /// `[ Prompt: x t/s | Generation: y t/s ]` footer.
+    /// `[ Prompt: x t/s | Generation: y t/s ]` footer (on stdout, also when
+    /// stdout is not a terminal); driven with `--single-turn`.
     InteractiveCli,
     /// llama-bench.
     Bench,
@@ -40,6 +41,7 @@ pub struct Flags {
     pub temp: bool,
     pub single_turn: bool,
     pub no_display_prompt: bool,
+    pub simple_io: bool,
     /// llama-bench `-o` formats, in the order listed by its help.
     pub bench_outputs: Vec<String>,
 }
@@ -149,6 +151,7 @@ pub fn read_flags(help: &str) -> Flags {
         temp: has(help, "--temp"),
         single_turn: has(help, "--single-turn") || has(help, "-st"),
         no_display_prompt: has(help, "--no-display-prompt"),
+        simple_io: has(help, "--simple-io"),
         bench_outputs: bench_outputs(help),
     }
 }

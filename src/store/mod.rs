@@ -1,3 +1,8 @@
-//! Where results go: the append-only JSONL results file (`-o`).
+//! Where results go: the append-only JSONL results file (`-o`) and the
+//! SQLite history (every run, keyed by build identity), with llama-bench
+//! import and export.
 
+pub mod export;
+pub mod history;
+pub mod import;
 pub mod jsonl;

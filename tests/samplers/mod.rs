@@ -103,7 +103,7 @@ fn write_tool(dir: &Path, name: &str, body: &str) {
 }
 
 /// A sandbox whose PATH starts with the stand-in tools named in `tools`.
-fn sandbox(tools: &[&str]) -> Sandbox {
+pub(crate) fn sandbox(tools: &[&str]) -> Sandbox {
     let sb = Sandbox::new();
     let bin = sb.path("bin");
     std::fs::create_dir_all(&bin).unwrap();

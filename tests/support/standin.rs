@@ -61,6 +61,7 @@ const CLI_HELP: &str = "-h,    --help, --usage                  print usage and 
 -n,    --predict, --n-predict N         number of tokens to predict
 --show-timings, --no-show-timings       whether to show timing information after each response
 -st,   --single-turn                    run conversation for a single turn only, then exit when done
+--simple-io                             use basic IO for better compatibility in subprocesses
 ";
 
 const BENCH_HELP: &str = "usage: llama-bench [options]
@@ -155,6 +156,10 @@ fn main() {
     let rates = Rates::new(run, scale);
     if mode == "bench" {
         bench(&args, &rates);
+    } else if mode == "interactive-cli" {
+        let p = rates.jitter(rates.prompt);
+        let e = rates.jitter(rates.eval);
+        println!("> hello\nthe generated text\n\n[ Prompt: {p:.1} t/s | Generation: {e:.1} t/s ]\n\n\nExiting...");
     } else {
         completion(&args, &rates, failing);
     }

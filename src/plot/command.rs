@@ -1,0 +1,154 @@
+//! `tokbench plot`: results files in, one SVG out. The loading and picking
+//! here is shared with `tokbench report`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::{builds, sequence, timeline};
+use crate::app::{Outcome, UsageError};
+use crate::cli::{PlotArgs, PlotKind};
+use crate::compare::report::Pairing;
+use crate::model::RunRecord;
+use crate::store::jsonl;
+
+/// Every file's records, in the order given; an empty file is an error.
+pub fn load(files: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<RunRecord>)>> {
+    let mut out = Vec::new();
+    for f in files {
+        let records = jsonl::read(f)?;
+        if records.is_empty() {
+            anyhow::bail!("results file '{}' holds no runs", f.display());
+        }
+        out.push((f.clone(), records));
+    }
+    Ok(out)
+}
+
+fn has_both_sides(records: &[RunRecord]) -> bool {
+    let has = |s: &str| records.iter().any(|r| r.side.as_deref() == Some(s));
+    has("a") && has("b")
+}
+
+/// The records of a comparison, as `tokbench compare FILES` reads them: one
+/// file holding both sides (interleaved), or two files taken as A and B.
+pub fn comparison(loaded: &[(PathBuf, Vec<RunRecord>)]) -> Option<(Vec<RunRecord>, Pairing)> {
+    match loaded {
+        [(_, one)] if has_both_sides(one) => Some((one.clone(), Pairing::Interleaved)),
+        [(_, a), (_, b)] => {
+            let mut records = Vec::new();
+            for (rs, side) in [(a, "a"), (b, "b")] {
+                records.extend(rs.iter().cloned().map(|mut r| {
+                    r.side = Some(side.to_string());
+                    r
+                }));
+            }
+            Some((records, Pairing::Separate))
+        }
+        _ => None,
+    }
+}
+
+/// The run `--seq` names, or the first counted run with a timeline.
+pub fn pick_timeline(records: &[RunRecord], seq: Option<u32>) -> Result<&RunRecord> {
+    let Some(n) = seq else {
+        return crate::summary::counted(records)
+            .find(|r| !r.timeline.is_empty())
+            .context("no counted run has a timeline: run with --sampler (e.g. --sampler nvidia-smi) to record one");
+    };
+    let r = records
+        .iter()
+        .find(|r| r.seq == n)
+        .ok_or_else(|| UsageError(format!("no run has seq '{n}'")))?;
+    if r.timeline.is_empty() {
+        anyhow::bail!("run seq '{n}' has no timeline: it was made without a sampler");
+    }
+    Ok(r)
+}
+
+/// `A = label, B = label` or the one label.
+pub fn sides_title(records: &[RunRecord]) -> String {
+    let label = |s: Option<&str>| {
+        records
+            .iter()
+            .find(|r| r.side.as_deref() == s)
+            .map(|r| r.label.clone())
+    };
+    match (label(Some("a")), label(Some("b"))) {
+        (Some(a), Some(b)) => format!("{a} vs {b}"),
+        _ => records.first().map(|r| r.label.clone()).unwrap_or_default(),
+    }
+}
+
+pub fn sequence_svg(records: &[RunRecord], metric: &str) -> Result<String> {
+    let title = format!("{metric} per run: {}", sides_title(records));
+    Ok(sequence::render(
+        &sequence::points(records, metric),
+        metric,
+        &title,
+    )?)
+}
+
+pub fn timeline_svg(r: &RunRecord) -> Result<String> {
+    let title = format!("run seq {} ({}): GPU busy, power, memory", r.seq, r.label);
+    Ok(timeline::render(
+        &timeline::TimelineData::from_record(r),
+        &title,
+    )?)
+}
+
+pub fn builds_svg(records: &[RunRecord], metric: &str) -> Result<String> {
+    let title = format!("{metric} across builds");
+    Ok(builds::render(
+        &builds::from_records(records, metric),
+        metric,
+        &title,
+    )?)
+}
+
+fn sequence_records(loaded: Vec<(PathBuf, Vec<RunRecord>)>) -> Result<Vec<RunRecord>> {
+    if let Some((records, _)) = comparison(&loaded) {
+        return Ok(records);
+    }
+    match loaded.as_slice() {
+        [(_, one)] => Ok(one.clone()),
+        _ => Err(UsageError(
+            "plot sequence takes one results file (from 'compare -o' or 'run -o') or two run files (A and B)".into(),
+        )
+        .into()),
+    }
+}
+
+pub fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write '{}'", path.display()))
+}
+
+pub fn run(args: &PlotArgs, db: &crate::history_cmd::DbChoice) -> Result<Outcome> {
+    if args.from_history {
+        if args.kind != PlotKind::Builds {
+            return Err(UsageError("--from-history draws the 'builds' plot only".into()).into());
+        }
+        let h = db.open()?;
+        let records = crate::history_cmd::stored_records(&h, &Default::default())?;
+        write(&args.output, &builds_svg(&records, &args.metric)?)?;
+        eprintln!("tokbench: wrote '{}'", args.output.display());
+        return Ok(Outcome::Ok);
+    }
+    let loaded = load(&args.files)?;
+    let svg = match args.kind {
+        PlotKind::Sequence => sequence_svg(&sequence_records(loaded)?, &args.metric)?,
+        PlotKind::Timeline => {
+            let [(_, records)] = loaded.as_slice() else {
+                return Err(UsageError("plot timeline takes one results file".into()).into());
+            };
+            timeline_svg(pick_timeline(records, args.seq)?)?
+        }
+        PlotKind::Builds => {
+            let all: Vec<RunRecord> = loaded.into_iter().flat_map(|(_, rs)| rs).collect();
+            builds_svg(&all, &args.metric)?
+        }
+    };
+    write(&args.output, &svg)?;
+    eprintln!("tokbench: wrote '{}'", args.output.display());
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,247 @@
+//! `tokbench report`: results files in, one report out. A comparison (one
+//! `compare -o` file, or two run files) gets the comparison table, its
+//! verdict and the run-order plot; run files get their summary tables, and
+//! a plot across builds when they hold more than one label. Tables come
+//! from the markdown reporters, statistics from `summary`/`compare::report`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::html::{self, Document, Figure, Section};
+use super::{machine_line, RunReport};
+use crate::app::Outcome;
+use crate::cli::{Format, ReportArgs, ReportFormat};
+use crate::compare::report::{build, Judge};
+use crate::model::RunRecord;
+use crate::plot::command::{
+    builds_svg, comparison, load, pick_timeline, sequence_svg, timeline_svg, write,
+};
+use crate::plot::PlotError;
+
+/// A run report rebuilt from stored records (what `tokbench run` printed).
+pub fn run_report(records: Vec<RunRecord>) -> RunReport {
+    let first = records
+        .iter()
+        .find(|r| r.status == "ok")
+        .or(records.first())
+        .cloned();
+    let warnings = records
+        .iter()
+        .flat_map(|r| {
+            r.warnings
+                .iter()
+                .map(move |w| format!("run {}: {w}", r.seq))
+        })
+        .collect();
+    RunReport {
+        tokbench_version: env!("CARGO_PKG_VERSION").to_string(),
+        label: first.as_ref().map(|r| r.label.clone()).unwrap_or_default(),
+        binary: first.as_ref().map(|r| r.binary.clone()).unwrap_or_default(),
+        build: first.as_ref().map(|r| r.build.clone()).unwrap_or_default(),
+        model: first.as_ref().map(|r| r.model.clone()).unwrap_or_default(),
+        machine: first
+            .as_ref()
+            .map(|r| r.machine.clone())
+            .unwrap_or_default(),
+        argv: first.map(|r| r.argv).unwrap_or_default(),
+        summary: crate::summary::summarize_runs(&records),
+        failed_runs: records
+            .iter()
+            .filter(|r| r.status != "ok")
+            .map(|r| r.seq)
+            .collect(),
+        interrupted: records.iter().any(|r| r.exit.interrupted),
+        runs: records,
+        warnings,
+    }
+}
+
+/// Adds a figure, or a note when the data holds nothing to draw.
+fn add_figure(doc: &mut Document, name: &str, caption: &str, svg: Result<String>) -> Result<()> {
+    match svg {
+        Ok(svg) => doc.figures.push(Figure {
+            name: name.to_string(),
+            caption: caption.to_string(),
+            svg,
+        }),
+        Err(e)
+            if e.downcast_ref::<PlotError>()
+                .is_some_and(|p| matches!(p, PlotError::NoData(_))) =>
+        {
+            doc.notes.push(format!("{name} plot: {e}"))
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
+}
+
+fn comparison_doc(
+    records: Vec<RunRecord>,
+    pairing: crate::compare::report::Pairing,
+    args: &ReportArgs,
+) -> Result<Document> {
+    let judge = Judge {
+        primary: args.metric.clone(),
+        threshold: args.threshold / 100.0,
+        fail_if_slower_pct: None,
+        primary_override: None,
+    };
+    let report = build(records, pairing, &judge);
+    let mut doc = Document {
+        title: format!(
+            "tokbench comparison: {} vs {}",
+            report.a.label, report.b.label
+        ),
+        ..Document::default()
+    };
+    doc.sections.push(Section {
+        title: "Comparison (B against A)".to_string(),
+        markdown: crate::compare::render::render(&report, Format::Markdown),
+    });
+    if let Some(m) = &report.machine {
+        doc.sections.push(Section {
+            title: "Machine".to_string(),
+            markdown: format!(
+                "| | |\n|---|---|\n| machine | {} |\n| tokbench | {} |\n",
+                machine_line(m),
+                report.tokbench_version
+            ),
+        });
+    }
+    let caption = format!(
+        "{} of every run in run order: A blue circles, B orange triangles, warmups hollow",
+        args.metric
+    );
+    add_figure(
+        &mut doc,
+        "sequence",
+        &caption,
+        sequence_svg(&report.runs, &args.metric),
+    )?;
+    for side in ["a", "b"] {
+        let mine: Vec<RunRecord> = report
+            .runs
+            .iter()
+            .filter(|r| r.side.as_deref() == Some(side))
+            .cloned()
+            .collect();
+        if let Ok(r) = pick_timeline(&mine, None) {
+            let caption = format!(
+                "timeline of {} run seq {}: GPU busy, power, memory; generation window shaded",
+                side.to_uppercase(),
+                r.seq
+            );
+            add_figure(
+                &mut doc,
+                &format!("timeline-{side}"),
+                &caption,
+                timeline_svg(r),
+            )?;
+        }
+    }
+    Ok(doc)
+}
+
+fn runs_doc(loaded: Vec<(PathBuf, Vec<RunRecord>)>, args: &ReportArgs) -> Result<Document> {
+    let mut doc = Document::default();
+    let mut all = Vec::new();
+    for (i, (path, records)) in loaded.into_iter().enumerate() {
+        let report = run_report(records.clone());
+        doc.sections.push(Section {
+            title: format!("Runs: {} ({})", report.label, path.display()),
+            markdown: super::markdown::render(&report),
+        });
+        let caption = format!(
+            "{} of every run of '{}' in run order (hollow: warmup)",
+            args.metric, report.label
+        );
+        add_figure(
+            &mut doc,
+            &format!("sequence-{}", i + 1),
+            &caption,
+            sequence_svg(&records, &args.metric),
+        )?;
+        if let Ok(r) = pick_timeline(&records, None) {
+            let caption = format!(
+                "timeline of '{}' run seq {}: GPU busy, power, memory; generation window shaded",
+                report.label, r.seq
+            );
+            add_figure(
+                &mut doc,
+                &format!("timeline-{}", i + 1),
+                &caption,
+                timeline_svg(r),
+            )?;
+        }
+        all.extend(records);
+    }
+    let labels = crate::plot::builds::from_records(&all, &args.metric);
+    if labels.len() > 1 {
+        let caption = format!(
+            "{} across builds: median (dot), min–max (whisker), every run (grey)",
+            args.metric
+        );
+        add_figure(&mut doc, "builds", &caption, builds_svg(&all, &args.metric))?;
+    }
+    doc.title = match labels.as_slice() {
+        [(one, _)] => format!("tokbench runs: {one}"),
+        _ => format!("tokbench runs: {} builds", labels.len()),
+    };
+    Ok(doc)
+}
+
+/// The document for the files: a comparison when they make one, else runs.
+pub fn document(files: &[PathBuf], args: &ReportArgs) -> Result<Document> {
+    let loaded = load(files)?;
+    match comparison(&loaded) {
+        Some((records, pairing)) => comparison_doc(records, pairing, args),
+        None => runs_doc(loaded, args),
+    }
+}
+
+/// Markdown of the document, linking `{stem}-{name}.svg` beside it.
+pub fn markdown(doc: &Document, stem: &str) -> String {
+    let mut out = format!("# {}\n", doc.title);
+    for s in &doc.sections {
+        out.push_str(&format!("\n## {}\n\n{}", s.title, s.markdown));
+    }
+    if !doc.figures.is_empty() {
+        out.push_str("\n## Plots\n");
+    }
+    for f in &doc.figures {
+        out.push_str(&format!(
+            "\n![{}]({stem}-{}.svg)\n\n{}\n",
+            f.name, f.name, f.caption
+        ));
+    }
+    for n in &doc.notes {
+        out.push_str(&format!("\n> note: {n}\n"));
+    }
+    out
+}
+
+fn write_markdown(doc: &Document, out: &Path) -> Result<()> {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".to_string());
+    let dir = out.parent().unwrap_or(Path::new(""));
+    for f in &doc.figures {
+        write(&dir.join(format!("{stem}-{}.svg", f.name)), &f.svg)?;
+    }
+    write(out, &markdown(doc, &stem))
+}
+
+pub fn run(args: &ReportArgs) -> Result<Outcome> {
+    let doc = document(&args.files, args)?;
+    match args.format {
+        ReportFormat::Html => write(&args.output, &html::render(&doc))?,
+        ReportFormat::Markdown => write_markdown(&doc, &args.output)?,
+    }
+    for n in &doc.notes {
+        eprintln!("note: {n}");
+    }
+    eprintln!("tokbench: wrote '{}'", args.output.display());
+    Ok(Outcome::Ok)
+}
