@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+use serde_json::Value;
 
 use super::{json, no_standin_left, stderr, Sandbox, STANDIN};
 
@@ -577,4 +578,121 @@ fn stdout_closed_by_its_reader_panicked_with_broken_pipe() {
         "{}",
         stderr(&o)
     );
+}
+
+/// The runs stored in the history database `db`: (id, started_at).
+fn history_runs(sb: &Sandbox, db: &str) -> Vec<(Value, Value)> {
+    let o = sb
+        .cmd(&["history", "--db", db, "--runs", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    json(&o)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].clone(), r["started_at"].clone()))
+        .collect()
+}
+
+#[test]
+fn history_database_that_cannot_be_opened_stops_before_any_run() {
+    let sb = Sandbox::new();
+    std::fs::create_dir(sb.path("adir")).unwrap();
+    std::fs::write(sb.path("afile"), "x").unwrap();
+    let cases = [
+        (
+            "adir",
+            "cannot open history database 'adir': it is a directory",
+        ),
+        (
+            "afile/h.sqlite",
+            "cannot open history database 'afile/h.sqlite': cannot create 'afile'",
+        ),
+        ("/dev/full", "'/dev/full' is not a SQLite database"),
+    ];
+    for (db, msg) in cases {
+        let o = sb.run(&["--reps", "1", "--db", db, "-o", "r.jsonl"]);
+        assert_eq!(o.status.code(), Some(1), "{db}");
+        assert!(stderr(&o).contains(msg), "{db}: {}", stderr(&o));
+        assert!(sb.argvs().is_empty(), "{db}: a run was launched");
+    }
+    assert_eq!(std::fs::read(sb.path("afile")).unwrap(), b"x");
+}
+
+/// Room for the history's files to grow: enough to open the database (its
+/// `-shm` index is 32 KiB) but not for many transactions in its `-wal`.
+fn history_room(sb: &Sandbox) -> u64 {
+    let len = |n: &str| std::fs::metadata(sb.path(n)).map_or(0, |m| m.len());
+    len("h.sqlite-wal").max(len("h.sqlite-shm")).max(32768) + 4096
+}
+
+const SHORT_RUN: [&str; 8] = [
+    "--warmup",
+    "0",
+    "-p",
+    "hi",
+    "--sampler",
+    "none",
+    "--db",
+    "h.sqlite",
+];
+
+#[test]
+fn history_database_full_mid_run_is_a_warning_and_the_runs_go_on() {
+    let sb = Sandbox::new().set("STANDIN_ARGV_LOG", "");
+    let first = sb.run(&[&SHORT_RUN[..], &["--reps", "1", "-o", "r.jsonl"]].concat());
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let stored = history_runs(&sb, "h.sqlite");
+    assert_eq!(stored.len(), 1);
+    let model = sb.model();
+    let mut cmd = sb.cmd(&["run", "--bin", STANDIN, "-m", &model]);
+    cmd.args(SHORT_RUN).args(["--reps", "3", "-o", "r.jsonl"]);
+    with_file_room(&mut cmd, 0, history_room(&sb));
+    let o = cmd.output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    let warned = err.matches("warning: could not record a run in the history");
+    assert_eq!(warned.count(), 1, "{err}");
+    assert!(err.contains("the benchmark goes on"), "{err}");
+    assert_eq!(
+        sb.results("r.jsonl").len(),
+        4,
+        "every run is in the JSONL file"
+    );
+    // The database keeps what it held and what fit before it filled.
+    let now = history_runs(&sb, "h.sqlite");
+    assert!(
+        now.len() < 4 && now.starts_with(&stored),
+        "{stored:?} then {now:?}"
+    );
+}
+
+#[test]
+fn a_full_disk_at_history_open_was_called_a_damaged_database() {
+    let sb = Sandbox::new();
+    let first = sb.run(&[&SHORT_RUN[..], &["--reps", "1"]].concat());
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let stored = history_runs(&sb, "h.sqlite");
+    let before = sb.argvs().len();
+    let model = sb.model();
+    let mut cmd = sb.cmd(&["run", "--bin", STANDIN, "-m", &model]);
+    cmd.args(SHORT_RUN).args(["--reps", "1"]);
+    // Too little room even for the database's 32 KiB shared-memory index,
+    // which SQLite creates again when it opens the file.
+    with_file_room(&mut cmd, 0, 16384);
+    std::fs::remove_file(sb.path("h.sqlite-shm")).ok();
+    let o = cmd.output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("cannot open history database 'h.sqlite': disk I/O error"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("damaged"),
+        "a full disk is not a damaged file: {err}"
+    );
+    assert_eq!(sb.argvs().len(), before, "a run was launched");
+    assert_eq!(history_runs(&sb, "h.sqlite"), stored);
 }
