@@ -100,7 +100,11 @@ fn print_dry_run(plan: &Plan) {
 
 fn cmd_run(args: &RunArgs) -> Result<Outcome> {
     interrupt::install().context("cannot install the SIGINT/SIGTERM handlers")?;
-    let plan = plan_run(args)?;
+    let plan = plan_run(args);
+    if let Some(out) = stop_if_interrupted() {
+        return Ok(out);
+    }
+    let plan = plan?;
     for note in &plan.notes {
         eprintln!("note: {note}");
     }
@@ -119,9 +123,29 @@ fn cmd_run(args: &RunArgs) -> Result<Outcome> {
     let ctx = RunContext::for_plan(&plan, runner::log_stem())?;
     let (records, stop) = execute_all(&plan, &ctx, &mut writer)?;
     let report = build_report(&plan, &ctx, records, stop);
-    print!("{}", render(&report, plan.format));
-    std::io::stdout().flush().ok();
-    Ok(finish(&report, stop))
+    let printed = print_out(&render(&report, plan.format));
+    let outcome = finish(&report, stop);
+    printed.map(|()| outcome)
+}
+
+/// A signal during planning kills the binary's `--help` probe and so fails
+/// it; report the interrupt, not the failed probe it caused.
+pub(crate) fn stop_if_interrupted() -> Option<Outcome> {
+    let sig = interrupt::received()?;
+    eprintln!("tokbench: interrupted before any run started; nothing was run");
+    Some(Outcome::Interrupted(sig))
+}
+
+/// Writes the report to stdout. A reader that went away (`| head`) is not an
+/// error (the runs are on disk already); `print!` would panic on it.
+fn print_out(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).context("cannot write the report to standard output")
+        }
+        _ => Ok(()),
+    }
 }
 
 fn execute_all(
@@ -250,9 +274,6 @@ fn cmd_parse(args: &ParseArgs) -> Result<Outcome> {
             }
         }
     }
-    print!(
-        "{}",
-        crate::report::parsed::render(&parsed, args.out.format())
-    );
+    print_out(&crate::report::parsed::render(&parsed, args.out.format()))?;
     Ok(if failed { Outcome::Failed } else { Outcome::Ok })
 }

@@ -1033,6 +1033,7 @@ mod compare {
     }
 }
 
+mod faults;
 mod history;
 mod plots;
 

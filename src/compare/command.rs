@@ -28,7 +28,11 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
         return from_files(args, judge);
     }
     interrupt::install().context("cannot install the SIGINT/SIGTERM handlers")?;
-    let sides = plan_sides(args)?;
+    let sides = plan_sides(args);
+    if let Some(out) = crate::app::stop_if_interrupted() {
+        return Ok(out);
+    }
+    let sides = sides?;
     for note in sides
         .a
         .notes

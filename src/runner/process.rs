@@ -86,6 +86,7 @@ pub fn run(spec: &Spawn<'_>, on_start: impl FnOnce(u32)) -> Result<Finished, Spa
         source,
     })?;
     let pid = child.id();
+    let _tracked = interrupt::track_group(pid);
     on_start(pid);
     let (out_log, err_log) = match &spec.logs {
         Some((o, e)) => (Some(o.clone()), Some(e.clone())),

@@ -78,6 +78,7 @@ fn spawn(ctx: &Ctx, program: &str, args: &[String]) -> std::io::Result<Child> {
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()?;
+    crate::runner::interrupt::add_group(child.id());
     if let Ok(mut g) = ctx.child.lock() {
         *g = Some(child.id());
     }
@@ -109,6 +110,7 @@ fn finish(ctx: &Ctx, mut child: Child) -> String {
     // Members of the group may outlive the leader; the leader is not yet
     // reaped here, so the group id cannot have been reused.
     let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
+    crate::runner::interrupt::remove_group(pid);
     if let Ok(mut g) = ctx.child.lock() {
         *g = None;
     }

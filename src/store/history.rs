@@ -248,6 +248,15 @@ impl History {
     }
 
     fn damaged(&self, e: rusqlite::Error) -> HistoryError {
+        use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+        // Only a file SQLite cannot read as a database is damaged; a full
+        // disk or an I/O error is the system's, and says so.
+        if !matches!(e.sqlite_error_code(), Some(DatabaseCorrupt | NotADatabase)) {
+            return HistoryError::Open {
+                path: self.path.display().to_string(),
+                why: e.to_string(),
+            };
+        }
         HistoryError::Sql {
             path: self.path.display().to_string(),
             why: format!("{e}; the file looks damaged and was left untouched: pass another --db"),

@@ -62,12 +62,27 @@ impl JsonlWriter {
         let mut line = serde_json::to_vec(record).map_err(|e| err(e.to_string()))?;
         line.push(b'\n');
         // One write_all of the whole line: concurrent appenders never interleave inside a line.
-        self.file.write_all(&line).map_err(|e| err(e.to_string()))?;
+        let before = self.file.metadata().map(|m| m.len()).ok();
+        if let Err(e) = self.file.write_all(&line) {
+            self.drop_partial_line(before);
+            return Err(err(e.to_string()));
+        }
         self.file.flush().map_err(|e| err(e.to_string()))?;
         self.file
             .sync_data()
             .or_else(ignore_unsupported)
             .map_err(|e| err(e.to_string()))
+    }
+
+    /// A full disk (or a file size limit) can take part of a line: cut it off
+    /// so the file stays one record per line and later appends stay readable.
+    /// Only bytes past the length seen before this write are removed.
+    fn drop_partial_line(&self, before: Option<u64>) {
+        let Some(before) = before else { return };
+        let meta = self.file.metadata();
+        if meta.is_ok_and(|m| m.is_file() && m.len() > before) {
+            let _ = self.file.set_len(before);
+        }
     }
 }
 
