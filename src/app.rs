@@ -136,9 +136,17 @@ pub(crate) fn stop_if_interrupted() -> Option<Outcome> {
     Some(Outcome::Interrupted(sig))
 }
 
+/// Writes progress to stderr. A closed stderr must not stop a benchmark
+/// whose runs are being written to disk, so write errors are ignored
+/// (`eprint!` would panic on them).
+pub fn progress(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
 /// Writes the report to stdout. A reader that went away (`| head`) is not an
 /// error (the runs are on disk already); `print!` would panic on it.
-fn print_out(text: &str) -> Result<()> {
+pub fn print_out(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
@@ -160,9 +168,9 @@ fn execute_all(
             return Ok((records, Stop::Interrupted(sig)));
         }
         let what = if run.warmup { "warmup" } else { "run" };
-        eprint!("tokbench: {what} {}/{total} ... ", i + 1);
+        progress(&format!("tokbench: {what} {}/{total} ... ", i + 1));
         let (record, stop) = runner::step(plan, ctx, run, None, writer)?;
-        eprintln!("{}", runner::progress_text(&record));
+        progress(&format!("{}\n", runner::progress_text(&record)));
         records.push(record);
         if let Some(stop) = stop {
             return Ok((records, stop));

@@ -1,7 +1,5 @@
 //! `tokbench compare`: glue between the session, the report and the exit code.
 
-use std::io::Write;
-
 use anyhow::{Context, Result};
 
 use super::render::render;
@@ -143,8 +141,7 @@ pub(crate) fn finish(
     args: &CompareArgs,
     stop: Option<Stop>,
 ) -> Result<Outcome> {
-    print!("{}", render(report, args.opts.out.format()));
-    std::io::stdout().flush().ok();
+    crate::app::print_out(&render(report, args.opts.out.format()))?;
     let live = stop.is_some();
     if live {
         for r in report.runs.iter().filter(|r| r.status != "ok") {

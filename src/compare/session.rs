@@ -300,7 +300,7 @@ impl Progress {
         let what = if warmup { "warmup" } else { "run" };
         match &self.bar {
             Some(b) => b.set_message(format!("{} {what}", side.to_uppercase())),
-            None => eprint!("tokbench: {} {what} ... ", side.to_uppercase()),
+            None => crate::app::progress(&format!("tokbench: {} {what} ... ", side.to_uppercase())),
         }
     }
     fn done(&self, record: &RunRecord) {
@@ -309,7 +309,7 @@ impl Progress {
                 b.inc(1);
                 b.set_message(runner::progress_text(record));
             }
-            None => eprintln!("{}", runner::progress_text(record)),
+            None => crate::app::progress(&format!("{}\n", runner::progress_text(record))),
         }
     }
     fn finish(&self) {

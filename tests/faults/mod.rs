@@ -696,3 +696,37 @@ fn a_full_disk_at_history_open_was_called_a_damaged_database() {
     assert_eq!(sb.argvs().len(), before, "a run was launched");
     assert_eq!(history_runs(&sb, "h.sqlite"), stored);
 }
+
+#[test]
+fn closed_stderr_or_stdout_of_compare_panicked() {
+    let sb = Sandbox::new();
+    let model = sb.model();
+    let closed = || {
+        let (read_end, write_end) = nix::unistd::pipe().unwrap();
+        drop(read_end);
+        Stdio::from(write_end)
+    };
+    // Progress lines go to a closed stderr between runs: the runs go on.
+    let o = sb
+        .cmd(&[
+            "run", "--bin", STANDIN, "-m", &model, "--reps", "2", "-o", "r.jsonl",
+        ])
+        .stderr(closed())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(sb.results("r.jsonl").len(), 3);
+    // compare's report to a closed stdout.
+    let o = sb
+        .cmd(&[
+            "compare", "--a", STANDIN, "-m", &model, "--b-args", "-t 2", "--pairs", "1",
+        ])
+        .args(["-o", "c.jsonl"])
+        .stdout(closed())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(sb.results("c.jsonl").len(), 4);
+}
