@@ -128,7 +128,7 @@ pub struct RunArgs {
 /// Options shared by `run` and `compare`: how each run is made, kept and reported.
 #[derive(Debug, Clone, Args)]
 pub struct RunOptions {
-    /// Prompt text (default: a built-in English text of about 512 tokens).
+    /// Prompt text (default: a built-in English text of about 500 tokens).
     #[arg(short = 'p', long, conflicts_with = "file")]
     pub prompt: Option<String>,
     /// Read the prompt from a file.

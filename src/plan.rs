@@ -11,7 +11,7 @@ use crate::gguf::GgufError;
 use crate::model::ModelInfo;
 use crate::runner::probe::{probe, Probe, ToolKind};
 
-/// The built-in prompt: about 550 tokens of plain English, long enough that
+/// The built-in prompt: about 500 tokens of plain English (497 with Gemma 3's tokenizer), long enough that
 /// prompt-eval t/s measures batched prompt processing, not start-up.
 pub const DEFAULT_PROMPT: &str = include_str!("prompt.txt");
 
