@@ -180,37 +180,24 @@ fn execute_all(
 }
 
 fn build_report(plan: &Plan, ctx: &RunContext, runs: Vec<RunRecord>, stop: Stop) -> RunReport {
+    let mut report = RunReport::from_records(runs);
     let mut warnings: Vec<String> = plan.notes.clone();
     warnings.extend(plan.sampler.warnings());
-    for r in &runs {
-        warnings.extend(r.warnings.iter().map(|w| format!("run {}: {w}", r.seq)));
+    if report.runs.iter().all(|r| r.status != "ok") {
+        report.build = plan.probe.build.clone();
     }
-    let build = runs
-        .iter()
-        .rev()
-        .find(|r| r.status == "ok")
-        .map(|r| r.build.clone());
-    warnings.extend(build.as_ref().and_then(|b| offload_mismatch(plan.gpu, b)));
-    RunReport {
-        tokbench_version: env!("CARGO_PKG_VERSION").to_string(),
-        label: plan.label.clone(),
-        binary: ctx.binary.clone(),
-        build: build.unwrap_or_else(|| plan.probe.build.clone()),
-        model: plan.model.clone(),
-        machine: ctx.machine.clone(),
-        argv: std::iter::once(plan.bin.display().to_string())
-            .chain(plan.argv.iter().cloned())
-            .collect(),
-        summary: crate::summary::summarize_runs(&runs),
-        failed_runs: runs
-            .iter()
-            .filter(|r| r.status != "ok")
-            .map(|r| r.seq)
-            .collect(),
-        interrupted: matches!(stop, Stop::Interrupted(_)),
-        runs,
-        warnings,
-    }
+    warnings.extend(offload_mismatch(plan.gpu, &report.build));
+    warnings.append(&mut report.warnings);
+    report.warnings = warnings;
+    report.label = plan.label.clone();
+    report.binary = ctx.binary.clone();
+    report.model = plan.model.clone();
+    report.machine = ctx.machine.clone();
+    report.argv = std::iter::once(plan.bin.display().to_string())
+        .chain(plan.argv.iter().cloned())
+        .collect();
+    report.interrupted = matches!(stop, Stop::Interrupted(_));
+    report
 }
 
 /// `--gpu cuda` on a build whose log shows no CUDA backend offloads nothing:

@@ -33,6 +33,45 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// The report of a set of run records: identity from the first
+    /// successful run, statistics over the counted ones.
+    pub fn from_records(records: Vec<RunRecord>) -> RunReport {
+        let first = records
+            .iter()
+            .find(|r| r.status == "ok")
+            .or(records.first())
+            .cloned();
+        let warnings = records
+            .iter()
+            .flat_map(|r| {
+                r.warnings
+                    .iter()
+                    .map(move |w| format!("run {}: {w}", r.seq))
+            })
+            .collect();
+        RunReport {
+            tokbench_version: env!("CARGO_PKG_VERSION").to_string(),
+            label: first.as_ref().map(|r| r.label.clone()).unwrap_or_default(),
+            binary: first.as_ref().map(|r| r.binary.clone()).unwrap_or_default(),
+            build: first.as_ref().map(|r| r.build.clone()).unwrap_or_default(),
+            model: first.as_ref().map(|r| r.model.clone()).unwrap_or_default(),
+            machine: first
+                .as_ref()
+                .map(|r| r.machine.clone())
+                .unwrap_or_default(),
+            argv: first.map(|r| r.argv).unwrap_or_default(),
+            summary: crate::summary::summarize_runs(&records),
+            failed_runs: records
+                .iter()
+                .filter(|r| r.status != "ok")
+                .map(|r| r.seq)
+                .collect(),
+            interrupted: records.iter().any(|r| r.exit.interrupted),
+            runs: records,
+            warnings,
+        }
+    }
+
     /// Warnings a reader should see next to the numbers.
     pub fn all_warnings(&self) -> Vec<String> {
         let mut w = self.warnings.clone();
