@@ -1064,3 +1064,66 @@ fn doctor_lists_samplers_and_finds_llama_binaries_in_llama_cpp_bin_dir() {
         "{line}"
     );
 }
+
+/// The H200 recordings (fixtures/results): what tokbench wrote from a real
+/// CUDA run reads back into the same figures.
+mod h200 {
+    use super::*;
+
+    #[test]
+    fn the_recorded_eval_rate_is_the_one_llama_cpp_printed() {
+        let stderr_log = fixture("llama/2026_tokbench_h200_cuda_n1024.stderr");
+        let printed = printed_eval_tps(&std::fs::read_to_string(&stderr_log).unwrap());
+        assert_eq!(printed, 873.14);
+        let text = std::fs::read_to_string(fixture("results/h200_completion_cuda.jsonl")).unwrap();
+        let rec: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+        assert_eq!(rec["seq"], 1);
+        assert_eq!(rec["timings"]["eval_tps"], printed);
+        assert_eq!(rec["timings"]["eval_tokens"], 1023);
+        assert_eq!(rec["build"]["backend"], "CUDA");
+        let s = &rec["sampled"];
+        assert_eq!(s["window"]["kind"], "generation");
+        assert!(s["gpu_busy_pct_mean"].as_f64().unwrap() > 50.0);
+        assert!(s["gpu_j_per_token"].as_f64().unwrap() > 0.0);
+        // At least 10 nvidia-smi samples inside the generation window.
+        let (a, b) = (
+            s["window"]["start_ms"].as_f64().unwrap(),
+            s["window"]["end_ms"].as_f64().unwrap(),
+        );
+        let inside = rec["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| {
+                x["source"] == "nvidia-smi" && (a..=b).contains(&x["t_ms"].as_f64().unwrap())
+            })
+            .count();
+        assert!(inside >= 10, "{inside}");
+    }
+
+    #[test]
+    fn stored_cpu_vs_cuda_session_gives_the_same_verdict() {
+        let o = Command::new(TOKBENCH)
+            .args([
+                "compare",
+                &fixture("results/h200_compare_cpu_vs_cuda.jsonl"),
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let r = json(&o);
+        assert_eq!(r["pairs"], 6);
+        assert_eq!(r["interleaved"], true);
+        let m = r["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["metric"] == "eval_tps")
+            .unwrap();
+        assert_eq!(m["verdict"], "faster");
+        // Medians of the six runs each side printed (51.57 and 52.62 for A).
+        assert_eq!(m["median_a"], 52.095);
+        assert_eq!(m["median_b"], 809.245);
+    }
+}
