@@ -230,9 +230,10 @@ pub struct CompareArgs {
     /// load_ms, a llama-bench test such as tg128, ...).
     #[arg(long, default_value = "eval_tps")]
     pub metric: String,
-    /// Wait between runs: a duration (e.g. 5s).
-    #[arg(long, value_parser = parse_duration)]
-    pub cooldown: Option<std::time::Duration>,
+    /// Wait between runs: a duration (e.g. 5s), or 'auto': until the GPU's temperature and power
+    /// (from the samplers) are back near their idle level before the first run (at most 2 min).
+    #[arg(long, value_name = "DURATION|auto", value_parser = crate::compare::cooldown::parse_cooldown)]
+    pub cooldown: Option<crate::compare::cooldown::Cooldown>,
     /// Compare two builds stored in the history (a build id, a run label or a commit)
     /// instead of running anything; -m narrows to runs of one model.
     #[arg(long, num_args = 2, value_names = ["BUILD_A", "BUILD_B"], conflicts_with_all = ["a", "b", "files"])]

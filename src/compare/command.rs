@@ -76,6 +76,7 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
     };
     let mut report = build(outcome.records, Pairing::Interleaved, &judge);
     report.auto = why;
+    report.warnings.extend(outcome.notes);
     finish(&report, args, Some(outcome.stop))
 }
 

@@ -6,6 +6,7 @@
 //!   band, drift within a session, and the sequential rule of `--auto`.
 
 pub mod command;
+pub mod cooldown;
 pub mod order;
 pub mod render;
 pub mod report;

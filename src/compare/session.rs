@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 
+use super::cooldown::{self, Cooldown};
 use super::order::{pair_order, Side, WARMUP_ORDER};
 use super::report::{direction, CONFIDENCE};
 use super::stats::{auto_should_stop, AutoDecision, AutoRule, Comparison};
@@ -117,7 +118,7 @@ pub struct Budget {
     pub pairs: Option<usize>,
     pub rule: AutoRule,
     pub max_time: Duration,
-    pub cooldown: Option<Duration>,
+    pub cooldown: Option<Cooldown>,
     pub warmup: u32,
     pub primary: String,
     pub threshold: f64,
@@ -132,6 +133,29 @@ pub struct Outcome {
     pub stop: Stop,
     /// For `--auto`: how it ended, and the comparison it decided on.
     pub auto: Option<AutoEnd>,
+    /// Remarks for the report's warnings.
+    pub notes: Vec<String>,
+}
+
+/// The pause between runs, resolved: `auto` carries the idle baseline.
+enum Pause {
+    Fixed(Duration),
+    Auto(cooldown::Reading),
+}
+
+/// Takes the idle baseline for `--cooldown auto` (before any run). Without
+/// a GPU figure to watch there is no pause, and a note says so.
+fn resolve_pause(c: Option<Cooldown>, sides: &Sides, notes: &mut Vec<String>) -> Option<Pause> {
+    match c? {
+        Cooldown::Fixed(d) => Some(Pause::Fixed(d)),
+        Cooldown::Auto => match cooldown::baseline(&sides.a.sampler) {
+            Ok(idle) => Some(Pause::Auto(idle)),
+            Err(why) => {
+                notes.push(why);
+                None
+            }
+        },
+    }
 }
 
 struct Runner<'a> {
@@ -141,7 +165,9 @@ struct Runner<'a> {
     records: Vec<RunRecord>,
     seq: u32,
     progress: Progress,
-    cooldown: Option<Duration>,
+    cooldown: Option<Pause>,
+    /// Remarks for the report (e.g. a cooldown that timed out).
+    notes: Vec<String>,
 }
 
 impl Runner<'_> {
@@ -150,8 +176,8 @@ impl Runner<'_> {
         if let Some(sig) = interrupt::received() {
             return Ok(Some(Stop::Interrupted(sig)));
         }
-        if let (Some(pause), false) = (self.cooldown, self.records.is_empty()) {
-            std::thread::sleep(pause);
+        if !self.records.is_empty() {
+            self.pause();
         }
         let (plan, ctx, name) = match side {
             Side::A => (&self.sides.a, &self.ctx[0], "a"),
@@ -167,6 +193,22 @@ impl Runner<'_> {
         self.progress.done(&record);
         self.records.push(record);
         Ok(stop)
+    }
+
+    fn pause(&mut self) {
+        match &self.cooldown {
+            None => {}
+            Some(Pause::Fixed(d)) => std::thread::sleep(*d),
+            Some(Pause::Auto(idle)) => {
+                let (waited, reached) = cooldown::wait_for(&self.sides.a.sampler, idle);
+                if !reached {
+                    self.notes.push(format!(
+                        "--cooldown auto: the GPU was not back near idle after {} (went on)",
+                        humantime::format_duration(Duration::from_secs(waited.as_secs()))
+                    ));
+                }
+            }
+        }
     }
 
     /// Primary-metric values of the complete pairs so far.
@@ -202,6 +244,8 @@ pub fn run(sides: &Sides, budget: &Budget) -> Result<Outcome> {
         RunContext::for_plan(&sides.b, format!("{stem}-b"))?,
     ];
     let total = budget.pairs.unwrap_or(budget.rule.max_pairs) * 2 + budget.warmup as usize * 2;
+    let mut notes = Vec::new();
+    let cooldown = resolve_pause(budget.cooldown, sides, &mut notes);
     let mut r = Runner {
         sides,
         ctx,
@@ -209,7 +253,8 @@ pub fn run(sides: &Sides, budget: &Budget) -> Result<Outcome> {
         records: Vec::new(),
         seq: 0,
         progress: Progress::new(total as u64, budget.pairs.is_none()),
-        cooldown: budget.cooldown,
+        cooldown,
+        notes,
     };
     let (stop, auto) = drive(&mut r, budget)?;
     r.progress.finish();
@@ -217,6 +262,7 @@ pub fn run(sides: &Sides, budget: &Budget) -> Result<Outcome> {
         records: r.records,
         stop,
         auto,
+        notes: r.notes,
     })
 }
 

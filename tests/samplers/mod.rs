@@ -8,7 +8,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use super::{json, stderr, stdout, Sandbox};
+use super::{json, stderr, stdout, Sandbox, STANDIN};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -67,6 +67,14 @@ case " $* " in *" -lms "*) loop=1 ;; esac
 power="300.00"; instant="310.00"
 [ -n "$NVSMI_NA" ] && power="[N/A]" && instant="[N/A]"
 row() {
+  if [ -n "$NVSMI_HOT" ]; then
+    # Hot (310 W) until the time the stand-in llama binary wrote, else idle (80 W).
+    if [ "$(date +%s)" -lt "$(cat "$SB/hot_until" 2>/dev/null || echo 0)" ]; then
+      power="300.00"; instant="310.00"
+    else
+      power="80.00"; instant="80.00"
+    fi
+  fi
   case "$query" in
     --query-compute-apps=*)
       for p in /proc/[0-9]*; do
@@ -536,4 +544,72 @@ fn sampler_none_adds_nothing_to_the_record() {
     ]);
     let r = record(&o, 0);
     assert!(r["sampled"].is_null() && r["timeline"].is_null(), "{r}");
+}
+
+#[test]
+fn cooldown_auto_waits_until_the_gpu_is_back_near_idle() {
+    // With STANDIN_HOT_FILE each run leaves the stand-in GPU "hot" (310 W
+    // against 80 W idle) for 2 to 3 s; without it the GPU never heats up.
+    let compare = |hot: bool| {
+        let mut sb = sandbox(&["nvidia-smi"]).set("NVSMI_HOT", "1");
+        if hot {
+            let file = sb.path("hot_until").display().to_string();
+            sb = sb.set("STANDIN_HOT_FILE", &file);
+        }
+        let model = sb.model();
+        let args = [
+            "compare", "--a", STANDIN, "-m", &model, "--b-args", "-t 2", "--pairs", "1",
+        ];
+        let t = std::time::Instant::now();
+        let o = sb
+            .cmd(&args)
+            .args([
+                "-n",
+                "8",
+                "--sampler",
+                "nvidia-smi",
+                "--cooldown",
+                "auto",
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        (t.elapsed(), json(&o))
+    };
+    let (cold, _) = compare(false);
+    let (hot, report) = compare(true);
+    // Three pauses (after each of the four runs but the last) wait out the heat.
+    assert!(
+        hot >= cold + std::time::Duration::from_millis(2500),
+        "{cold:?} vs {hot:?}"
+    );
+    assert!(
+        !report["warnings"]
+            .to_string()
+            .contains("not back near idle"),
+        "{}",
+        report["warnings"]
+    );
+}
+
+#[test]
+fn cooldown_auto_without_a_gpu_sampler_says_so() {
+    let sb = sandbox(&[]);
+    let model = sb.model();
+    let o = sb
+        .cmd(&[
+            "compare", "--a", STANDIN, "-m", &model, "--b-args", "-t 2", "--pairs", "1",
+        ])
+        .args(["--sampler", "proc", "--cooldown", "auto", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        json(&o)["warnings"]
+            .to_string()
+            .contains("--cooldown auto needs a GPU sampler"),
+        "{}",
+        stdout(&o)
+    );
 }

@@ -21,6 +21,8 @@
 //! STANDIN_SLEEP_MS   time to spend "generating" (default 0)
 //! STANDIN_ARGV_LOG   file to append the received argv to (one JSON array per line)
 //! STANDIN_VERSION    override the first --version line
+//! STANDIN_HOT_FILE   after a run, write there the epoch second until which a
+//!                    stand-in GPU counts as hot (now + 3)
 //!
 //! The argument `--standin-scale F` multiplies both rates by F, so two sides
 //! of a comparison can differ through their arguments alone.
@@ -287,6 +289,13 @@ fn completion(args: &[String], rates: &Rates, failing: bool) {
     println!(" and the generated text goes here");
     if !(failing && env("STANDIN_NO_TIMINGS").is_some()) {
         print_perf(n, prompt_tokens, rates);
+    }
+    if let Some(hot) = env("STANDIN_HOT_FILE") {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let _ = std::fs::write(hot, (now + 3).to_string());
     }
     let code: i32 = if failing {
         env("STANDIN_EXIT")
