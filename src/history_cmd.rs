@@ -562,6 +562,13 @@ pub fn cmd_compare(args: &CompareArgs, db: &DbChoice) -> Result<Outcome> {
         return Err(UsageError("--from-history takes two builds: BUILD_A BUILD_B".into()).into());
     };
     let h = db.open()?;
+    let (fa, fb) = (resolve_build(&h, a)?, resolve_build(&h, b)?);
+    if fa.builds == fb.builds && fa.label == fb.label {
+        return Err(UsageError(format!(
+            "'{a}' and '{b}' name the same build and runs: compare two different builds"
+        ))
+        .into());
+    }
     let model = args.model.as_ref().map(|m| m.display().to_string());
     let mut records = side_records(&h, a, model.as_deref(), "a")?;
     let rb = side_records(&h, b, model.as_deref(), "b")?;

@@ -58,6 +58,24 @@ impl<'de> Deserialize<'de> for Num {
     }
 }
 
+/// A list of numbers serialised like [`Num`]: `inf`/`nan` as strings.
+mod num_vec {
+    use super::Num;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let nums: Vec<Num> = v.iter().map(|x| Num(*x)).collect();
+        nums.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Ok(Vec::<Num>::deserialize(d)?
+            .into_iter()
+            .map(|n| n.0)
+            .collect())
+    }
+}
+
 /// Timings of one llama.cpp timing block. Every field is optional because
 /// each era prints a different subset. `eval_tokens` is what the CLI calls
 /// "runs" and the server calls "tokens" (see `TimingBlock::eval_unit`).
@@ -185,7 +203,7 @@ pub struct BenchTest {
     pub stddev_tps: Num,
     /// Per-repetition t/s as llama-bench reported them (json/jsonl/csv/sql; the
     /// markdown table carries only mean ± stddev).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "num_vec")]
     pub samples_tps: Vec<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub samples_ns: Vec<u64>,
@@ -323,4 +341,23 @@ pub struct RunRecord {
     /// Every sample taken during the run, in ms since its start (for plots).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<crate::sample::Sample>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_bench_samples_round_trip_as_strings() {
+        let t = BenchTest {
+            test: "tg8".into(),
+            samples_tps: vec![41.5, f64::INFINITY],
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains(r#""samples_tps":[41.5,"inf"]"#), "{json}");
+        let back: BenchTest = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.samples_tps[0], 41.5);
+        assert!(back.samples_tps[1].is_infinite());
+    }
 }

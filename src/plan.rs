@@ -147,6 +147,13 @@ pub fn plan_side(
         })?;
     }
     let probe = probe(&side.bin)?;
+    if matches!(side.gpu, Gpu::Metal | Gpu::Cuda) && !probe.flags.ngl {
+        bail!(
+            "'{}' takes no -ngl/--n-gpu-layers (see its --help), so it cannot offload layers: \
+             it is a CPU-only build; drop --gpu or pass a GPU build",
+            side.bin.display()
+        );
+    }
     let mut notes = Vec::new();
     let (argv, bench_format) = match probe.kind {
         ToolKind::Bench => {
@@ -258,7 +265,10 @@ fn gpu_flags(gpu: Gpu, probe: &Probe) -> Vec<String> {
     match gpu {
         Gpu::Auto => {}
         Gpu::Cpu => {
-            v.extend(["-ngl".to_string(), "0".to_string()]);
+            // A binary without -ngl offloads nothing anyway.
+            if probe.flags.ngl {
+                v.extend(["-ngl".to_string(), "0".to_string()]);
+            }
             if probe.flags.device {
                 v.extend(["-dev".to_string(), "none".to_string()]);
             }

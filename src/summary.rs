@@ -85,9 +85,11 @@ fn bench_metrics(records: &[RunRecord]) -> Vec<MetricSummary> {
                 // Markdown output carries only the mean: one value, said as such.
                 t.avg_tps.finite().map(|v| vec![(0, v)]).unwrap_or_default()
             } else {
+                // A repetition printed as inf/nan is skipped, not averaged.
                 t.samples_tps
                     .iter()
                     .enumerate()
+                    .filter(|(_, v)| v.is_finite())
                     .map(|(i, v)| (i as u32, *v))
                     .collect()
             };

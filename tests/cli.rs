@@ -792,6 +792,26 @@ fn e2e_real_llama_cpp() {
 }
 
 #[test]
+fn gpu_offload_on_a_binary_without_ngl_is_refused_and_cpu_adds_no_ngl() {
+    let sb = Sandbox::new().set("STANDIN_HELP_OMIT", "-ngl");
+    let o = sb.run(&["--reps", "1", "--gpu", "cuda"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("takes no -ngl/--n-gpu-layers"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(sb.argvs().is_empty());
+    let o = sb.run(&["--reps", "1", "--warmup", "0", "--gpu", "cpu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let argv = &sb.argvs()[0];
+    assert!(
+        !argv.contains(&"-ngl".to_string()) && argv.contains(&"-dev".to_string()),
+        "{argv:?}"
+    );
+}
+
+#[test]
 fn gpu_requested_on_a_cpu_only_build_is_a_warning() {
     let sb = Sandbox::new();
     let o = sb.run(&["--reps", "1", "--warmup", "0", "--gpu", "cuda"]);
@@ -877,6 +897,29 @@ mod compare {
             &["--pairs", "8", "--fail-if-slower", "10"],
         );
         assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    }
+
+    #[test]
+    fn fail_if_slower_on_a_metric_never_measured_is_an_error_not_a_pass() {
+        let sb = Sandbox::new();
+        let o = compare(
+            &sb,
+            "--standin-scale 1.0",
+            &[
+                "--pairs",
+                "6",
+                "--metric",
+                "eval_tsp",
+                "--fail-if-slower",
+                "3",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+        assert!(
+            stderr(&o).contains("--fail-if-slower 3% could not be checked"),
+            "{}",
+            stderr(&o)
+        );
     }
 
     #[test]

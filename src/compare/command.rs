@@ -143,6 +143,14 @@ pub(crate) fn finish(
     stop: Option<Stop>,
 ) -> Result<Outcome> {
     crate::app::print_out(&render(report, args.opts.out.format()))?;
+    let interrupted = matches!(stop, Some(Stop::Interrupted(_)));
+    if let (Some(pct), None, false) = (args.fail_if_slower, &report.regression, interrupted) {
+        // A CI gate that checked nothing must not pass.
+        anyhow::bail!(
+            "--fail-if-slower {pct}% could not be checked: no comparison of '{}' (pass --metric with a measured metric)",
+            report.primary_metric
+        );
+    }
     let live = stop.is_some();
     if live {
         for r in report.runs.iter().filter(|r| r.status != "ok") {

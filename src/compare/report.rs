@@ -100,7 +100,7 @@ pub struct Judge {
 
 pub fn direction(unit: &str, metric: &str) -> Direction {
     match unit {
-        "t/s" => Direction::HigherIsBetter,
+        "t/s" | "token/J" => Direction::HigherIsBetter,
         "%" if metric == "gpu_busy_pct" || metric == "roofline_pct" => Direction::HigherIsBetter,
         _ => Direction::LowerIsBetter,
     }
@@ -224,6 +224,7 @@ pub fn build(records: Vec<RunRecord>, pairing: Pairing, judge: &Judge) -> Compar
         );
     }
     let names = metric_names(&records);
+    let judge = &resolve_primary(judge, &names);
     if !names.contains(&judge.primary) {
         warnings.push(format!(
             "primary metric '{}' was not measured in these runs",
@@ -291,6 +292,18 @@ pub fn build(records: Vec<RunRecord>, pairing: Pairing, judge: &Judge) -> Compar
     }
 }
 
+/// With llama-bench runs `eval_tps` means the generation test (`tg128`):
+/// the first `tg` test measured.
+fn resolve_primary(judge: &Judge, names: &[String]) -> Judge {
+    let mut j = judge.clone();
+    if j.primary == "eval_tps" && !names.iter().any(|n| n == "eval_tps") {
+        if let Some(tg) = names.iter().find(|n| n.starts_with("tg")) {
+            j.primary = tg.clone();
+        }
+    }
+    j
+}
+
 fn drift_warning(metric: &str, c: &DriftCheck) -> Option<String> {
     if !c.drift {
         return None;
@@ -313,4 +326,23 @@ fn drift_warning(metric: &str, c: &DriftCheck) -> Option<String> {
         size(&c.a),
         size(&c.b)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_tokens_per_joule_is_better() {
+        assert_eq!(
+            direction("token/J", "tokens_per_j"),
+            Direction::HigherIsBetter
+        );
+        assert_eq!(
+            direction("J/token", "gpu_j_per_token"),
+            Direction::LowerIsBetter
+        );
+        assert_eq!(direction("t/s", "tg128"), Direction::HigherIsBetter);
+        assert_eq!(direction("ms", "load_ms"), Direction::LowerIsBetter);
+    }
 }

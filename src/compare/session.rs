@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 
 use super::cooldown::{self, Cooldown};
 use super::order::{pair_order, Side, WARMUP_ORDER};
@@ -219,9 +219,11 @@ impl Runner<'_> {
                 .filter(|r| !r.warmup && r.side.as_deref() == Some(s))
                 .collect()
         };
+        // Pair k holds the k-th run of each side; a pair with a failed run is left out.
         pick("a")
             .into_iter()
             .zip(pick("b"))
+            .filter(|(x, y)| x.status == "ok" && y.status == "ok")
             .filter_map(|(x, y)| Some((metric_value(x, metric)?, metric_value(y, metric)?)))
             .unzip()
     }
@@ -236,7 +238,8 @@ pub fn run(sides: &Sides, budget: &Budget) -> Result<Outcome> {
         .map(JsonlWriter::open)
         .transpose()?;
     if let Some(dir) = &sides.a.keep_logs {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create --keep-logs directory '{}'", dir.display()))?;
     }
     let stem = runner::log_stem();
     let ctx = [

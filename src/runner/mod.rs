@@ -165,6 +165,12 @@ fn read_timings(
     let Some(main) = primary_block(&out.blocks) else {
         return false;
     };
+    if main.timings.eval_tps.is_none() && main.timings.eval_ms.is_none() {
+        warnings.push(
+            "its timing block has no eval (generation) line: no generation figures for this run"
+                .to_string(),
+        );
+    }
     record.timings = Some(main.timings.clone());
     if out.blocks.len() > 1 {
         record.blocks = out.blocks;

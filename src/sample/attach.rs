@@ -27,7 +27,14 @@ pub fn attach(
     let facts = RunFacts {
         eval_tokens: t.and_then(|t| t.eval_tokens),
         eval_tps: t.and_then(|t| t.eval_tps).and_then(|n| n.finite()),
-        model_bytes: record.model.size_bytes,
+        // The bytes a decode step reads: the tensors, not the header and vocabulary.
+        model_bytes: record
+            .model
+            .gguf
+            .as_ref()
+            .and_then(|g| g.tensor_bytes)
+            .filter(|b| *b > 0)
+            .unwrap_or(record.model.size_bytes),
         peak_bandwidth: cfg.peak_bandwidth.clone(),
     };
     let figures = summarize(&sampling, window, &facts);

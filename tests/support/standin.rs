@@ -21,6 +21,7 @@
 //! STANDIN_SLEEP_MS   time to spend "generating" (default 0)
 //! STANDIN_ARGV_LOG   file to append the received argv to (one JSON array per line)
 //! STANDIN_VERSION    override the first --version line
+//! STANDIN_HELP_OMIT  leave the --help lines containing this text out
 //! STANDIN_HOT_FILE   after a run, write there the epoch second until which a
 //!                    stand-in GPU counts as hot (now + 3)
 //!
@@ -129,11 +130,17 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = env("STANDIN_MODE").unwrap_or_else(|| "completion".into());
     if args.iter().any(|a| a == "--help" || a == "-h") {
-        match mode.as_str() {
-            "bench" => print!("{BENCH_HELP}"),
-            "interactive-cli" => print!("{CLI_HELP}"),
-            "notllama" => println!("usage: something else entirely"),
-            _ => print!("{COMPLETION_HELP}"),
+        let help = match mode.as_str() {
+            "bench" => BENCH_HELP,
+            "interactive-cli" => CLI_HELP,
+            "notllama" => "usage: something else entirely\n",
+            _ => COMPLETION_HELP,
+        };
+        let omit = env("STANDIN_HELP_OMIT");
+        for line in help.lines() {
+            if !omit.as_deref().is_some_and(|o| line.contains(o)) {
+                println!("{line}");
+            }
         }
         return;
     }
