@@ -243,7 +243,9 @@ fn read_header<R: Read>(r: &mut Reader<R>) -> Result<(GgufInfo, u64), GgufError>
         .map(|_| tensor_info(r))
         .collect::<Result<_, _>>()?;
     info.data_offset = r.pos.div_ceil(alignment) * alignment;
-    info.tensor_bytes = tensors.iter().map(|t| t.bytes).sum();
+    info.tensor_bytes = tensors
+        .iter()
+        .try_fold(0u64, |acc, t| Some(acc.saturating_add(t.bytes?)));
     // The data must reach at least the start of every tensor, and the end of
     // those whose size is known.
     let needed = tensors

@@ -8,7 +8,8 @@ use super::{Sample, SampleParseError, SourceKind};
 fn kib_field(line: &str, key: &str) -> Option<u64> {
     let rest = line.strip_prefix(key)?.trim();
     let n = rest.strip_suffix("kB").unwrap_or(rest).trim();
-    n.parse::<u64>().ok().map(|k| k * 1024)
+    // A value too large for bytes in a u64 is garbage, not a figure.
+    n.parse::<u64>().ok().and_then(|k| k.checked_mul(1024))
 }
 
 /// One status file.
@@ -79,6 +80,14 @@ pub fn cpu_pct(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_kib_figure_too_large_for_bytes_overflowed_in_debug_builds() {
+        let s = parse_status("VmRSS:\t18446744073709551615 kB\nVmHWM:\t2048 kB\n");
+        assert_eq!(s.rss_bytes, None);
+        assert_eq!(s.rss_peak_bytes, Some(2048 * 1024));
+    }
+
     use super::*;
 
     const OWN: &str = include_str!("../../fixtures/sample/proc-status.txt");

@@ -109,7 +109,11 @@ pub fn parse_summary(text: &str) -> Result<Sample, SampleParseError> {
     let (rows, resident) = region_table(text);
     let gpu: Vec<&Region> = rows.iter().filter(|r| is_gpu_region(&r.name)).collect();
     let gpu_mem = match resident {
-        Some(i) if !rows.is_empty() => Some(gpu.iter().filter_map(|r| r.sizes.get(i)).sum()),
+        Some(i) if !rows.is_empty() => Some(
+            gpu.iter()
+                .filter_map(|r| r.sizes.get(i))
+                .fold(0u64, |acc, b| acc.saturating_add(*b)),
+        ),
         _ => None,
     };
     Ok(Sample {
@@ -123,6 +127,18 @@ pub fn parse_summary(text: &str) -> Result<Sample, SampleParseError> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn huge_gpu_region_sizes_overflowed_the_sum_in_debug_builds() {
+        let big = OWN.replacen(
+            "512.0M   512.0M",
+            "999999999999999999999G   999999999999999999999G",
+            1,
+        );
+        let s = parse_summary(&big).unwrap();
+        assert_eq!(s.gpu_mem_bytes, Some(u64::MAX));
+    }
+
     use super::*;
     use crate::parse::test_support::read_public;
 
