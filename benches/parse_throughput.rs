@@ -45,15 +45,19 @@ fn main() {
         "/fixtures/llama/2026_server_log_cpu.txt"
     );
     let template = std::fs::read_to_string(path).expect("the server log fixture");
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this
+    // binary without it, as a smoke test: one small size, one repetition.
+    let full = std::env::args().any(|a| a == "--bench");
+    let default_sizes = if full { "10,50,100" } else { "1" };
     let sizes: Vec<usize> = std::env::var("PARSE_BENCH_SIZES_MB")
-        .unwrap_or_else(|_| "10,50,100".to_string())
+        .unwrap_or_else(|_| default_sizes.to_string())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
     let reps: usize = std::env::var("PARSE_BENCH_REPS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(if full { 3 } else { 1 });
     let shape = std::env::var("PARSE_BENCH_SHAPE").unwrap_or_default();
     for mb in sizes {
         let log = if shape == "one-line" {

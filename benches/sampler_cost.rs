@@ -58,10 +58,12 @@ fn install_tools(dir: &Path) -> std::io::Result<()> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Without --bench (`cargo test --all-targets`) a 2 s smoke run.
+    let full = std::env::args().any(|a| a == "--bench");
     let secs: u64 = std::env::var("SAMPLER_BENCH_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+        .unwrap_or(if full { 10 } else { 2 });
     let dir = tempfile::tempdir()?;
     install_tools(dir.path())?;
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sample");
