@@ -252,13 +252,23 @@ pub fn query_runs(h: &History, f: &Filter) -> Result<Vec<RunRow>> {
         .collect())
 }
 
+/// One row per build and label: a build run with different arguments under
+/// different labels (configurations) shows as several rows with one id.
 fn build_rows(h: &History, runs: &[RunRow]) -> Result<Vec<BuildRow>> {
-    let mut ids: Vec<i64> = runs.iter().map(|r| r.build_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
+    let mut keys: Vec<(i64, String)> = Vec::new();
+    for r in runs {
+        let key = (r.build_id, r.label.clone());
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys.sort_by_key(|k| k.0);
     let mut out = Vec::new();
-    for id in ids {
-        let mine: Vec<&RunRow> = runs.iter().filter(|r| r.build_id == id).collect();
+    for (id, label) in keys {
+        let mine: Vec<&RunRow> = runs
+            .iter()
+            .filter(|r| r.build_id == id && r.label == label)
+            .collect();
         let counted: Vec<&&RunRow> = mine
             .iter()
             .filter(|r| !r.warmup && r.status == "ok")
@@ -269,7 +279,6 @@ fn build_rows(h: &History, runs: &[RunRow]) -> Result<Vec<BuildRow>> {
             .map(|r| r.started_at.as_str())
             .max()
             .unwrap_or("");
-        let label = mine.last().map(|r| r.label.clone()).unwrap_or_default();
         let row = h
             .conn()
             .query_row(

@@ -183,6 +183,10 @@ fn read_bench(stdout: &str, record: &mut RunRecord, warnings: &mut Vec<String>) 
         Ok(out) => {
             warnings.extend(out.warnings.iter().map(|w| format!("stdout {w}")));
             record.bench = out.tests;
+            // llama-bench names its backends in its output, not in its log.
+            if record.build.backend.is_none() {
+                record.build.backend = record.bench.iter().find_map(|t| t.backends.clone());
+            }
             !record.bench.is_empty()
         }
         Err(e) => {

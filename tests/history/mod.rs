@@ -510,3 +510,28 @@ fn compare_llama_bench_py_reads_the_export() {
         "{table}"
     );
 }
+
+#[test]
+fn configurations_of_one_build_are_listed_apart_by_label() {
+    let sb = Sandbox::new();
+    for (label, threads) in [("one-thread", "1"), ("two-threads", "2")] {
+        let o = sb.run(&[
+            "--reps",
+            "2",
+            "--sampler",
+            "none",
+            "--label",
+            label,
+            "--",
+            "-t",
+            threads,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let rows = history_json(&sb, &[]);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["id"], rows[1]["id"], "one binary: one build");
+    let labels: Vec<&str> = rows.iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["one-thread", "two-threads"]);
+    assert!(rows.iter().all(|r| r["runs"] == 2));
+}
