@@ -394,7 +394,9 @@ fn render_rows(head: &[&str], body: &[Vec<String>], format: Format) -> String {
                 " --- |".repeat(head.len())
             );
             for r in body {
-                s.push_str(&format!("| {} |\n", r.join(" | ")));
+                let cells: Vec<String> =
+                    r.iter().map(|c| crate::report::markdown::cell(c)).collect();
+                s.push_str(&format!("| {} |\n", cells.join(" | ")));
             }
             s
         }

@@ -6,6 +6,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, Tabl
 
 use super::report::{CompareReport, MetricComparison};
 use crate::cli::Format;
+use crate::report::markdown::cell;
 use crate::report::{build_line, fmt_value};
 
 fn pct(v: f64) -> String {
@@ -142,15 +143,11 @@ fn table(r: &CompareReport) -> String {
     out
 }
 
-fn md_cell(s: &str) -> String {
-    s.replace('|', "\\|")
-}
-
 fn markdown(r: &CompareReport) -> String {
-    let mut out = format!("**{}**\n\n", md_cell(&headline(r)));
+    let mut out = format!("**{}**\n\n", cell(&headline(r)));
     out.push_str("| | |\n|---|---|\n");
     for (k, v) in header_lines(r) {
-        out.push_str(&format!("| {k} | {} |\n", md_cell(&v)));
+        out.push_str(&format!("| {k} | {} |\n", cell(&v)));
     }
     out.push_str("\n| metric | unit | A median | B median | B/A | 95% CI | p | verdict |\n");
     out.push_str("|---|---|--:|--:|--:|--:|--:|---|\n");
@@ -158,7 +155,7 @@ fn markdown(r: &CompareReport) -> String {
         let c = &m.comparison;
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            md_cell(&m.metric),
+            cell(&m.metric),
             m.unit,
             fmt_value(c.median_a, &m.unit),
             fmt_value(c.median_b, &m.unit),
@@ -180,7 +177,7 @@ fn markdown(r: &CompareReport) -> String {
         ));
     }
     for w in &r.warnings {
-        out.push_str(&format!("\n> warning: {}\n", md_cell(w)));
+        out.push_str(&format!("\n> warning: {}\n", cell(w)));
     }
     out
 }

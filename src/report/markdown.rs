@@ -2,7 +2,8 @@
 
 use super::{ci_text, context_lines, fmt_value, RunReport};
 
-fn cell(s: &str) -> String {
+/// A table cell: pipes escaped, newlines folded.
+pub fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
