@@ -488,11 +488,24 @@ pub fn cmd_import(args: &ImportArgs, db: &DbChoice) -> Result<Outcome> {
 pub fn cmd_export(args: &ExportArgs, db: &DbChoice) -> Result<Outcome> {
     use crate::store::export;
     let h = db.open()?;
-    let mut ids = Vec::new();
-    for spec in &args.build {
-        ids.extend(resolve_build(&h, spec)?.builds.unwrap_or_default());
-    }
-    let runs = export::stored_runs(&h, &ids)?;
+    let filters: Vec<Filter> = args
+        .build
+        .iter()
+        .map(|spec| resolve_build(&h, spec))
+        .collect::<Result<_>>()?;
+    let ids: Vec<i64> = filters
+        .iter()
+        .flat_map(|f| f.builds.clone().unwrap_or_default())
+        .collect();
+    let mut runs = export::stored_runs(&h, &ids)?;
+    // A build named by a label means that label's runs only, as in `history`.
+    runs.retain(|r| {
+        filters.is_empty()
+            || filters.iter().any(|f| {
+                f.builds.as_ref().is_none_or(|b| b.contains(&r.build_id))
+                    && f.label.as_ref().is_none_or(|l| *l == r.record.label)
+            })
+    });
     let rows: Vec<_> = runs.iter().flat_map(export::rows_of).collect();
     if rows.is_empty() {
         anyhow::bail!(

@@ -39,7 +39,7 @@ pub fn interleave_order(pairs: usize) -> Vec<Side> {
 /// All A runs, then all B runs: the order that cannot tell drift from a change.
 pub fn sequential_order(pairs: usize) -> Vec<Side> {
     let mut order = vec![Side::A; pairs];
-    order.extend(std::iter::repeat(Side::B).take(pairs));
+    order.extend(std::iter::repeat_n(Side::B, pairs));
     order
 }
 

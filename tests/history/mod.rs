@@ -535,3 +535,35 @@ fn configurations_of_one_build_are_listed_apart_by_label() {
     assert_eq!(labels, ["one-thread", "two-threads"]);
     assert!(rows.iter().all(|r| r["runs"] == 2));
 }
+
+#[test]
+fn export_of_a_label_kept_the_other_labels_runs_of_the_build() {
+    let sb = Sandbox::new();
+    for (label, threads) in [("one", "1"), ("two", "2")] {
+        let o = sb.run(&[
+            "--reps",
+            "2",
+            "--sampler",
+            "none",
+            "--label",
+            label,
+            "--",
+            "-t",
+            threads,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let rows = |build: Option<&str>| -> usize {
+        let mut args = vec!["export", "--format", "llama-bench-json"];
+        if let Some(b) = build {
+            args.extend(["--build", b]);
+        }
+        args.push("-");
+        let o = sb.cmd(&args).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        json(&o).as_array().unwrap().len()
+    };
+    let (all, one) = (rows(None), rows(Some("one")));
+    assert!(one > 0);
+    assert_eq!(all, 2 * one, "label 'one' is half of the build's runs");
+}

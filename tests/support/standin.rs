@@ -158,7 +158,7 @@ fn main() {
         }
     }
     let run = next_run_index();
-    let failing = env("STANDIN_FAIL_AT").map_or(true, |s| s.parse::<u64>().ok() == Some(run));
+    let failing = env("STANDIN_FAIL_AT").is_none_or(|s| s.parse::<u64>().ok() == Some(run));
     let scale: f64 = arg_value(&args, &["--standin-scale"])
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
