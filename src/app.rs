@@ -106,10 +106,10 @@ fn cmd_run(args: &RunArgs) -> Result<Outcome> {
     }
     let plan = plan?;
     for note in &plan.notes {
-        eprintln!("note: {note}");
+        crate::say!("note: {note}");
     }
     for w in plan.sampler.warnings() {
-        eprintln!("warning: {w}");
+        crate::say!("warning: {w}");
     }
     if args.opts.dry_run {
         print_dry_run(&plan);
@@ -132,7 +132,7 @@ fn cmd_run(args: &RunArgs) -> Result<Outcome> {
 /// it; report the interrupt, not the failed probe it caused.
 pub(crate) fn stop_if_interrupted() -> Option<Outcome> {
     let sig = interrupt::received()?;
-    eprintln!("tokbench: interrupted before any run started; nothing was run");
+    crate::say!("tokbench: interrupted before any run started; nothing was run");
     Some(Outcome::Interrupted(sig))
 }
 
@@ -219,11 +219,11 @@ fn offload_mismatch(gpu: Gpu, build: &BuildInfo) -> Option<String> {
 fn finish(report: &RunReport, stop: Stop) -> Outcome {
     let finished = crate::summary::counted(&report.runs).count();
     for r in report.runs.iter().filter(|r| r.status != "ok") {
-        eprintln!("error: {}", r.error.as_deref().unwrap_or("run failed"));
+        crate::say!("error: {}", r.error.as_deref().unwrap_or("run failed"));
     }
     match stop {
         Stop::Interrupted(sig) => {
-            eprintln!("tokbench: interrupted; {finished} counted run(s) finished and kept");
+            crate::say!("tokbench: interrupted; {finished} counted run(s) finished and kept");
             Outcome::Interrupted(sig)
         }
         _ if !report.failed_runs.is_empty() => Outcome::Failed,
@@ -264,7 +264,7 @@ fn cmd_parse(args: &ParseArgs) -> Result<Outcome> {
         match result {
             Ok(p) => parsed.push(p),
             Err(e) => {
-                eprintln!("error: {e:#}");
+                crate::say!("error: {e:#}");
                 failed = true;
             }
         }

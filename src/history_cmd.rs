@@ -72,7 +72,7 @@ pub fn install_recorder(choice: &DbChoice) -> Result<()> {
         Ok(h) => Some(h),
         Err(e) if choice.explicit => return Err(e),
         Err(e) => {
-            eprintln!("warning: runs will not be recorded in the history: {e:#}");
+            crate::say!("warning: runs will not be recorded in the history: {e:#}");
             None
         }
     };
@@ -98,7 +98,9 @@ pub fn record_run(record: &RunRecord) {
     };
     if let Err(e) = h.record(record, "run") {
         if !rec.warned {
-            eprintln!("warning: could not record a run in the history: {e}; the benchmark goes on");
+            crate::say!(
+                "warning: could not record a run in the history: {e}; the benchmark goes on"
+            );
             rec.warned = true;
         }
     }
@@ -453,7 +455,7 @@ pub fn cmd_history(args: &HistoryArgs, db: &DbChoice) -> Result<Outcome> {
     };
     print!("{text}");
     if runs.is_empty() && format != Format::Json {
-        eprintln!("tokbench: no runs in '{}' match", h.path().display());
+        crate::say!("tokbench: no runs in '{}' match", h.path().display());
     }
     Ok(Outcome::Ok)
 }
@@ -466,14 +468,14 @@ pub fn cmd_import(args: &ImportArgs, db: &DbChoice) -> Result<Outcome> {
     for f in &args.files {
         match crate::store::import::import_file(&mut h, f, args.label.as_deref()) {
             Ok(c) => {
-                eprintln!(
+                crate::say!(
                     "tokbench: '{}' ({}): {} test(s) or record(s) read, {} run(s) added, {} already there",
                     c.file, c.format, c.tests, c.runs_added, c.runs_skipped
                 );
                 counts.push(c);
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::say!("error: {e}");
                 failed = true;
             }
         }
@@ -523,7 +525,7 @@ pub fn cmd_export(args: &ExportArgs, db: &DbChoice) -> Result<Outcome> {
         .collect();
     names.sort();
     names.dedup();
-    eprintln!(
+    crate::say!(
         "tokbench: wrote {} row(s) of {} run(s) to '{}'; build_commit values: {}",
         rows.len(),
         runs.len(),

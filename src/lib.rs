@@ -4,6 +4,16 @@
 //! (spawn, capture, time) -> `parse` (timings from the output) -> `store`
 //! (JSONL results, written as each run ends) -> `summary`/`stats` -> `report`.
 
+/// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) must not
+/// stop a benchmark whose runs are being written to disk.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod app;
 pub mod cli;
 pub mod compare;

@@ -7,7 +7,7 @@ fn main() -> ExitCode {
     match tokbench::app::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            tokbench::say!("error: {e:#}");
             let usage = e.downcast_ref::<tokbench::app::UsageError>().is_some();
             ExitCode::from(if usage { 2 } else { 1 })
         }

@@ -8,9 +8,7 @@ use super::session::{plan_sides, primary_metric, run as run_session, Budget, Sid
 use super::stats::AutoRule;
 use crate::app::{shell_words, Outcome, UsageError};
 use crate::cli::CompareArgs;
-use crate::model::RunRecord;
 use crate::runner::{interrupt, Stop};
-use crate::store::jsonl;
 
 /// Fewest pairs for which the exact 95% interval exists.
 const MIN_PAIRS_FOR_A_VERDICT: u32 = 6;
@@ -37,7 +35,7 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
         .iter()
         .chain(sides.a.sampler.warnings().iter())
     {
-        eprintln!("note: {note}");
+        crate::say!("note: {note}");
     }
     let judge = Judge {
         primary: primary_metric(&sides, &args.metric),
@@ -48,7 +46,7 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     }
     if !args.auto && args.pairs < MIN_PAIRS_FOR_A_VERDICT {
-        eprintln!(
+        crate::say!(
             "warning: --pairs {} is too few for a 95% interval (at least {MIN_PAIRS_FOR_A_VERDICT}): the verdict will be 'inconclusive'",
             args.pairs
         );
@@ -106,32 +104,13 @@ fn print_dry_run(sides: &Sides, args: &CompareArgs) {
 /// Reads one results file holding both sides (from `compare -o`), or two
 /// files taken as A and B.
 fn from_files(args: &CompareArgs, judge: Judge) -> Result<Outcome> {
-    let mut records: Vec<RunRecord> = Vec::new();
-    let pairing = match args.files.as_slice() {
-        [one] => {
-            records = jsonl::read(one)?;
-            let has = |s: &str| records.iter().any(|r| r.side.as_deref() == Some(s));
-            if !(has("a") && has("b")) {
-                return Err(UsageError(format!(
-                    "'{}' does not hold both sides of a comparison: pass two results files (before.jsonl after.jsonl)",
-                    one.display()
-                ))
-                .into());
-            }
-            Pairing::Interleaved
-        }
-        [a, b] => {
-            for (path, side) in [(a, "a"), (b, "b")] {
-                let mut rs = jsonl::read(path)?;
-                if rs.is_empty() {
-                    anyhow::bail!("results file '{}' holds no runs", path.display());
-                }
-                rs.iter_mut().for_each(|r| r.side = Some(side.to_string()));
-                records.extend(rs);
-            }
-            Pairing::Separate
-        }
-        _ => return Err(UsageError("compare takes one or two results files".into()).into()),
+    let loaded = super::stored::load(&args.files)?;
+    let Some((records, pairing)) = super::stored::comparison(&loaded) else {
+        return Err(UsageError(format!(
+            "'{}' does not hold both sides of a comparison: pass two results files (before.jsonl after.jsonl)",
+            args.files[0].display()
+        ))
+        .into());
     };
     let report = build(records, pairing, &judge);
     finish(&report, args, None)
@@ -154,12 +133,12 @@ pub(crate) fn finish(
     let live = stop.is_some();
     if live {
         for r in report.runs.iter().filter(|r| r.status != "ok") {
-            eprintln!("error: {}", r.error.as_deref().unwrap_or("run failed"));
+            crate::say!("error: {}", r.error.as_deref().unwrap_or("run failed"));
         }
     }
     Ok(match stop {
         Some(Stop::Interrupted(sig)) => {
-            eprintln!(
+            crate::say!(
                 "tokbench: interrupted; {} complete pair(s) kept",
                 report.pairs
             );

@@ -12,3 +12,4 @@ pub mod render;
 pub mod report;
 pub mod session;
 pub mod stats;
+pub mod stored;

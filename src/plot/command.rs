@@ -8,46 +8,8 @@ use anyhow::{Context, Result};
 use super::{builds, sequence, timeline};
 use crate::app::{Outcome, UsageError};
 use crate::cli::{PlotArgs, PlotKind};
-use crate::compare::report::Pairing;
+use crate::compare::stored::{comparison, load};
 use crate::model::RunRecord;
-use crate::store::jsonl;
-
-/// Every file's records, in the order given; an empty file is an error.
-pub fn load(files: &[PathBuf]) -> Result<Vec<(PathBuf, Vec<RunRecord>)>> {
-    let mut out = Vec::new();
-    for f in files {
-        let records = jsonl::read(f)?;
-        if records.is_empty() {
-            anyhow::bail!("results file '{}' holds no runs", f.display());
-        }
-        out.push((f.clone(), records));
-    }
-    Ok(out)
-}
-
-fn has_both_sides(records: &[RunRecord]) -> bool {
-    let has = |s: &str| records.iter().any(|r| r.side.as_deref() == Some(s));
-    has("a") && has("b")
-}
-
-/// The records of a comparison, as `tokbench compare FILES` reads them: one
-/// file holding both sides (interleaved), or two files taken as A and B.
-pub fn comparison(loaded: &[(PathBuf, Vec<RunRecord>)]) -> Option<(Vec<RunRecord>, Pairing)> {
-    match loaded {
-        [(_, one)] if has_both_sides(one) => Some((one.clone(), Pairing::Interleaved)),
-        [(_, a), (_, b)] => {
-            let mut records = Vec::new();
-            for (rs, side) in [(a, "a"), (b, "b")] {
-                records.extend(rs.iter().cloned().map(|mut r| {
-                    r.side = Some(side.to_string());
-                    r
-                }));
-            }
-            Some((records, Pairing::Separate))
-        }
-        _ => None,
-    }
-}
 
 /// The run `--seq` names, or the first counted run with a timeline.
 pub fn pick_timeline(records: &[RunRecord], seq: Option<u32>) -> Result<&RunRecord> {
@@ -131,7 +93,7 @@ pub fn run(args: &PlotArgs, db: &crate::history_cmd::DbChoice) -> Result<Outcome
         let h = db.open()?;
         let records = crate::history_cmd::stored_records(&h, &Default::default())?;
         write(&args.output, &builds_svg(&records, &args.metric)?)?;
-        eprintln!("tokbench: wrote '{}'", args.output.display());
+        crate::say!("tokbench: wrote '{}'", args.output.display());
         return Ok(Outcome::Ok);
     }
     let loaded = load(&args.files)?;
@@ -149,6 +111,6 @@ pub fn run(args: &PlotArgs, db: &crate::history_cmd::DbChoice) -> Result<Outcome
         }
     };
     write(&args.output, &svg)?;
-    eprintln!("tokbench: wrote '{}'", args.output.display());
+    crate::say!("tokbench: wrote '{}'", args.output.display());
     Ok(Outcome::Ok)
 }

@@ -13,10 +13,9 @@ use super::{machine_line, RunReport};
 use crate::app::Outcome;
 use crate::cli::{Format, ReportArgs, ReportFormat};
 use crate::compare::report::{build, Judge};
+use crate::compare::stored::{comparison, load};
 use crate::model::RunRecord;
-use crate::plot::command::{
-    builds_svg, comparison, load, pick_timeline, sequence_svg, timeline_svg, write,
-};
+use crate::plot::command::{builds_svg, pick_timeline, sequence_svg, timeline_svg, write};
 use crate::plot::PlotError;
 
 /// A run report rebuilt from stored records (what `tokbench run` printed).
@@ -207,8 +206,8 @@ pub fn run(args: &ReportArgs) -> Result<Outcome> {
         ReportFormat::Markdown => write_markdown(&doc, &args.output)?,
     }
     for n in &doc.notes {
-        eprintln!("note: {n}");
+        crate::say!("note: {n}");
     }
-    eprintln!("tokbench: wrote '{}'", args.output.display());
+    crate::say!("tokbench: wrote '{}'", args.output.display());
     Ok(Outcome::Ok)
 }

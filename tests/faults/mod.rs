@@ -716,6 +716,16 @@ fn closed_stderr_or_stdout_of_compare_panicked() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(sb.results("r.jsonl").len(), 3);
+    // The error lines of a failed run to a closed stderr: exit 1, not a panic (101).
+    let o = sb
+        .cmd(&[
+            "run", "--bin", STANDIN, "-m", &model, "--reps", "1", "--warmup", "0",
+        ])
+        .env("STANDIN_NO_TIMINGS", "1")
+        .stderr(closed())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
     // compare's report to a closed stdout.
     let o = sb
         .cmd(&[
