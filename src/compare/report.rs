@@ -205,6 +205,18 @@ fn compare_metric(
     })
 }
 
+/// The paired values of `metric` in an interleaved session so far: the
+/// k-th run of each side, pairs with a failed run left out. What `--auto`
+/// judges after each pair, and what the report compares.
+pub fn paired_series(records: &[RunRecord], metric: &str) -> (Vec<f64>, Vec<f64>) {
+    let pairing = Pairing::Interleaved;
+    let (a, b) = complete_pairs(
+        side_runs(records, "a", pairing),
+        side_runs(records, "b", pairing),
+    );
+    series(&a, &b, metric, pairing)
+}
+
 /// Builds the report from all records (warmups and failures included; they
 /// are listed, never counted). Records carry their side (`a` / `b`).
 pub fn build(records: Vec<RunRecord>, pairing: Pairing, judge: &Judge) -> CompareReport {

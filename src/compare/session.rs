@@ -17,7 +17,7 @@ use crate::plan::{check_model, plan_side, Plan, PlannedRun, SideSpec};
 use crate::runner::probe::ToolKind;
 use crate::runner::{self, interrupt, RunContext, Stop};
 use crate::store::jsonl::JsonlWriter;
-use crate::summary::{metric_unit, metric_value};
+use crate::summary::metric_unit;
 
 pub struct Sides {
     pub a: Plan,
@@ -213,19 +213,7 @@ impl Runner<'_> {
 
     /// Primary-metric values of the complete pairs so far.
     fn paired_values(&self, metric: &str) -> (Vec<f64>, Vec<f64>) {
-        let pick = |s: &str| -> Vec<&RunRecord> {
-            self.records
-                .iter()
-                .filter(|r| !r.warmup && r.side.as_deref() == Some(s))
-                .collect()
-        };
-        // Pair k holds the k-th run of each side; a pair with a failed run is left out.
-        pick("a")
-            .into_iter()
-            .zip(pick("b"))
-            .filter(|(x, y)| x.status == "ok" && y.status == "ok")
-            .filter_map(|(x, y)| Some((metric_value(x, metric)?, metric_value(y, metric)?)))
-            .unzip()
+        super::report::paired_series(&self.records, metric)
     }
 }
 

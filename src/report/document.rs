@@ -18,11 +18,6 @@ use crate::model::RunRecord;
 use crate::plot::command::{builds_svg, pick_timeline, sequence_svg, timeline_svg, write};
 use crate::plot::PlotError;
 
-/// A run report rebuilt from stored records (what `tokbench run` printed).
-pub fn run_report(records: Vec<RunRecord>) -> RunReport {
-    RunReport::from_records(records)
-}
-
 /// Adds a figure, or a note when the data holds nothing to draw.
 fn add_figure(doc: &mut Document, name: &str, caption: &str, svg: Result<String>) -> Result<()> {
     match svg {
@@ -113,7 +108,7 @@ fn runs_doc(loaded: Vec<(PathBuf, Vec<RunRecord>)>, args: &ReportArgs) -> Result
     let mut doc = Document::default();
     let mut all = Vec::new();
     for (i, (path, records)) in loaded.into_iter().enumerate() {
-        let report = run_report(records.clone());
+        let report = RunReport::from_records(records.clone());
         doc.sections.push(Section {
             title: format!("Runs: {} ({})", report.label, path.display()),
             markdown: super::markdown::render(&report),

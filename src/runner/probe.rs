@@ -40,7 +40,6 @@ pub struct Flags {
     pub seed: bool,
     pub temp: bool,
     pub single_turn: bool,
-    pub no_display_prompt: bool,
     pub simple_io: bool,
     /// llama-bench `-o` formats, in the order listed by its help.
     pub bench_outputs: Vec<String>,
@@ -150,7 +149,6 @@ pub fn read_flags(help: &str) -> Flags {
         seed: has(help, "--seed") || has(help, "-s"),
         temp: has(help, "--temp"),
         single_turn: has(help, "--single-turn") || has(help, "-st"),
-        no_display_prompt: has(help, "--no-display-prompt"),
         simple_io: has(help, "--simple-io"),
         bench_outputs: bench_outputs(help),
     }

@@ -184,7 +184,7 @@ pub fn summarize(sampling: &Sampling, window: Window, facts: &RunFacts) -> Sampl
         peak_bandwidth: facts.peak_bandwidth.clone(),
         ..Default::default()
     };
-    gpu_figures(&mut f, &win, &window);
+    gpu_figures(&mut f, &win);
     energy_figures(&mut f, &win, &window, facts);
     memory_figures(&mut f, &all);
     f.roofline_pct = match (&facts.peak_bandwidth, facts.eval_tps) {
@@ -203,7 +203,7 @@ fn values(win: &[&Sample], get: fn(&Sample) -> Option<f64>) -> Vec<f64> {
         .collect()
 }
 
-fn gpu_figures(f: &mut SampledFigures, win: &[&Sample], _w: &Window) {
+fn gpu_figures(f: &mut SampledFigures, win: &[&Sample]) {
     let busy = values(win, |s| s.gpu_busy_pct);
     f.gpu_busy_pct_mean = mean(&busy);
     f.gpu_busy_pct_p50 = percentile(&busy, 50.0);
