@@ -1,0 +1,21 @@
+//! `tokbench sweep`: the best configuration of a grid, decided with
+//! statistics, with its memory and energy cost.
+//!
+//! The engine-independent core, pure and unit-tested:
+//! * [`vary`]: the `--vary` grammar (llama-bench's lists and ranges) and
+//!   `--vary-args`;
+//! * [`cells`]: the product of the dimensions, each cell named by its
+//!   arguments (`-t 4 -fa on`);
+//! * [`design`]: the warmup and the seeded random order of each round;
+//! * [`race`]: the racing state a schedule drives (survivors, next order,
+//!   over or not) with its statuses;
+//! * [`infeasible`]: the cause of a crash, an out-of-memory, a load failure
+//!   or a timeout, in one line;
+//! * [`simulate`]: simulated sweeps for the tests and the power benchmark.
+
+pub mod cells;
+pub mod design;
+pub mod infeasible;
+pub mod race;
+pub mod simulate;
+pub mod vary;
