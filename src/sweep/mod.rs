@@ -11,11 +11,17 @@
 //!   over or not) with its statuses;
 //! * [`infeasible`]: the cause of a crash, an out-of-memory, a load failure
 //!   or a timeout, in one line;
+//! * [`result`]: the ranked table, the tied group, the Pareto front, the
+//!   drift and the recommended cell;
+//! * [`recommend`]: the recommendation as llama-completion and
+//!   llama-server command lines;
 //! * [`simulate`]: simulated sweeps for the tests and the power benchmark.
 
 pub mod cells;
 pub mod design;
 pub mod infeasible;
 pub mod race;
+pub mod recommend;
+pub mod result;
 pub mod simulate;
 pub mod vary;

@@ -57,11 +57,19 @@ impl Dimension {
     }
 }
 
-/// Words joined with spaces, quoted only where a shell would need it.
+/// Words joined with spaces, single-quoted only where a POSIX shell would
+/// need it (so `-ts 3,1` stays as typed).
 pub fn shell_words(words: &[String]) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./,:=+@%^".contains(c);
     words
         .iter()
-        .map(|w| shlex::try_quote(w).map_or_else(|_| w.clone(), |q| q.into_owned()))
+        .map(|w| {
+            if !w.is_empty() && w.chars().all(safe) {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -240,5 +248,6 @@ mod tests {
         let a = parse_vary_args(&["-ot 'blk=CPU x'".into()]).unwrap().unwrap();
         assert_eq!(a.args(0), ["-ot", "blk=CPU x"]);
         assert_eq!(a.label(0), "-ot 'blk=CPU x'");
+        assert_eq!(shell_words(&["it's".into(), "".into()]), "'it'\\''s' ''");
     }
 }
