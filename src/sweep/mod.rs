@@ -15,6 +15,7 @@
 //!   drift and the recommended cell;
 //! * [`recommend`]: the recommendation as llama-completion and
 //!   llama-server command lines;
+//! * [`render`]: table, markdown, json and csv from one grid;
 //! * [`simulate`]: simulated sweeps for the tests and the power benchmark.
 
 pub mod cells;
@@ -22,6 +23,7 @@ pub mod design;
 pub mod infeasible;
 pub mod race;
 pub mod recommend;
+pub mod render;
 pub mod result;
 pub mod simulate;
 pub mod vary;
