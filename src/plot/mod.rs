@@ -7,11 +7,14 @@
 //! * [`sequence`]: per-run t/s of A and B in run order (drift made visible);
 //! * [`timeline`]: one run's GPU busy %, power and memory over time, with the
 //!   generation window shaded;
-//! * [`builds`]: median t/s per build with min–max whiskers.
+//! * [`builds`]: median t/s per build with min–max whiskers;
+//! * [`sweep`]: a sweep's metric against memory with the Pareto front and
+//!   the tied group, and the per-parameter effect.
 
 pub mod builds;
 pub mod command;
 pub mod sequence;
+pub mod sweep;
 pub mod timeline;
 
 use plotters::style::RGBColor;

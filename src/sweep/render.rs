@@ -219,6 +219,7 @@ mod tests {
         Row {
             cell: cell.into(),
             args: shlex::split(cell).unwrap(),
+            coords: vec![0],
             median,
             change_pct: change.map(|c| c.0),
             change_ci_low_pct: change.map(|c| c.1),
@@ -234,6 +235,7 @@ mod tests {
     fn result() -> SweepResult {
         SweepResult {
             metric: "eval_tps".into(),
+            dimensions: vec![],
             direction: Direction::HigherIsBetter,
             threshold: 0.01,
             alpha: 0.05,

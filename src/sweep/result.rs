@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::cells::Cell;
+use super::vary::Dimension;
 use super::race::{Measurement, Race, Status, StopReason};
 use super::recommend::Recommendation;
 use crate::compare::stats::{drift_check, DriftCheck, Direction};
@@ -28,6 +29,8 @@ pub enum Prefer {
 pub struct Row {
     pub cell: String,
     pub args: Vec<String>,
+    /// Index of its value in each of the sweep's dimensions.
+    pub coords: Vec<usize>,
     /// Median of the metric over its measured rounds.
     pub median: Option<f64>,
     /// Change against the best, percent, paired by round, with its 95% interval.
@@ -46,6 +49,7 @@ pub struct Row {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepResult {
     pub metric: String,
+    pub dimensions: Vec<Dimension>,
     pub direction: Direction,
     pub threshold: f64,
     pub alpha: f64,
@@ -72,7 +76,7 @@ pub struct SweepResult {
 
 /// Builds the result from the race (without the recommendation, which
 /// needs the command lines: [`SweepResult::recommend_cell`] picks it).
-pub fn summarize(race: &Race, cells: &[Cell], metric: &str) -> SweepResult {
+pub fn summarize(race: &Race, cells: &[Cell], dims: &[Dimension], metric: &str) -> SweepResult {
     let cfg = race.config();
     let statuses = race.statuses();
     let best = race.best();
@@ -87,6 +91,7 @@ pub fn summarize(race: &Race, cells: &[Cell], metric: &str) -> SweepResult {
     let (pareto, objectives) = pareto_front(&rows, cfg.direction);
     SweepResult {
         metric: metric.to_string(),
+        dimensions: dims.to_vec(),
         direction: cfg.direction,
         threshold: cfg.threshold,
         alpha: cfg.alpha,
@@ -121,6 +126,7 @@ fn row(race: &Race, cell: &Cell, i: usize, best: Option<usize>, status: Status) 
     Row {
         cell: cell.name.clone(),
         args: cell.args.clone(),
+        coords: cell.coords.clone(),
         median: (!values.is_empty()).then(|| median(&values)),
         change_pct: cmp.as_ref().map(|c| pct(c.ratio)).or(zero),
         change_ci_low_pct: cmp.as_ref().and_then(|c| c.ci_low.map(pct)),

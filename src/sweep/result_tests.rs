@@ -66,7 +66,7 @@ fn tied_cells_recommend_the_one_with_less_memory() {
         ],
         false,
     );
-    let r = summarize(&race, &cells, "eval_tps");
+    let r = summarize(&race, &cells, &[parse_vary("-t 1,2,4").unwrap()], "eval_tps");
     let names: Vec<&str> = r.rows.iter().map(|r| r.cell.as_str()).collect();
     assert_eq!(names, ["-t 1", "-t 2", "-t 4"]);
     assert_eq!(r.rows[0].status, Status::Best);
@@ -99,7 +99,7 @@ fn infeasible_cells_rank_last_and_a_dominated_cell_is_off_the_front() {
         ],
         true,
     );
-    let r = summarize(&race, &cells, "eval_tps");
+    let r = summarize(&race, &cells, &[parse_vary("-t 1,2,4").unwrap()], "eval_tps");
     assert_eq!(r.rows[2].cell, "-t 4");
     assert_eq!(
         r.rows[2].status,

@@ -8,13 +8,13 @@
 //! (`-ngl -1` is the value `-1`, not a range). Pure: text in, a
 //! [`Dimension`] or a [`VaryError`] naming the input out.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Most values one range may expand to (a typo like `1-100000` is caught).
 pub const MAX_RANGE_VALUES: usize = 1024;
 
 /// One dimension of the grid.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Dimension {
     /// A flag and its values: each value gives the arguments `[flag, value]`.
