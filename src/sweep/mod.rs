@@ -16,6 +16,8 @@
 //! * [`recommend`]: the recommendation as llama-completion and
 //!   llama-server command lines;
 //! * [`render`]: table, markdown, json and csv from one grid;
+//! * [`spec`]: glue from the command's options and run records to the
+//!   race, and from the race to the result with its recommendation;
 //! * [`simulate`]: simulated sweeps for the tests and the power benchmark.
 
 pub mod cells;
@@ -26,4 +28,5 @@ pub mod recommend;
 pub mod render;
 pub mod result;
 pub mod simulate;
+pub mod spec;
 pub mod vary;

@@ -380,20 +380,38 @@ impl Race {
         self.cells[cell].runs.iter().flatten().copied().collect()
     }
 
-    /// The survivor with the best median (ties to the lower index).
+    /// The survivor with the best round-centred median (ties to the lower
+    /// index): each value less the mean (in logs) of all survivors in its
+    /// round, so a drift shared by the round does not pick the best.
     pub fn best(&self) -> Option<usize> {
-        let score = |c: usize| {
-            let v: Vec<f64> = self.measurements(c).iter().map(|m| m.value).collect();
-            (!v.is_empty()).then(|| median(&v))
+        let survivors = self.survivors();
+        let started = self.cells.first().map_or(0, |c| c.runs.len());
+        let rounds: Vec<Vec<f64>> = (0..started)
+            .filter_map(|r| {
+                survivors
+                    .iter()
+                    .map(|&c| self.cells[c].runs.get(r).copied().flatten().map(|m| m.value.ln()))
+                    .collect::<Option<Vec<f64>>>()
+            })
+            .collect();
+        let sign = match self.cfg.direction {
+            Direction::HigherIsBetter => 1.0,
+            Direction::LowerIsBetter => -1.0,
         };
+        let score = |k: usize| {
+            let centred: Vec<f64> = rounds
+                .iter()
+                .map(|logs| logs[k] - logs.iter().sum::<f64>() / logs.len() as f64)
+                .collect();
+            sign * median(&centred)
+        };
+        if rounds.is_empty() {
+            return None;
+        }
         let mut best: Option<(usize, f64)> = None;
-        for c in self.survivors() {
-            let Some(s) = score(c) else { continue };
-            let better = best.is_none_or(|(_, b)| match self.cfg.direction {
-                Direction::HigherIsBetter => s > b,
-                Direction::LowerIsBetter => s < b,
-            });
-            if better {
+        for (k, &c) in survivors.iter().enumerate() {
+            let s = score(k);
+            if best.is_none_or(|(_, b)| s > b) {
                 best = Some((c, s));
             }
         }

@@ -16,7 +16,7 @@ use crate::stats::median;
 pub const TABLE_CONFIDENCE: f64 = 0.95;
 
 /// What the recommendation minimises within the tied group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Prefer {
     Memory,
@@ -62,7 +62,7 @@ pub struct SweepResult {
     pub stop: Option<StopReason>,
     pub per_look_confidence: Option<f64>,
     pub looks: Vec<usize>,
-    /// Ranked: best first, infeasible last.
+    /// Ranked: the best first, then by the change against it, infeasible last.
     pub rows: Vec<Row>,
     /// The best cell and those tied with it (cell names).
     pub tied_group: Vec<String>,
@@ -144,13 +144,20 @@ fn median_of(ms: &[Measurement], get: impl Fn(&Measurement) -> Option<f64>) -> O
     (!v.is_empty()).then(|| median(&v))
 }
 
-/// Best median first; cells without a median (infeasible) last, by name.
+/// The best first, then by the change against it (paired by round, so a
+/// drift does not reorder the cells); cells without one (infeasible) last,
+/// by name.
 fn rank(rows: &mut [Row], direction: Direction) {
-    rows.sort_by(|a, b| match (a.median, b.median) {
-        (Some(x), Some(y)) => match direction {
-            Direction::HigherIsBetter => y.total_cmp(&x),
-            Direction::LowerIsBetter => x.total_cmp(&y),
-        },
+    let key = |r: &Row| match (&r.status, r.change_pct) {
+        (Status::Best, _) => Some(f64::NEG_INFINITY),
+        (_, Some(c)) => Some(match direction {
+            Direction::HigherIsBetter => -c,
+            Direction::LowerIsBetter => c,
+        }),
+        _ => None,
+    };
+    rows.sort_by(|a, b| match (key(a), key(b)) {
+        (Some(x), Some(y)) => x.total_cmp(&y),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => a.cell.cmp(&b.cell),
