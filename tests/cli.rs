@@ -1079,6 +1079,7 @@ mod compare {
 mod faults;
 mod history;
 mod plots;
+mod sweep;
 
 #[test]
 fn doctor_lists_samplers_and_finds_llama_binaries_in_llama_cpp_bin_dir() {
