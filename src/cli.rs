@@ -55,7 +55,7 @@ pub enum Command {
     Import(ImportArgs),
     /// Write the history in llama-bench's formats (read by compare-llama-bench.py).
     Export(ExportArgs),
-    /// Draw a plot (SVG) from results files: sequence, timeline or builds.
+    /// Draw a plot (SVG) from results files: sequence, timeline, builds or sweep.
     Plot(PlotArgs),
     /// Write one self-contained HTML (or markdown) report from results files.
     Report(ReportArgs),
@@ -344,6 +344,9 @@ pub enum PlotKind {
     Timeline,
     /// Median t/s per build with min-max whiskers (run files, grouped by label).
     Builds,
+    /// A sweep's metric against memory, Pareto front and tied group marked, and the
+    /// per-parameter effect (the file 'sweep --format json' writes).
+    Sweep,
 }
 
 #[derive(Debug, Clone, Args)]

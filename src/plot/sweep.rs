@@ -5,6 +5,7 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{draw_err, padded_range, PlotError, COLOUR_A, COLOUR_B, COLOUR_GREY, SIZE};
 use crate::stats::median;
@@ -136,10 +137,15 @@ fn scatter(
     chart
         .draw_series(pts.iter().filter(|p| p.best).map(|p| Circle::new((p.x, p.y), 9, BLACK.stroke_width(2))))
         .map_err(draw_err)?;
+    // Labels beside their point, to the left of points in the right half so
+    // none runs off the frame.
+    let mid = (x0 + x1) / 2.0;
     let labelled = pts.iter().filter(|p| p.tied || p.pareto);
     chart
         .draw_series(labelled.map(|p| {
-            Text::new(p.cell.clone(), (p.x, p.y), ("sans-serif", 12).into_font())
+            let (h, dx) = if p.x > mid { (HPos::Right, -10) } else { (HPos::Left, 10) };
+            let style = ("sans-serif", 12).into_font().into_text_style(area).pos(Pos::new(h, VPos::Bottom));
+            EmptyElement::at((p.x, p.y)) + Text::new(p.cell.clone(), (dx, -6), style)
         }))
         .map_err(draw_err)?;
     chart

@@ -117,8 +117,14 @@ fn cause(kind: CauseKind, line: String) -> Cause {
     }
 }
 
+/// The first line, without tokbench's `cause: ` label and llama.cpp's log
+/// prefix (`0.00.405.200 E `).
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or("").trim().to_string()
+    static PREFIX: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^(?:cause: )?(?:\d+\.\d+\.\d+\.\d+ [A-Z] )?").expect("a valid pattern")
+    });
+    let line = s.lines().next().unwrap_or("").trim();
+    PREFIX.replace(line, "").trim().to_string()
 }
 
 /// The first line of `text` holding one of the lowercase `markers`.
@@ -174,6 +180,13 @@ mod tests {
         let other = classify(&exit(Some(3), None, false), "line one\nthe last words\n\n");
         assert_eq!(other.to_string(), "failed: exit code 3: the last words");
         assert_eq!(no_metric("eval_tps").to_string(), "no metric: its output holds no 'eval_tps'");
+    }
+
+    #[test]
+    fn the_cause_line_drops_the_log_prefix() {
+        let text = "run 3 of 'llama' exited with code 1\ncause: 0.00.405.200 E cudaMalloc failed: out of memory\n";
+        let c = classify(&exit(Some(1), None, false), text);
+        assert_eq!(c.line, "cudaMalloc failed: out of memory");
     }
 
     #[test]

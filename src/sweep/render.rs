@@ -35,9 +35,20 @@ pub fn status_text(s: &Status) -> String {
         Status::Best => "best".into(),
         Status::Tied => "tied".into(),
         Status::Eliminated { round } => format!("eliminated at round {round}"),
-        Status::Infeasible { cause } => format!("infeasible ({cause})"),
+        Status::Infeasible { cause } => format!("infeasible ({})", shorten(&cause.to_string())),
         Status::Undecided => "undecided".into(),
     }
+}
+
+/// Longest cause shown in a table cell (the json keeps it whole).
+const MAX_CAUSE: usize = 72;
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= MAX_CAUSE {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(MAX_CAUSE - 1).collect();
+    format!("{head}…")
 }
 
 fn mib(b: Option<u64>) -> String {

@@ -113,6 +113,33 @@ fn tied_cells_infeasible_causes_and_an_elimination() {
     assert_eq!(rec.server, format!("{} -m {model} -t 2 -ngl 0", dir.join("llama-server").display()));
     // -t 4 is slower than -t 2 and uses more memory: off the front.
     assert_eq!(r.pareto, ["-t 1", "-t 2"]);
+    plot_of(&sb, &r);
+}
+
+/// `tokbench plot sweep` on the JSON of `r`: the tied cells are labelled,
+/// the eliminated one is not; a results file that is not a sweep is a usage error.
+fn plot_of(sb: &Sandbox, r: &SweepResult) {
+    let json = tokbench::sweep::render::render(r, tokbench::cli::Format::Json);
+    std::fs::write(sb.path("sweep.json"), json).unwrap();
+    let o = sb.cmd(&["plot", "sweep", "sweep.json", "-o", "sweep.svg"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", super::stderr(&o));
+    let svg = std::fs::read_to_string(sb.path("sweep.svg")).unwrap();
+    let texts: Vec<&str> = svg
+        .split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = &t[t.find('>')? + 1..];
+            Some(body[..body.find("</text>")?].trim())
+        })
+        .collect();
+    assert!(texts.contains(&"-t 2"), "{texts:?}");
+    assert!(texts.contains(&"peak host RSS (MiB)"));
+    assert!(texts.contains(&"-t: median eval_tps"));
+    assert!(!texts.contains(&"-t 4"));
+    std::fs::write(sb.path("runs.jsonl"), "{}\n").unwrap();
+    let bad = sb.cmd(&["plot", "sweep", "runs.jsonl", "-o", "x.svg"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", super::stderr(&bad));
+    assert!(super::stderr(&bad).contains("is not a sweep result"));
 }
 
 #[test]
