@@ -67,13 +67,11 @@ fn figures(s: &Scenario, trials: u64, seed: u64) -> Figures {
         results.iter().filter(|r| hit(r)).count() as f64 / trials as f64
     };
     let worse = |c: usize| s.rates[c] < top / (1.0 + THRESHOLD);
-    let (runs, full, rounds): (usize, usize, Vec<usize>) = results.iter().fold(
-        (0, 0, Vec::new()),
-        |(a, b, mut r), x| {
+    let (runs, full, rounds): (usize, usize, Vec<usize>) =
+        results.iter().fold((0, 0, Vec::new()), |(a, b, mut r), x| {
             r.push(x.rounds);
             (a + x.runs, b + x.rounds * s.rates.len(), r)
-        },
-    );
+        });
     let max = cfg(0).max_rounds * s.rates.len() * trials as usize;
     let mut rounds = rounds;
     rounds.sort_unstable();
@@ -109,7 +107,10 @@ fn main() {
          median {} rounds; runs saved {:.3} vs the same rounds, {:.3} vs --max-rounds for all",
         g.miss_best, g.worse_tied, g.median_rounds, g.saved, g.saved_vs_max
     );
-    let drifting = Scenario { drift: 0.2, ..grid.clone() };
+    let drifting = Scenario {
+        drift: 0.2,
+        ..grid.clone()
+    };
     let d = figures(&drifting, trials, 2_000_000);
     println!(
         "grid with 20% drift: misses the true best {:.3}; worse called tied {:.3}; runs saved {:.3}",

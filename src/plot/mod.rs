@@ -62,6 +62,19 @@ pub fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)>
     Some((lo - pad, hi + pad))
 }
 
+/// The label of a segmented axis's column `i` (nothing between columns).
+pub(crate) fn segment_label(
+    labels: &[String],
+    x: &plotters::coord::ranged1d::SegmentValue<i32>,
+) -> String {
+    match x {
+        plotters::coord::ranged1d::SegmentValue::CenterOf(i) => {
+            labels.get(*i as usize).cloned().unwrap_or_default()
+        }
+        _ => String::new(),
+    }
+}
+
 /// Escapes text placed inside SVG/HTML markup.
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")

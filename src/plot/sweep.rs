@@ -7,7 +7,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{draw_err, padded_range, PlotError, COLOUR_A, COLOUR_B, COLOUR_GREY, SIZE};
+use super::{
+    draw_err, padded_range, segment_label, PlotError, COLOUR_A, COLOUR_B, COLOUR_GREY, SIZE,
+};
 use crate::stats::median;
 use crate::summary::metric_unit;
 use crate::sweep::race::Status;
@@ -28,15 +30,21 @@ pub struct CellPoint {
 /// has it, else host RSS, else the rank (nothing sampled).
 pub fn points(r: &SweepResult) -> (Vec<CellPoint>, String) {
     let feasible: Vec<&Row> = r.rows.iter().filter(|row| row.median.is_some()).collect();
-    let mib = |b: Option<u64>| b.map(|b| b as f64 / 1_048_576.0);
-    let (axis, x_of): (&str, Box<dyn Fn(usize, &Row) -> Option<f64>>) =
-        if feasible.iter().all(|row| row.gpu_mem_bytes.is_some()) {
-            ("peak GPU memory (MiB)", Box::new(move |_, row: &Row| mib(row.gpu_mem_bytes)))
-        } else if feasible.iter().all(|row| row.peak_rss_bytes.is_some()) {
-            ("peak host RSS (MiB)", Box::new(move |_, row: &Row| mib(row.peak_rss_bytes)))
-        } else {
-            ("rank (no memory sampled)", Box::new(|i, _: &Row| Some(i as f64 + 1.0)))
-        };
+    let gpu = feasible.iter().all(|row| row.gpu_mem_bytes.is_some());
+    let rss = feasible.iter().all(|row| row.peak_rss_bytes.is_some());
+    let axis = match (gpu, rss) {
+        (true, _) => "peak GPU memory (MiB)",
+        (false, true) => "peak host RSS (MiB)",
+        _ => "rank (no memory sampled)",
+    };
+    let x_of = |i: usize, row: &Row| {
+        let mib = |b: Option<u64>| b.map(|b| b as f64 / 1_048_576.0);
+        match (gpu, rss) {
+            (true, _) => mib(row.gpu_mem_bytes),
+            (false, true) => mib(row.peak_rss_bytes),
+            _ => Some(i as f64 + 1.0),
+        }
+    };
     let pts = feasible
         .iter()
         .enumerate()
@@ -121,7 +129,11 @@ fn scatter(
         .y_desc(format!("{metric} ({}): median", metric_unit(metric)))
         .draw()
         .map_err(draw_err)?;
-    let mut front: Vec<(f64, f64)> = pts.iter().filter(|p| p.pareto).map(|p| (p.x, p.y)).collect();
+    let mut front: Vec<(f64, f64)> = pts
+        .iter()
+        .filter(|p| p.pareto)
+        .map(|p| (p.x, p.y))
+        .collect();
     front.sort_by(|a, b| a.0.total_cmp(&b.0));
     chart
         .draw_series(LineSeries::new(front, COLOUR_A.stroke_width(1)))
@@ -130,12 +142,19 @@ fn scatter(
         .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], COLOUR_A));
     let colour = |p: &CellPoint| if p.tied { COLOUR_B } else { COLOUR_GREY };
     chart
-        .draw_series(pts.iter().map(|p| Circle::new((p.x, p.y), 5, colour(p).filled())))
+        .draw_series(
+            pts.iter()
+                .map(|p| Circle::new((p.x, p.y), 5, colour(p).filled())),
+        )
         .map_err(draw_err)?
         .label("tied with the best (orange); others grey")
         .legend(|(x, y)| Circle::new((x + 8, y), 5, COLOUR_B.filled()));
     chart
-        .draw_series(pts.iter().filter(|p| p.best).map(|p| Circle::new((p.x, p.y), 9, BLACK.stroke_width(2))))
+        .draw_series(
+            pts.iter()
+                .filter(|p| p.best)
+                .map(|p| Circle::new((p.x, p.y), 9, BLACK.stroke_width(2))),
+        )
         .map_err(draw_err)?;
     // Labels beside their point, to the left of points in the right half so
     // none runs off the frame.
@@ -143,8 +162,15 @@ fn scatter(
     let labelled = pts.iter().filter(|p| p.tied || p.pareto);
     chart
         .draw_series(labelled.map(|p| {
-            let (h, dx) = if p.x > mid { (HPos::Right, -10) } else { (HPos::Left, 10) };
-            let style = ("sans-serif", 12).into_font().into_text_style(area).pos(Pos::new(h, VPos::Bottom));
+            let (h, dx) = if p.x > mid {
+                (HPos::Right, -10)
+            } else {
+                (HPos::Left, 10)
+            };
+            let style = ("sans-serif", 12)
+                .into_font()
+                .into_text_style(area)
+                .pos(Pos::new(h, VPos::Bottom));
             EmptyElement::at((p.x, p.y)) + Text::new(p.cell.clone(), (dx, -6), style)
         }))
         .map_err(draw_err)?;
@@ -173,10 +199,7 @@ fn effect(
         .y_label_area_size(45)
         .build_cartesian_2d((0..n - 1).into_segmented(), y0..y1)
         .map_err(draw_err)?;
-    let label_of = |x: &SegmentValue<i32>| match x {
-        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-        _ => String::new(),
-    };
+    let label_of = |x: &SegmentValue<i32>| segment_label(&labels, x);
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -192,7 +215,12 @@ fn effect(
         ))
         .map_err(draw_err)?;
     chart
-        .draw_series(values.iter().enumerate().map(|(i, v)| Circle::new((at(i), v.1), 4, COLOUR_A.filled())))
+        .draw_series(
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Circle::new((at(i), v.1), 4, COLOUR_A.filled())),
+        )
         .map_err(draw_err)?;
     Ok(())
 }
@@ -203,7 +231,13 @@ mod tests {
     use crate::plot::svg_test::{count, texts};
     use crate::sweep::vary::parse_vary;
 
-    fn row(cell: &str, coords: Vec<usize>, median: Option<f64>, rss_mb: u64, status: Status) -> Row {
+    fn row(
+        cell: &str,
+        coords: Vec<usize>,
+        median: Option<f64>,
+        rss_mb: u64,
+        status: Status,
+    ) -> Row {
         Row {
             cell: cell.into(),
             args: shlex::split(cell).unwrap(),
@@ -230,14 +264,29 @@ mod tests {
             "drift": null, "recommendation": null
         });
         let mut r: SweepResult = serde_json::from_value(json).unwrap();
-        r.dimensions = vec![parse_vary("-t 1,2").unwrap(), parse_vary("-fa on,off").unwrap()];
+        r.dimensions = vec![
+            parse_vary("-t 1,2").unwrap(),
+            parse_vary("-fa on,off").unwrap(),
+        ];
         r.rows = vec![
             row("-t 2 -fa on", vec![1, 0], Some(60.0), 700, Status::Best),
             row("-t 1 -fa on", vec![0, 0], Some(59.8), 500, Status::Tied),
-            row("-t 2 -fa off", vec![1, 1], Some(50.0), 800, Status::Eliminated { round: 4 }),
-            row("-t 1 -fa off", vec![0, 1], None, 0, Status::Infeasible {
-                cause: crate::sweep::infeasible::no_metric("eval_tps"),
-            }),
+            row(
+                "-t 2 -fa off",
+                vec![1, 1],
+                Some(50.0),
+                800,
+                Status::Eliminated { round: 4 },
+            ),
+            row(
+                "-t 1 -fa off",
+                vec![0, 1],
+                None,
+                0,
+                Status::Infeasible {
+                    cause: crate::sweep::infeasible::no_metric("eval_tps"),
+                },
+            ),
         ];
         r
     }
@@ -248,12 +297,18 @@ mod tests {
         let (pts, axis) = points(&r);
         assert_eq!(axis, "peak host RSS (MiB)");
         assert_eq!(pts.len(), 3);
-        assert_eq!((pts[1].x, pts[1].y, pts[1].tied, pts[1].best), (500.0, 59.8, true, false));
+        assert_eq!(
+            (pts[1].x, pts[1].y, pts[1].tied, pts[1].best),
+            (500.0, 59.8, true, false)
+        );
         assert!(pts[0].best && !pts[2].tied && !pts[2].pareto);
         let e = effects(&r);
         assert_eq!(e[0].0, "-t");
         assert_eq!(e[0].1, [("1".to_string(), 59.8), ("2".to_string(), 55.0)]);
-        assert_eq!(e[1].1, [("on".to_string(), 59.9), ("off".to_string(), 50.0)]);
+        assert_eq!(
+            e[1].1,
+            [("on".to_string(), 59.9), ("off".to_string(), 50.0)]
+        );
     }
 
     #[test]

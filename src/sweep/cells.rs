@@ -22,7 +22,9 @@ pub struct Cell {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CellError {
-    #[error("nothing to sweep: give at least one --vary (e.g. --vary \"-t 1,2,4\") or two --vary-args")]
+    #[error(
+        "nothing to sweep: give at least one --vary (e.g. --vary \"-t 1,2,4\") or two --vary-args"
+    )]
     NoDimension,
     #[error("'{0}' is varied twice: give all its values in one --vary")]
     Twice(String),

@@ -157,7 +157,9 @@ mod tests {
                    GGML_ASSERT(buf) failed\n";
         let c = classify(&exit(None, Some(6), false), log);
         assert_eq!(c.kind, CauseKind::OutOfMemory);
-        assert!(c.line.starts_with("ggml_backend_cuda_buffer_type_alloc_buffer: allocating 70000.00 MiB"));
+        assert!(c
+            .line
+            .starts_with("ggml_backend_cuda_buffer_type_alloc_buffer: allocating 70000.00 MiB"));
         assert_eq!(
             c.to_string().lines().count(),
             1,
@@ -179,7 +181,10 @@ mod tests {
         assert_eq!(slow.to_string(), "timeout: ran past --timeout");
         let other = classify(&exit(Some(3), None, false), "line one\nthe last words\n\n");
         assert_eq!(other.to_string(), "failed: exit code 3: the last words");
-        assert_eq!(no_metric("eval_tps").to_string(), "no metric: its output holds no 'eval_tps'");
+        assert_eq!(
+            no_metric("eval_tps").to_string(),
+            "no metric: its output holds no 'eval_tps'"
+        );
     }
 
     #[test]
@@ -191,7 +196,10 @@ mod tests {
 
     #[test]
     fn host_allocation_failure_is_out_of_memory() {
-        let c = classify(&exit(None, Some(6), false), "terminate called after throwing an instance of 'std::bad_alloc'\n");
+        let c = classify(
+            &exit(None, Some(6), false),
+            "terminate called after throwing an instance of 'std::bad_alloc'\n",
+        );
         assert_eq!(c.kind, CauseKind::OutOfMemory);
     }
 }

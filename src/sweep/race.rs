@@ -122,8 +122,12 @@ pub enum Status {
     /// Within the noise band of the best, with confidence.
     Tied,
     /// Worse than the best beyond the threshold, with confidence, at this round (1-based).
-    Eliminated { round: usize },
-    Infeasible { cause: Cause },
+    Eliminated {
+        round: usize,
+    },
+    Infeasible {
+        cause: Cause,
+    },
     /// Neither eliminated nor shown tied when the sweep ended.
     Undecided,
 }
@@ -232,7 +236,11 @@ impl Race {
         for c in &mut self.cells {
             c.runs.push(None);
         }
-        Some(round_order(self.cfg.seed, self.rounds_done as u64, &survivors))
+        Some(round_order(
+            self.cfg.seed,
+            self.rounds_done as u64,
+            &survivors,
+        ))
     }
 
     fn looks_rule(&self, feasible: usize) -> AutoRule {
@@ -390,7 +398,14 @@ impl Race {
             .filter_map(|r| {
                 survivors
                     .iter()
-                    .map(|&c| self.cells[c].runs.get(r).copied().flatten().map(|m| m.value.ln()))
+                    .map(|&c| {
+                        self.cells[c]
+                            .runs
+                            .get(r)
+                            .copied()
+                            .flatten()
+                            .map(|m| m.value.ln())
+                    })
                     .collect::<Option<Vec<f64>>>()
             })
             .collect();

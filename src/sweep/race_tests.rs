@@ -66,7 +66,11 @@ fn drift_during_the_sweep_gives_no_false_winner() {
     // Three equal cells, 20% slower by the end: the shared drift is paired
     // away, so none is eliminated, over many seeds.
     for seed in 0..20 {
-        let r = run(&scenario(&[100.0, 100.0, 100.0], 0.005, 0.2), cfg(seed), 100 + seed);
+        let r = run(
+            &scenario(&[100.0, 100.0, 100.0], 0.005, 0.2),
+            cfg(seed),
+            100 + seed,
+        );
         let eliminated = r
             .statuses
             .iter()

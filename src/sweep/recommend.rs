@@ -120,7 +120,12 @@ pub fn command_lines(
 
 /// llama-bench's spelling to the common one.
 fn from_bench(args: &[String], notes: &mut Vec<String>) -> Vec<String> {
-    let rest = drop_options(args, &BENCH_ONLY, "the recommendation (llama-bench test parameters)", notes);
+    let rest = drop_options(
+        args,
+        &BENCH_ONLY,
+        "the recommendation (llama-bench test parameters)",
+        notes,
+    );
     let mut out = Vec::new();
     let mut i = 0;
     while i < rest.len() {
@@ -130,7 +135,9 @@ fn from_bench(args: &[String], notes: &mut Vec<String>) -> Vec<String> {
             if !word.is_empty() {
                 out.push(word.to_string());
             }
-            notes.push(format!("llama-bench '{flag} {v}' is '{word}' in the other tools"));
+            notes.push(format!(
+                "llama-bench '{flag} {v}' is '{word}' in the other tools"
+            ));
             i += 2;
             continue;
         }
@@ -149,7 +156,9 @@ fn from_bench(args: &[String], notes: &mut Vec<String>) -> Vec<String> {
 }
 
 fn switch(flag: &str) -> Option<&'static (&'static [&'static str], &'static str, &'static str)> {
-    BENCH_SWITCHES.iter().find(|(names, _, _)| names.contains(&flag))
+    BENCH_SWITCHES
+        .iter()
+        .find(|(names, _, _)| names.contains(&flag))
 }
 
 /// `args` without the options in `table` (and their values).
@@ -164,7 +173,10 @@ fn drop_options(
     while i < args.len() {
         if let Some((_, n)) = table.iter().find(|(f, _)| *f == args[i]) {
             let end = (i + 1 + n).min(args.len());
-            notes.push(format!("'{}' left out of {from}", shell_words(&args[i..end])));
+            notes.push(format!(
+                "'{}' left out of {from}",
+                shell_words(&args[i..end])
+            ));
             i = end;
         } else {
             out.push(args[i].clone());
@@ -223,9 +235,16 @@ mod tests {
             r.completion,
             "bin/llama-completion -m m.gguf -fa on -nkvo --no-repack -ts 3,1 -ub 512"
         );
-        assert_eq!(r.server, "bin/llama-server -m m.gguf -fa on -nkvo --no-repack -ts 3,1 -ub 512");
-        assert!(r.notes.contains(&"llama-bench '--repack 0' is '--no-repack' in the other tools".to_string()));
-        assert!(r.notes.contains(&"'-n 128' left out of the recommendation (llama-bench test parameters)".to_string()));
+        assert_eq!(
+            r.server,
+            "bin/llama-server -m m.gguf -fa on -nkvo --no-repack -ts 3,1 -ub 512"
+        );
+        assert!(r
+            .notes
+            .contains(&"llama-bench '--repack 0' is '--no-repack' in the other tools".to_string()));
+        assert!(r.notes.contains(
+            &"'-n 128' left out of the recommendation (llama-bench test parameters)".to_string()
+        ));
     }
 
     #[test]

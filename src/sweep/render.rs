@@ -104,7 +104,11 @@ fn list(names: &[String]) -> String {
     if names.is_empty() {
         return "none".into();
     }
-    names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ")
+    names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn racing_line(r: &SweepResult) -> String {
@@ -113,9 +117,13 @@ fn racing_line(r: &SweepResult) -> String {
     } else {
         0.0
     };
-    let level = r
-        .per_look_confidence
-        .map_or(String::new(), |c| format!("; decisions at {:.3}% per look (looks at rounds {:?})", 100.0 * c, r.looks));
+    let level = r.per_look_confidence.map_or(String::new(), |c| {
+        format!(
+            "; decisions at {:.3}% per look (looks at rounds {:?})",
+            100.0 * c,
+            r.looks
+        )
+    });
     format!(
         "racing: {} rounds, {} runs ({saved:.0}% fewer than every cell every round); ended: {}; seed {}{level}",
         r.rounds,
@@ -129,7 +137,10 @@ fn drift_line(r: &SweepResult) -> Option<String> {
     let d = r.drift.as_ref()?;
     let t = d.a.as_ref()?;
     let text = if !d.drift {
-        format!("drift: none significant over the rounds (best: {:+.2}%, p={:.2})", t.total_change_pct, t.p_value)
+        format!(
+            "drift: none significant over the rounds (best: {:+.2}%, p={:.2})",
+            t.total_change_pct, t.p_value
+        )
     } else if d.cancelled {
         format!("drift: the best's {:+.2}% over the rounds (p={:.3}) hit every cell alike; the comparisons paired by round cancel it", t.total_change_pct, t.p_value)
     } else {
@@ -226,7 +237,12 @@ mod tests {
     use crate::sweep::race::StopReason;
     use crate::sweep::recommend::Recommendation;
 
-    fn row(cell: &str, median: Option<f64>, change: Option<(f64, f64, f64)>, status: Status) -> Row {
+    fn row(
+        cell: &str,
+        median: Option<f64>,
+        change: Option<(f64, f64, f64)>,
+        status: Status,
+    ) -> Row {
         Row {
             cell: cell.into(),
             args: shlex::split(cell).unwrap(),
@@ -260,7 +276,12 @@ mod tests {
             rows: vec![
                 row("-t 2", Some(50.0), Some((0.0, 0.0, 0.0)), Status::Best),
                 row("-t 1", Some(49.9), Some((-0.2, -0.6, 0.3)), Status::Tied),
-                row("-t 4", Some(40.0), Some((-20.0, -21.0, -19.0)), Status::Eliminated { round: 6 }),
+                row(
+                    "-t 4",
+                    Some(40.0),
+                    Some((-20.0, -21.0, -19.0)),
+                    Status::Eliminated { round: 6 },
+                ),
                 row(
                     "-t 8",
                     None,
@@ -305,15 +326,26 @@ mod tests {
     fn markdown_csv_and_json_carry_the_same_rows() {
         let r = result();
         let md = render(&r, Format::Markdown);
-        assert!(md.contains("| -t 1 | 49.90 | -0.20% [-0.60, +0.30] | 12 | tied | 512 MiB | - | - |"), "{md}");
+        assert!(
+            md.contains("| -t 1 | 49.90 | -0.20% [-0.60, +0.30] | 12 | tied | 512 MiB | - | - |"),
+            "{md}"
+        );
         let csv = render(&r, Format::Csv);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines.len(), 5);
-        assert_eq!(lines[2], "-t 1,49.9,-0.2,-0.6,0.3,12,tied,536870912,,,true,false");
-        assert!(lines[4].starts_with("-t 8,,,,,0,infeasible (out of memory: cudaMalloc failed: out of memory)"));
+        assert_eq!(
+            lines[2],
+            "-t 1,49.9,-0.2,-0.6,0.3,12,tied,536870912,,,true,false"
+        );
+        assert!(lines[4].starts_with(
+            "-t 8,,,,,0,infeasible (out of memory: cudaMalloc failed: out of memory)"
+        ));
         let json: serde_json::Value = serde_json::from_str(&render(&r, Format::Json)).unwrap();
         assert_eq!(json["rows"][2]["round"], 6);
-        assert_eq!(json["recommendation"]["server"], "llama-server -m m.gguf -t 2");
+        assert_eq!(
+            json["recommendation"]["server"],
+            "llama-server -m m.gguf -t 2"
+        );
         let back: SweepResult = serde_json::from_value(json).unwrap();
         assert_eq!(back, r);
     }

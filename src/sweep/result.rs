@@ -5,10 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::cells::Cell;
-use super::vary::Dimension;
 use super::race::{Measurement, Race, Status, StopReason};
 use super::recommend::Recommendation;
-use crate::compare::stats::{drift_check, DriftCheck, Direction};
+use super::vary::Dimension;
+use crate::compare::stats::{drift_check, Direction, DriftCheck};
 use crate::stats::median;
 
 /// Level of the change intervals shown in the table (the decisions use
@@ -256,7 +256,13 @@ impl SweepResult {
             }
         });
         let what = cost(pick).map_or("cost", |c| c.1);
-        Some((pick, format!("the least {what} among the {} cells tied with the best", group.len())))
+        Some((
+            pick,
+            format!(
+                "the least {what} among the {} cells tied with the best",
+                group.len()
+            ),
+        ))
     }
 }
 

@@ -66,7 +66,12 @@ fn tied_cells_recommend_the_one_with_less_memory() {
         ],
         false,
     );
-    let r = summarize(&race, &cells, &[parse_vary("-t 1,2,4").unwrap()], "eval_tps");
+    let r = summarize(
+        &race,
+        &cells,
+        &[parse_vary("-t 1,2,4").unwrap()],
+        "eval_tps",
+    );
     let names: Vec<&str> = r.rows.iter().map(|r| r.cell.as_str()).collect();
     assert_eq!(names, ["-t 1", "-t 2", "-t 4"]);
     assert_eq!(r.rows[0].status, Status::Best);
@@ -76,7 +81,10 @@ fn tied_cells_recommend_the_one_with_less_memory() {
     assert_eq!(r.stop, Some(StopReason::AllTied));
     let (pick, why) = r.recommend_cell(Prefer::Memory).unwrap();
     assert_eq!(pick.cell, "-t 2");
-    assert_eq!(why, "the least host memory among the 2 cells tied with the best");
+    assert_eq!(
+        why,
+        "the least host memory among the 2 cells tied with the best"
+    );
     assert_eq!(r.recommend_cell(Prefer::None).unwrap().0.cell, "-t 1");
     // Every cell is on the front: each is the fastest or uses less memory.
     assert_eq!(r.pareto, ["-t 1", "-t 2", "-t 4"]);
@@ -99,7 +107,12 @@ fn infeasible_cells_rank_last_and_a_dominated_cell_is_off_the_front() {
         ],
         true,
     );
-    let r = summarize(&race, &cells, &[parse_vary("-t 1,2,4").unwrap()], "eval_tps");
+    let r = summarize(
+        &race,
+        &cells,
+        &[parse_vary("-t 1,2,4").unwrap()],
+        "eval_tps",
+    );
     assert_eq!(r.rows[2].cell, "-t 4");
     assert_eq!(
         r.rows[2].status,

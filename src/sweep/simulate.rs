@@ -47,7 +47,8 @@ pub fn run(s: &Scenario, cfg: RaceConfig, seed: u64) -> SimResult {
     let full = (s.rates.len() * (cfg.max_rounds + 1)).max(1) as f64;
     let mut t = 0usize;
     let mut sample = |cell: usize, rng: &mut SplitMix64| {
-        let v = s.rates[cell] * (1.0 - s.drift * t as f64 / full) * (1.0 + s.noise * rng.gaussian());
+        let v =
+            s.rates[cell] * (1.0 - s.drift * t as f64 / full) * (1.0 + s.noise * rng.gaussian());
         t += 1;
         v
     };

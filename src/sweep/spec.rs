@@ -131,7 +131,12 @@ pub fn dry_run_text(spec: &SweepSpec, command_of: impl Fn(usize) -> String) -> S
         spec.race.seed
     );
     for (i, c) in spec.cells.iter().enumerate() {
-        out.push_str(&format!("{:>4}  {}\n      {}\n", i + 1, c.name, command_of(i)));
+        out.push_str(&format!(
+            "{:>4}  {}\n      {}\n",
+            i + 1,
+            c.name,
+            command_of(i)
+        ));
     }
     out
 }
@@ -143,7 +148,10 @@ pub fn progress_text(race: &Race, cells: usize, elapsed: Duration) -> String {
         .max_time
         .map(|m| m.saturating_sub(elapsed))
         .map_or(String::new(), |l| {
-            format!(", {} left", humantime::format_duration(Duration::from_secs(l.as_secs())))
+            format!(
+                ", {} left",
+                humantime::format_duration(Duration::from_secs(l.as_secs()))
+            )
         });
     format!(
         "round {}/{}: {} of {cells} cells in the race{left}",
@@ -165,7 +173,13 @@ mod tests {
     }
 
     fn spec(argv: &[&str]) -> Result<SweepSpec, UsageError> {
-        let mut full = vec!["tokbench-sweep", "--bin", "bin/llama-completion", "-m", "m.gguf"];
+        let mut full = vec![
+            "tokbench-sweep",
+            "--bin",
+            "bin/llama-completion",
+            "-m",
+            "m.gguf",
+        ];
         full.extend_from_slice(argv);
         SweepSpec::from_args(&Cli::try_parse_from(full).unwrap().args, 99)
     }
@@ -173,32 +187,70 @@ mod tests {
     #[test]
     fn options_become_cells_and_race_settings() {
         let s = spec(&[
-            "--vary", "-t 1,2", "--vary", "-fa on,off", "--vary-args", "-ub 64", "--vary-args",
-            "-ub 512 -b 512", "--threshold", "2%", "--", "-ngl", "0",
+            "--vary",
+            "-t 1,2",
+            "--vary",
+            "-fa on,off",
+            "--vary-args",
+            "-ub 64",
+            "--vary-args",
+            "-ub 512 -b 512",
+            "--threshold",
+            "2%",
+            "--",
+            "-ngl",
+            "0",
         ])
         .unwrap();
         assert_eq!(s.cells.len(), 8);
         assert_eq!(s.cells[1].name, "-t 1 -fa on -ub 512 -b 512");
-        assert_eq!(s.cell_args(0), ["-t", "1", "-fa", "on", "-ub", "64", "-ngl", "0"]);
+        assert_eq!(
+            s.cell_args(0),
+            ["-t", "1", "-fa", "on", "-ub", "64", "-ngl", "0"]
+        );
         assert_eq!(s.race.threshold, 0.02);
         assert_eq!(s.race.seed, 99);
         assert_eq!(s.race.max_time, Some(Duration::from_secs(900)));
-        assert_eq!(s.race.direction, crate::compare::stats::Direction::HigherIsBetter);
+        assert_eq!(
+            s.race.direction,
+            crate::compare::stats::Direction::HigherIsBetter
+        );
         assert_eq!(s.prefer, Prefer::Memory);
         let dry = dry_run_text(&s, |i| s.cell_args(i).join(" "));
-        assert!(dry.starts_with("8 cells; each round runs every surviving cell once, in a random order (seed 99)\n"));
-        assert!(dry.contains("   2  -t 1 -fa on -ub 512 -b 512\n      -t 1 -fa on -ub 512 -b 512 -ngl 0\n"));
+        assert!(dry.starts_with(
+            "8 cells; each round runs every surviving cell once, in a random order (seed 99)\n"
+        ));
+        assert!(dry.contains(
+            "   2  -t 1 -fa on -ub 512 -b 512\n      -t 1 -fa on -ub 512 -b 512 -ngl 0\n"
+        ));
     }
 
     #[test]
     fn a_lower_is_better_metric_and_usage_errors() {
-        let s = spec(&["--vary", "-t 1,2", "--metric", "load_ms", "--order-seed", "5"]).unwrap();
-        assert_eq!(s.race.direction, crate::compare::stats::Direction::LowerIsBetter);
+        let s = spec(&[
+            "--vary",
+            "-t 1,2",
+            "--metric",
+            "load_ms",
+            "--order-seed",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!(
+            s.race.direction,
+            crate::compare::stats::Direction::LowerIsBetter
+        );
         assert_eq!(s.race.seed, 5);
         let e = |argv: &[&str]| spec(argv).unwrap_err().0;
         assert!(e(&[]).starts_with("nothing to sweep"));
-        assert_eq!(e(&["--vary", "-t 1,2", "--", "-t", "4"]), "'-t' is both varied and among the fixed arguments after --: remove one");
+        assert_eq!(
+            e(&["--vary", "-t 1,2", "--", "-t", "4"]),
+            "'-t' is both varied and among the fixed arguments after --: remove one"
+        );
         assert!(e(&["--vary", "-t 4-1"]).contains("runs backwards"));
-        assert_eq!(e(&["--vary", "-t 1", "--min-rounds", "9", "--max-rounds", "5"]), "--min-rounds '9' is above --max-rounds '5'");
+        assert_eq!(
+            e(&["--vary", "-t 1", "--min-rounds", "9", "--max-rounds", "5"]),
+            "--min-rounds '9' is above --max-rounds '5'"
+        );
     }
 }

@@ -107,7 +107,9 @@ pub fn parse_vary(text: &str) -> Result<Dimension, VaryError> {
         if item.is_empty() {
             return Err(VaryError::EmptyValue(text.into(), spec.into()));
         }
-        for v in expand_item(item).map_err(|why| VaryError::BadRange(text.into(), item.into(), why))? {
+        for v in
+            expand_item(item).map_err(|why| VaryError::BadRange(text.into(), item.into(), why))?
+        {
             if values.contains(&v) {
                 return Err(VaryError::Duplicate(text.into(), v));
             }
@@ -150,7 +152,10 @@ fn expand_item(item: &str) -> Result<Vec<String>, String> {
         Some(i) => (&rest[..i], &rest[i..i + 1], Some(&rest[i + 1..])),
         None => (rest, "+", None),
     };
-    let num = |s: &str| s.parse::<u64>().map_err(|_| format!("has '{s}' where a whole number belongs"));
+    let num = |s: &str| {
+        s.parse::<u64>()
+            .map_err(|_| format!("has '{s}' where a whole number belongs"))
+    };
     let (a, b) = (num(first)?, num(last)?);
     let by = by.map(num).transpose()?.unwrap_or(1);
     if a > b {
@@ -245,7 +250,9 @@ mod tests {
 
     #[test]
     fn quoted_words_stay_whole_in_labels() {
-        let a = parse_vary_args(&["-ot 'blk=CPU x'".into()]).unwrap().unwrap();
+        let a = parse_vary_args(&["-ot 'blk=CPU x'".into()])
+            .unwrap()
+            .unwrap();
         assert_eq!(a.args(0), ["-ot", "blk=CPU x"]);
         assert_eq!(a.label(0), "-ot 'blk=CPU x'");
         assert_eq!(shell_words(&["it's".into(), "".into()]), "'it'\\''s' ''");

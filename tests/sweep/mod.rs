@@ -38,8 +38,25 @@ fn run_once(sb: &Sandbox, args: &[String], sampler: &str, k: usize) -> RunRecord
     let out = format!("run{k}.jsonl");
     let model = sb.model();
     let mut argv: Vec<&str> = vec![
-        "--no-history", "run", "--bin", STANDIN, "-m", &model, "--reps", "1", "--warmup", "0",
-        "-n", "8", "--sampler", sampler, "--sample-interval", "50ms", "-o", &out, "--",
+        "--no-history",
+        "run",
+        "--bin",
+        STANDIN,
+        "-m",
+        &model,
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "-n",
+        "8",
+        "--sampler",
+        sampler,
+        "--sample-interval",
+        "50ms",
+        "-o",
+        &out,
+        "--",
     ];
     argv.extend(args.iter().map(String::as_str));
     sb.cmd(&argv).output().unwrap();
@@ -91,26 +108,55 @@ fn tied_cells_infeasible_causes_and_an_elimination() {
         .set("STANDIN_NOISE", "0.001")
         .set("STANDIN_SLEEP_MS", "150")
         .set("STANDIN_ARG_RULES", rules);
-    let s = spec(&sb, "-t 1,2,4,8,16", &["--max-rounds", "20", "--", "-ngl", "0"]);
+    let s = spec(
+        &sb,
+        "-t 1,2,4,8,16",
+        &["--max-rounds", "20", "--", "-ngl", "0"],
+    );
     let r = sweep(&sb, &s, "proc");
     assert_eq!(*status(&r, "-t 1"), Status::Best, "{r:#?}");
     assert_eq!(*status(&r, "-t 2"), Status::Tied);
     assert!(matches!(status(&r, "-t 4"), Status::Eliminated { round } if *round < 20));
-    let Status::Infeasible { cause } = status(&r, "-t 8") else { panic!("{r:#?}") };
+    let Status::Infeasible { cause } = status(&r, "-t 8") else {
+        panic!("{r:#?}")
+    };
     assert_eq!(cause.kind, CauseKind::Crash);
-    let Status::Infeasible { cause } = status(&r, "-t 16") else { panic!("{r:#?}") };
+    let Status::Infeasible { cause } = status(&r, "-t 16") else {
+        panic!("{r:#?}")
+    };
     assert_eq!(cause.kind, CauseKind::OutOfMemory);
-    assert!(cause.line.contains("cudaMalloc failed: out of memory"), "{cause:?}");
+    assert!(
+        cause.line.contains("cudaMalloc failed: out of memory"),
+        "{cause:?}"
+    );
     assert_eq!(r.tied_group, ["-t 1", "-t 2"]);
     assert_eq!(r.stop, Some(StopReason::AllTied));
-    let rss = |cell: &str| r.rows.iter().find(|x| x.cell == cell).unwrap().peak_rss_bytes.unwrap();
-    assert!(rss("-t 1") > rss("-t 2") + (60 << 20), "{} vs {}", rss("-t 1"), rss("-t 2"));
+    let rss = |cell: &str| {
+        r.rows
+            .iter()
+            .find(|x| x.cell == cell)
+            .unwrap()
+            .peak_rss_bytes
+            .unwrap()
+    };
+    assert!(
+        rss("-t 1") > rss("-t 2") + (60 << 20),
+        "{} vs {}",
+        rss("-t 1"),
+        rss("-t 2")
+    );
     let rec = r.recommendation.as_ref().unwrap();
     assert_eq!(rec.cell, "-t 2");
     let model = sb.model();
     let dir = Path::new(STANDIN).parent().unwrap();
     assert_eq!(rec.completion, format!("{STANDIN} -m {model} -t 2 -ngl 0"));
-    assert_eq!(rec.server, format!("{} -m {model} -t 2 -ngl 0", dir.join("llama-server").display()));
+    assert_eq!(
+        rec.server,
+        format!(
+            "{} -m {model} -t 2 -ngl 0",
+            dir.join("llama-server").display()
+        )
+    );
     // -t 4 is slower than -t 2 and uses more memory: off the front.
     assert_eq!(r.pareto, ["-t 1", "-t 2"]);
     plot_of(&sb, &r);
@@ -121,7 +167,10 @@ fn tied_cells_infeasible_causes_and_an_elimination() {
 fn plot_of(sb: &Sandbox, r: &SweepResult) {
     let json = tokbench::sweep::render::render(r, tokbench::cli::Format::Json);
     std::fs::write(sb.path("sweep.json"), json).unwrap();
-    let o = sb.cmd(&["plot", "sweep", "sweep.json", "-o", "sweep.svg"]).output().unwrap();
+    let o = sb
+        .cmd(&["plot", "sweep", "sweep.json", "-o", "sweep.svg"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", super::stderr(&o));
     let svg = std::fs::read_to_string(sb.path("sweep.svg")).unwrap();
     let texts: Vec<&str> = svg
@@ -137,7 +186,10 @@ fn plot_of(sb: &Sandbox, r: &SweepResult) {
     assert!(texts.contains(&"-t: median eval_tps"));
     assert!(!texts.contains(&"-t 4"));
     std::fs::write(sb.path("runs.jsonl"), "{}\n").unwrap();
-    let bad = sb.cmd(&["plot", "sweep", "runs.jsonl", "-o", "x.svg"]).output().unwrap();
+    let bad = sb
+        .cmd(&["plot", "sweep", "runs.jsonl", "-o", "x.svg"])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2), "{}", super::stderr(&bad));
     assert!(super::stderr(&bad).contains("is not a sweep result"));
 }
