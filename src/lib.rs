@@ -15,6 +15,7 @@ macro_rules! say {
 }
 
 pub mod app;
+pub mod bisect;
 pub mod build;
 pub mod cli;
 pub mod compare;

@@ -106,9 +106,10 @@ pub struct StepFailure {
     pub tail: String,
 }
 
-/// Runs `cmake args...`, appending its stdout and stderr to `log` and
+/// Runs `cmake args...` (`cmake`: the program), appending its stdout and stderr to `log` and
 /// calling `on_line` with each line as it comes.
 pub fn run_step(
+    cmake: &Path,
     args: &[String],
     log: &Path,
     mut on_line: impl FnMut(&str),
@@ -120,7 +121,7 @@ pub fn run_step(
         .open(log)
         .map_err(|e| fail(format!("cannot open the log: {e}"), String::new()))?;
     let _ = writeln!(file, "$ cmake {}", crate::app::shell_words(args));
-    let mut child = Command::new("cmake")
+    let mut child = Command::new(cmake)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -53,6 +53,7 @@ fn request(args: &BuildArgs, src: &Path, rev: &str, cache: &Path) -> Request {
         jobs: args.jobs,
         cache: cache.to_path_buf(),
         live_progress: std::io::stderr().is_terminal(),
+        cmake: PathBuf::from("cmake"),
     }
 }
 

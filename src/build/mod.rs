@@ -42,6 +42,8 @@ pub struct Request {
     pub cache: PathBuf,
     /// Show the CMake percentage on one updating line (a terminal).
     pub live_progress: bool,
+    /// The cmake program (`cmake`: found on PATH).
+    pub cmake: PathBuf,
 }
 
 /// A build ready to run.
@@ -301,7 +303,7 @@ fn make(
             build_dir.display().to_string(),
         ];
         args.extend(plan.source.cmake_args.iter().cloned());
-        cmake::run_step(&args, &log, |_| {}).map_err(step_err("configuring"))?;
+        cmake::run_step(&req.cmake, &args, &log, |_| {}).map_err(step_err("configuring"))?;
     }
     let tools = pick_targets(req, build_dir, short)?;
     let mut previous = BuildMeta::read(build_dir)
@@ -348,7 +350,7 @@ fn pick_targets(
     short: &str,
 ) -> Result<BTreeMap<String, String>, BuildError> {
     let dir = build_dir.display().to_string();
-    let help = std::process::Command::new("cmake")
+    let help = std::process::Command::new(&req.cmake)
         .args(["--build", &dir, "--target", "help"])
         .stdin(std::process::Stdio::null())
         .output()
@@ -419,7 +421,7 @@ fn compile(
         log.display()
     );
     let mut shown = None;
-    let result = cmake::run_step(&args, log, |line| {
+    let result = cmake::run_step(&req.cmake, &args, log, |line| {
         let pct = targets::progress(line);
         if req.live_progress && pct.is_some() && pct != shown {
             shown = pct;

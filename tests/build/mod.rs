@@ -1,6 +1,7 @@
 //! `tokbench build` on a generated git repository (`repo.rs`): real git,
 //! real CMake, real compiles of a tiny project, with `-j2`.
 
+mod bisect;
 pub mod repo;
 
 use std::path::{Path, PathBuf};
