@@ -9,7 +9,7 @@ use tokbench::bisect::{
 };
 use tokbench::build::git::GitError;
 
-use super::repo::{path_with_cmake, TestRepo};
+use super::repo::{eval_ms_per_token, path_with_cmake, TestRepo};
 
 fn verdict(class: Class, pairs: u32) -> Judgement {
     Judgement::Measured(Verdict {
@@ -317,26 +317,7 @@ impl Oracle for BuildOracle {
                 }
             }
         };
-        let bin = &built.tools["llama-completion"];
-        let out = std::process::Command::new(bin)
-            .args(["-n", "20"])
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stderr).into_owned();
-        let line = text
-            .lines()
-            .find(|l| l.contains(" eval time") && !l.contains("prompt"))
-            .unwrap()
-            .to_string();
-        let ms: f64 = line
-            .split('(')
-            .nth(1)
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let ms = eval_ms_per_token(&built.tools["llama-completion"]);
         verdict(
             if ms > 2.5 {
                 Class::LikeBad

@@ -11,7 +11,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::{stderr, stdout, TOKBENCH};
-use repo::{path_with_cmake, TestRepo};
+use repo::{eval_ms_per_token, path_with_cmake, TestRepo};
 
 /// A cache directory and the command that uses it.
 struct Cache {
@@ -55,26 +55,6 @@ fn built(out: &Output) -> Vec<Value> {
 
 fn tool_path(b: &Value, tool: &str) -> PathBuf {
     PathBuf::from(b["tools"][tool].as_str().unwrap())
-}
-
-/// Runs a built tool and returns the ms per token its eval line printed.
-fn eval_ms_per_token(bin: &Path) -> f64 {
-    let out = Command::new(bin).args(["-n", "20"]).output().unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8_lossy(&out.stderr).into_owned();
-    let line = text
-        .lines()
-        .find(|l| l.contains(" eval time") && !l.contains("prompt"))
-        .unwrap()
-        .to_string();
-    let per = line
-        .split('(')
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap();
-    per.parse().unwrap()
 }
 
 #[test]
@@ -321,4 +301,31 @@ fn list_shows_sizes_and_prune_keeps_the_newest() {
             .count(),
         1
     );
+}
+
+#[test]
+fn doctor_says_whether_ccache_is_on_path() {
+    let bin = tempfile::tempdir().unwrap();
+    let ccache = bin.path().join("ccache");
+    std::fs::write(&ccache, "#!/bin/sh\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ccache, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let doctor = |path: &str| {
+        let out = Command::new(TOKBENCH)
+            .arg("doctor")
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let with = doctor(&bin.path().display().to_string());
+    let line = format!(
+        "ccache: {} (tokbench build uses it through GGML_CCACHE)",
+        ccache.display()
+    );
+    assert!(with.contains(&line), "{with}");
+    let empty = tempfile::tempdir().unwrap();
+    let without = doctor(&empty.path().display().to_string());
+    assert!(without.contains("ccache: not on PATH"), "{without}");
 }

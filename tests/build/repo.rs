@@ -33,6 +33,26 @@ pub fn path_with_cmake() -> String {
     }
 }
 
+/// Runs a built tool and returns the ms per token its eval line printed.
+pub fn eval_ms_per_token(bin: &Path) -> f64 {
+    let out = Command::new(bin).args(["-n", "20"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.contains(" eval time") && !l.contains("prompt"))
+        .unwrap()
+        .to_string();
+    let per = line
+        .split('(')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    per.parse().unwrap()
+}
+
 const CMAKELISTS: &str = r#"cmake_minimum_required(VERSION 3.14)
 project(fakellama CXX)
 set(CMAKE_CXX_STANDARD 17)
