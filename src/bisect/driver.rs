@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::output::{parse, State};
-use super::{mark_for, CommitInfo, Judgement, Mark, Oracle, Outcome, Step};
+use super::{mark_for, CommitInfo, Judgement, Oracle, Outcome, Step};
 use crate::build::git::{self, GitError};
 
 /// What to bisect.
@@ -230,12 +230,7 @@ pub fn bisect(
         let Some((mark, skip_reason)) = mark_for(&judgement) else {
             return Ok(Outcome::Interrupted { steps });
         };
-        let word = match mark {
-            Mark::Good => "good",
-            Mark::Bad => "bad",
-            Mark::Skip => "skip",
-        };
-        state = wt.bisect(&[word, &hash])?;
+        state = wt.bisect(&[mark.git_word(), &hash])?;
         let verdict = match judgement {
             Judgement::Measured(v) => Some(v),
             _ => None,

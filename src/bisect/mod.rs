@@ -91,6 +91,17 @@ pub enum Mark {
     Skip,
 }
 
+impl Mark {
+    /// The `git bisect` subcommand for it.
+    pub fn git_word(self) -> &'static str {
+        match self {
+            Mark::Good => "good",
+            Mark::Bad => "bad",
+            Mark::Skip => "skip",
+        }
+    }
+}
+
 /// One step of the search, as the report lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {

@@ -75,26 +75,26 @@ pub enum BuildError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{step} {rev} ({short}) failed ({status}); last lines of the log:\n{tail}\nfull log: {}", log.display())]
+    #[error("{step} {what} failed ({status}); last lines of the log:\n{tail}\nfull log: {}", log.display())]
     Step {
         step: &'static str,
-        rev: String,
-        short: String,
+        /// `REV (short hash)`.
+        what: String,
         status: String,
         tail: String,
         log: PathBuf,
     },
-    #[error("{rev} ({short}) has no target for {}: its build offers {offered}; pass --tool with one of those", missing.join(", "))]
+    #[error("{what} has no target for {}: its build offers {offered}; pass --tool with one of those", missing.join(", "))]
     NoTarget {
-        rev: String,
-        short: String,
+        /// `REV (short hash)`.
+        what: String,
         missing: Vec<String>,
         offered: String,
     },
-    #[error("the build of {rev} ({short}) finished but '{}' is missing; see the log: {}", path.display(), log.display())]
+    #[error("the build of {what} finished but '{}' is missing; see the log: {}", path.display(), log.display())]
     Missing {
-        rev: String,
-        short: String,
+        /// `REV (short hash)`.
+        what: String,
         path: PathBuf,
         log: PathBuf,
     },
@@ -279,44 +279,19 @@ fn make(
     warn_if_disk_low(&req.cache);
     let log = build_dir.join(cache::LOG_FILE);
     let started = Instant::now();
-    let step_err = |step: &'static str| {
-        let log = log.clone();
-        move |f: cmake::StepFailure| BuildError::Step {
-            step,
-            rev: req.rev.clone(),
-            short: short.to_string(),
-            status: f.status,
-            tail: f.tail,
-            log,
-        }
-    };
-    if !build_dir.join("CMakeCache.txt").is_file() || !configured(build_dir) {
-        crate::say!(
-            "tokbench: configuring {} ({short}) in '{}'",
-            req.rev,
-            build_dir.display()
-        );
-        let mut args: Vec<String> = vec![
-            "-S".into(),
-            wt.display().to_string(),
-            "-B".into(),
-            build_dir.display().to_string(),
-        ];
-        args.extend(plan.source.cmake_args.iter().cloned());
-        cmake::run_step(&req.cmake, &args, &log, |_| {}).map_err(step_err("configuring"))?;
-    }
+    configure(req, plan, wt, build_dir, short)?;
     let tools = pick_targets(req, build_dir, short)?;
     let mut previous = BuildMeta::read(build_dir)
         .map(|m| m.tools)
         .unwrap_or_default();
-    compile(req, build_dir, &tools, short, &log).map_err(step_err("building"))?;
+    compile(req, build_dir, &tools, short, &log)
+        .map_err(step_error("building", req, short, &log))?;
     let bin_dir = build_dir.join("bin");
     for target in tools.values() {
         let path = bin_dir.join(target);
         if !path.is_file() {
             return Err(BuildError::Missing {
-                rev: req.rev.clone(),
-                short: short.into(),
+                what: format!("{} ({short})", req.rev),
                 path,
                 log: log.clone(),
             });
@@ -336,6 +311,55 @@ fn make(
     };
     meta.write().map_err(io_err("cannot write", build_dir))?;
     Ok(meta)
+}
+
+/// `cmake -S worktree -B build_dir ARGS`, unless it was done.
+fn configure(
+    req: &Request,
+    plan: &Plan,
+    wt: &Path,
+    build_dir: &Path,
+    short: &str,
+) -> Result<(), BuildError> {
+    if build_dir.join("CMakeCache.txt").is_file() && configured(build_dir) {
+        return Ok(());
+    }
+    crate::say!(
+        "tokbench: configuring {} ({short}) in '{}'",
+        req.rev,
+        build_dir.display()
+    );
+    let log = build_dir.join(cache::LOG_FILE);
+    let mut args: Vec<String> = vec![
+        "-S".into(),
+        wt.display().to_string(),
+        "-B".into(),
+        build_dir.display().to_string(),
+    ];
+    args.extend(plan.source.cmake_args.iter().cloned());
+    cmake::run_step(&req.cmake, &args, &log, |_| {}).map_err(step_error(
+        "configuring",
+        req,
+        short,
+        &log,
+    ))
+}
+
+fn step_error(
+    step: &'static str,
+    req: &Request,
+    short: &str,
+    log: &Path,
+) -> impl FnOnce(cmake::StepFailure) -> BuildError {
+    let what = format!("{} ({short})", req.rev);
+    let log = log.to_path_buf();
+    move |f| BuildError::Step {
+        step,
+        what,
+        status: f.status,
+        tail: f.tail,
+        log,
+    }
 }
 
 /// A configure that was interrupted leaves a CMakeCache.txt but no
@@ -380,8 +404,7 @@ fn pick_targets(
         })
         .collect();
     Err(BuildError::NoTarget {
-        rev: req.rev.clone(),
-        short: short.to_string(),
+        what: format!("{} ({short})", req.rev),
         missing,
         offered: if tools.is_empty() {
             "no llama.cpp tools".into()
