@@ -1,0 +1,1 @@
+//! The key of a llama-bench result (placeholder, filled in below).
