@@ -8,16 +8,14 @@ use anyhow::{bail, Context, Result};
 
 use super::cooldown::{self, Cooldown};
 use super::order::{pair_order, Side, WARMUP_ORDER};
-use super::report::{direction, CONFIDENCE};
-use super::stats::{auto_should_stop, AutoDecision, AutoRule, Comparison};
+use super::report::CONFIDENCE;
+use super::stats::{auto_should_stop, AutoDecision, AutoRule, Comparison, Direction};
 use crate::app::UsageError;
 use crate::cli::{CompareArgs, Gpu};
 use crate::model::RunRecord;
 use crate::plan::{check_model, plan_side, Plan, PlannedRun, SideSpec};
-use crate::runner::probe::ToolKind;
 use crate::runner::{self, interrupt, RunContext, Stop};
 use crate::store::jsonl::JsonlWriter;
-use crate::summary::metric_unit;
 
 pub struct Sides {
     pub a: Plan,
@@ -215,6 +213,21 @@ impl Runner<'_> {
     fn paired_values(&self, metric: &str) -> (Vec<f64>, Vec<f64>) {
         super::report::paired_series(&self.records, metric)
     }
+
+    /// The primary metric as the runs so far decide it (`eval_tps` of a
+    /// llama-bench session is its generation test), checked against the
+    /// keys they printed: a name they lack is a usage error. `None` while
+    /// no run has succeeded.
+    fn settle_primary(&self, asked: &str) -> Result<Option<(String, Direction)>> {
+        if !self.records.iter().any(|r| r.status == "ok") {
+            return Ok(None);
+        }
+        let name = crate::metrics::primary(asked, &self.records);
+        crate::metrics::check_keys(&name, &self.records).map_err(|e| UsageError(e.to_string()))?;
+        let dir = crate::metrics::direction(&name)
+            .ok_or_else(|| UsageError(format!("metric '{name}' has no direction")))?;
+        Ok(Some((name, dir)))
+    }
 }
 
 /// Runs the session. Every finished run is on disk before the next starts.
@@ -266,13 +279,17 @@ fn drive(r: &mut Runner<'_>, budget: &Budget) -> Result<(Stop, Option<AutoEnd>)>
         }
     }
     let started = Instant::now();
-    let dir = direction(metric_unit(&budget.primary), &budget.primary);
+    // Checked after the warmups, before any counted run (after the first
+    // pair when there are no warmups or they all failed).
+    let mut primary = r.settle_primary(&budget.primary)?;
+    let asked = (budget.primary.clone(), Direction::HigherIsBetter);
     for k in 0.. {
         if budget.pairs.is_some_and(|n| k >= n) {
             return Ok((Stop::Completed, None));
         }
+        let (name, dir) = primary.clone().unwrap_or_else(|| asked.clone());
         if budget.pairs.is_none() && started.elapsed() >= budget.max_time {
-            let (a, b) = r.paired_values(&budget.primary);
+            let (a, b) = r.paired_values(&name);
             let last = super::stats::auto_final(&a, &b, dir, budget.threshold, &budget.rule);
             let why = format!(
                 "--max-time {} spent after {k} pairs",
@@ -285,8 +302,12 @@ fn drive(r: &mut Runner<'_>, budget: &Budget) -> Result<(Stop, Option<AutoEnd>)>
                 return Ok((stop, None));
             }
         }
+        if primary.is_none() {
+            primary = r.settle_primary(&budget.primary)?;
+        }
+        let (name, dir) = primary.clone().unwrap_or_else(|| asked.clone());
         if budget.pairs.is_none() {
-            let (a, b) = r.paired_values(&budget.primary);
+            let (a, b) = r.paired_values(&name);
             match auto_should_stop(&a, &b, dir, budget.threshold, &budget.rule) {
                 AutoDecision::Continue => {}
                 AutoDecision::Decided(c) => {
@@ -354,21 +375,4 @@ impl Progress {
             b.finish_and_clear();
         }
     }
-}
-
-/// The primary metric: `eval_tps` means the generation test for llama-bench
-/// (`tg` with its `-n`, 128 by default).
-pub fn primary_metric(sides: &Sides, asked: &str) -> String {
-    if sides.a.probe.kind != ToolKind::Bench || asked != "eval_tps" {
-        return asked.to_string();
-    }
-    let n = sides
-        .a
-        .argv
-        .windows(2)
-        .rev()
-        .find(|w| w[0] == "-n" || w[0] == "--n-gen")
-        .and_then(|w| w[1].split(',').next().map(str::to_string))
-        .unwrap_or_else(|| "128".to_string());
-    format!("tg{n}")
 }

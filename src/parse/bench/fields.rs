@@ -121,6 +121,7 @@ pub(super) fn test_from_fields(mut f: Map<String, Value>) -> Result<BenchTest, S
     };
     let test = BenchTest {
         test: test_name(n_prompt, n_gen, n_depth),
+        key: String::new(),
         n_prompt,
         n_gen,
         n_depth,

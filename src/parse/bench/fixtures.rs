@@ -26,6 +26,11 @@ pub(super) const TRUNC_FIRST: &str =
     include_str!("../../../fixtures/llama-bench/truncated_first_object.json");
 pub(super) const TRUNC_MD: &str = include_str!("../../../fixtures/llama-bench/truncated_cpu.md");
 
+pub(super) const FA_GRID_MD: &str =
+    include_str!("../../../fixtures/llama-bench/2026_cuda_h200_fa_grid.md");
+pub(super) const FA_GRID_JSONL: &str =
+    include_str!("../../../fixtures/llama-bench/synthetic_cuda_fa_grid.jsonl");
+
 pub(super) const ALL: [&str; 16] = [
     CPU_MD,
     CPU_JSON,

@@ -125,11 +125,12 @@ pub fn parse_bench(source_name: &str, text: &str) -> Result<BenchOutput, ParseEr
             format!("llama-bench output with no complete test. {why}"),
         ));
     }
-    let tests = found
+    let mut tests = found
         .records
         .into_iter()
         .map(|r| fields::test_from_fields(r.fields).map_err(|m| malformed(r.line, m)))
         .collect::<Result<Vec<_>, _>>()?;
+    key::assign(&mut tests);
     Ok(BenchOutput {
         format,
         tests,
