@@ -46,7 +46,13 @@ pub struct Metric {
 
 use Direction::{HigherIsBetter as Higher, LowerIsBetter as Lower};
 
-const fn m(name: &'static str, unit: &'static str, d: Direction, speed: bool, read: Read) -> Metric {
+const fn m(
+    name: &'static str,
+    unit: &'static str,
+    d: Direction,
+    speed: bool,
+    read: Read,
+) -> Metric {
     Metric {
         name,
         unit,
@@ -72,25 +78,117 @@ fn fin(n: Option<crate::model::Num>) -> Option<f64> {
 /// Every named metric, in table order: timings, wall time, sampled figures.
 /// llama-bench keys follow them (see [`lookup`]).
 pub const REGISTRY: [Metric; 19] = [
-    m("eval_tps", "t/s", Higher, true, Read::Timing(|t| fin(t.eval_tps))),
-    m("prompt_eval_tps", "t/s", Higher, true, Read::Timing(|t| fin(t.prompt_eval_tps))),
-    m("load_ms", "ms", Lower, true, Read::Timing(|t| fin(t.load_ms))),
-    m("prompt_eval_ms", "ms", Lower, true, Read::Timing(|t| fin(t.prompt_eval_ms))),
-    m("eval_ms", "ms", Lower, true, Read::Timing(|t| fin(t.eval_ms))),
-    m("sampling_ms", "ms", Lower, true, Read::Timing(|t| fin(t.sampling_ms))),
-    m("total_ms", "ms", Lower, true, Read::Timing(|t| fin(t.total_ms))),
+    m(
+        "eval_tps",
+        "t/s",
+        Higher,
+        true,
+        Read::Timing(|t| fin(t.eval_tps)),
+    ),
+    m(
+        "prompt_eval_tps",
+        "t/s",
+        Higher,
+        true,
+        Read::Timing(|t| fin(t.prompt_eval_tps)),
+    ),
+    m(
+        "load_ms",
+        "ms",
+        Lower,
+        true,
+        Read::Timing(|t| fin(t.load_ms)),
+    ),
+    m(
+        "prompt_eval_ms",
+        "ms",
+        Lower,
+        true,
+        Read::Timing(|t| fin(t.prompt_eval_ms)),
+    ),
+    m(
+        "eval_ms",
+        "ms",
+        Lower,
+        true,
+        Read::Timing(|t| fin(t.eval_ms)),
+    ),
+    m(
+        "sampling_ms",
+        "ms",
+        Lower,
+        true,
+        Read::Timing(|t| fin(t.sampling_ms)),
+    ),
+    m(
+        "total_ms",
+        "ms",
+        Lower,
+        true,
+        Read::Timing(|t| fin(t.total_ms)),
+    ),
     m("wall_ms", "ms", Lower, true, Read::Wall),
-    m("gpu_busy_pct", "%", Higher, false, Read::Sampled(|f| f.gpu_busy_pct_mean)),
-    m("gpu_power_w", "W", Lower, false, Read::Sampled(|f| f.gpu_power_w_mean)),
-    m("gpu_energy_j", "J", Lower, false, Read::Sampled(|f| f.gpu_energy_j)),
-    m("gpu_j_per_token", "J/token", Lower, false, Read::Sampled(|f| f.gpu_j_per_token)),
-    m("tokens_per_j", "token/J", Higher, false, Read::Sampled(|f| f.tokens_per_j)),
-    m("combined_j_per_token", "J/token", Lower, false, Read::Sampled(|f| f.combined_j_per_token)),
-    m("gpu_temp_c_max", "°C", Lower, false, Read::Sampled(|f| f.gpu_temp_c_max)),
+    m(
+        "gpu_busy_pct",
+        "%",
+        Higher,
+        false,
+        Read::Sampled(|f| f.gpu_busy_pct_mean),
+    ),
+    m(
+        "gpu_power_w",
+        "W",
+        Lower,
+        false,
+        Read::Sampled(|f| f.gpu_power_w_mean),
+    ),
+    m(
+        "gpu_energy_j",
+        "J",
+        Lower,
+        false,
+        Read::Sampled(|f| f.gpu_energy_j),
+    ),
+    m(
+        "gpu_j_per_token",
+        "J/token",
+        Lower,
+        false,
+        Read::Sampled(|f| f.gpu_j_per_token),
+    ),
+    m(
+        "tokens_per_j",
+        "token/J",
+        Higher,
+        false,
+        Read::Sampled(|f| f.tokens_per_j),
+    ),
+    m(
+        "combined_j_per_token",
+        "J/token",
+        Lower,
+        false,
+        Read::Sampled(|f| f.combined_j_per_token),
+    ),
+    m(
+        "gpu_temp_c_max",
+        "°C",
+        Lower,
+        false,
+        Read::Sampled(|f| f.gpu_temp_c_max),
+    ),
     bytes("peak_rss_bytes", |f| f.peak_rss_bytes.map(|b| b as f64)),
-    bytes("peak_phys_footprint_bytes", |f| f.peak_phys_footprint_bytes.map(|b| b as f64)),
+    bytes("peak_phys_footprint_bytes", |f| {
+        f.peak_phys_footprint_bytes.map(|b| b as f64)
+    }),
     bytes("gpu_mem_bytes", |f| f.gpu_mem_bytes_peak.map(|b| b as f64)),
-    m("roofline_pct", "%", Higher, false, Read::Sampled(|f| f.roofline_pct)),
+    m(
+        "roofline_pct",
+        "%",
+        Higher,
+        false,
+        Read::Sampled(|f| f.roofline_pct),
+    ),
 ];
 
 /// What a llama-bench key is as a metric: t/s, higher is better.
@@ -206,7 +304,10 @@ fn unknown(name: &str, keys: &[String]) -> UnknownMetric {
     let registry: Vec<&str> = REGISTRY.iter().map(|m| m.name).collect();
     let mut known = format!("known metrics are {}", registry.join(", "));
     if !keys.is_empty() {
-        known.push_str(&format!("; this llama-bench session has {}", keys.join(", ")));
+        known.push_str(&format!(
+            "; this llama-bench session has {}",
+            keys.join(", ")
+        ));
     }
     UnknownMetric {
         name: name.to_string(),
@@ -242,6 +343,14 @@ pub fn check_keys(name: &str, records: &[RunRecord]) -> Result<(), UnknownMetric
     } else {
         Err(unknown(name, &keys))
     }
+}
+
+/// The primary metric of stored or finished runs ([`primary`]), checked
+/// against what they hold ([`check_keys`]).
+pub fn resolve(asked: &str, records: &[RunRecord]) -> Result<String, UnknownMetric> {
+    let name = primary(asked, records);
+    check_keys(&name, records)?;
+    Ok(name)
 }
 
 #[cfg(test)]

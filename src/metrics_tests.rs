@@ -38,7 +38,12 @@ fn misspelt_metric_is_unknown_not_a_higher_is_better_tps() {
     assert_eq!(unit("evl_tps"), "");
     let e = check_planned("evl_tps", false).unwrap_err();
     let text = e.to_string();
-    assert!(text.starts_with("unknown metric 'evl_tps': known metrics are eval_tps, prompt_eval_tps, load_ms"), "{text}");
+    assert!(
+        text.starts_with(
+            "unknown metric 'evl_tps': known metrics are eval_tps, prompt_eval_tps, load_ms"
+        ),
+        "{text}"
+    );
     assert!(text.contains("roofline_pct"), "{text}");
     // A bench-key shape is only accepted up front for llama-bench.
     assert!(check_planned("tg128", false).is_err());
@@ -47,7 +52,16 @@ fn misspelt_metric_is_unknown_not_a_higher_is_better_tps() {
 
 #[test]
 fn unknown_key_of_a_llama_bench_session_lists_the_keys_present() {
-    let runs = [bench_run(0, true, &[("pp512 fa=0", 512, 0, 3e4), ("tg128 fa=0", 0, 128, 747.0), ("pp512 fa=1", 512, 0, 4e4), ("tg128 fa=1", 0, 128, 895.0)])];
+    let runs = [bench_run(
+        0,
+        true,
+        &[
+            ("pp512 fa=0", 512, 0, 3e4),
+            ("tg128 fa=0", 0, 128, 747.0),
+            ("pp512 fa=1", 512, 0, 4e4),
+            ("tg128 fa=1", 0, 128, 895.0),
+        ],
+    )];
     assert!(check_keys("tg128 fa=1", &runs).is_ok());
     let text = check_keys("tg128", &runs).unwrap_err().to_string();
     assert!(
@@ -60,8 +74,22 @@ fn unknown_key_of_a_llama_bench_session_lists_the_keys_present() {
 fn primary_of_a_depth_run_is_its_generation_test_with_depth() {
     // The defect: `-n 64 -d 512` judged `tg64 @ d512`, then gated on `tg64`.
     let runs = [
-        bench_run(0, true, &[("pp512 @ d512", 512, 0, 38210.4), ("tg64 @ d512", 0, 64, 792.9)]),
-        bench_run(1, false, &[("pp512 @ d512", 512, 0, 39674.2), ("tg64 @ d512", 0, 64, 859.7)]),
+        bench_run(
+            0,
+            true,
+            &[
+                ("pp512 @ d512", 512, 0, 38210.4),
+                ("tg64 @ d512", 0, 64, 792.9),
+            ],
+        ),
+        bench_run(
+            1,
+            false,
+            &[
+                ("pp512 @ d512", 512, 0, 39674.2),
+                ("tg64 @ d512", 0, 64, 859.7),
+            ],
+        ),
     ];
     assert_eq!(primary("eval_tps", &runs), "tg64 @ d512");
     assert_eq!(primary("eval_tps", &runs[..1]), "tg64 @ d512");
@@ -73,11 +101,23 @@ fn primary_of_a_depth_run_is_its_generation_test_with_depth() {
 
 #[test]
 fn fa_grid_keys_are_separate_metrics() {
-    let r = bench_run(0, false, &[("pp512 fa=0", 512, 0, 32428.73), ("tg128 fa=0", 0, 128, 747.13), ("pp512 fa=1", 512, 0, 41148.47), ("tg128 fa=1", 0, 128, 895.30)]);
+    let r = bench_run(
+        0,
+        false,
+        &[
+            ("pp512 fa=0", 512, 0, 32428.73),
+            ("tg128 fa=0", 0, 128, 747.13),
+            ("pp512 fa=1", 512, 0, 41148.47),
+            ("tg128 fa=1", 0, 128, 895.30),
+        ],
+    );
     assert_eq!(value(&r, "tg128 fa=0"), Some(747.13));
     assert_eq!(value(&r, "tg128 fa=1"), Some(895.30));
     assert_eq!(primary("eval_tps", std::slice::from_ref(&r)), "tg128 fa=0");
-    assert_eq!(generation_test(&r.bench).map(|t| t.key()), Some("tg128 fa=0"));
+    assert_eq!(
+        generation_test(&r.bench).map(|t| t.key()),
+        Some("tg128 fa=0")
+    );
     assert_eq!(prompt_test(&r.bench).map(|t| t.key()), Some("pp512 fa=0"));
 }
 

@@ -38,7 +38,8 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
         crate::say!("note: {note}");
     }
     let llama_bench = sides.a.probe.kind == crate::runner::probe::ToolKind::Bench;
-    crate::metrics::check_planned(&args.metric, llama_bench).map_err(|e| UsageError(e.to_string()))?;
+    crate::metrics::check_planned(&args.metric, llama_bench)
+        .map_err(|e| UsageError(e.to_string()))?;
     if args.opts.dry_run {
         print_dry_run(&sides, args);
         return Ok(Outcome::Ok);
@@ -110,8 +111,7 @@ fn from_files(args: &CompareArgs, judge: Judge) -> Result<Outcome> {
         ))
         .into());
     };
-    let primary = crate::metrics::primary(&judge.primary, &records);
-    crate::metrics::check_keys(&primary, &records).map_err(|e| UsageError(e.to_string()))?;
+    crate::metrics::resolve(&judge.primary, &records).map_err(|e| UsageError(e.to_string()))?;
     let report = build(records, pairing, &judge);
     finish(&report, args, None)
 }

@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use super::stats::{compare, drift_check, regressed, Comparison, Direction, DriftCheck, Verdict};
-use crate::model::{BinaryInfo, BuildInfo, MachineInfo, ModelInfo, RunRecord};
 use crate::metrics::{self, counted};
+use crate::model::{BinaryInfo, BuildInfo, MachineInfo, ModelInfo, RunRecord};
 
 /// Confidence of every interval in the report.
 pub const CONFIDENCE: f64 = 0.95;

@@ -222,8 +222,8 @@ impl Runner<'_> {
         if !self.records.iter().any(|r| r.status == "ok") {
             return Ok(None);
         }
-        let name = crate::metrics::primary(asked, &self.records);
-        crate::metrics::check_keys(&name, &self.records).map_err(|e| UsageError(e.to_string()))?;
+        let name =
+            crate::metrics::resolve(asked, &self.records).map_err(|e| UsageError(e.to_string()))?;
         let dir = crate::metrics::direction(&name)
             .ok_or_else(|| UsageError(format!("metric '{name}' has no direction")))?;
         Ok(Some((name, dir)))
@@ -282,7 +282,8 @@ fn drive(r: &mut Runner<'_>, budget: &Budget) -> Result<(Stop, Option<AutoEnd>)>
     // Checked after the warmups, before any counted run (after the first
     // pair when there are no warmups or they all failed).
     let mut primary = r.settle_primary(&budget.primary)?;
-    let asked = (budget.primary.clone(), Direction::HigherIsBetter);
+    let asked_dir = crate::metrics::direction(&budget.primary).unwrap_or(Direction::HigherIsBetter);
+    let asked = (budget.primary.clone(), asked_dir);
     for k in 0.. {
         if budget.pairs.is_some_and(|n| k >= n) {
             return Ok((Stop::Completed, None));

@@ -197,7 +197,9 @@ fn render_markdown(files: &[Parsed]) -> String {
             for b in &p.bench {
                 out.push_str(&format!(
                     "| {} | {} | {} |\n",
-                    b.key(), b.avg_tps.0, b.stddev_tps.0
+                    b.key(),
+                    b.avg_tps.0,
+                    b.stddev_tps.0
                 ));
             }
         }

@@ -34,7 +34,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const MODEL_HEAD_BYTES: usize = 1 << 20;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 2] = [r#"
+const MIGRATIONS: [&str; 2] = [
+    r#"
 CREATE TABLE builds (
     id INTEGER PRIMARY KEY,
     key TEXT NOT NULL UNIQUE,
@@ -93,10 +94,12 @@ CREATE TABLE bench_tests (
     samples_tps TEXT NOT NULL,
     PRIMARY KEY (run_id, idx)
 );
-"#, r#"
+"#,
+    r#"
 ALTER TABLE bench_tests ADD COLUMN key TEXT;
 ALTER TABLE bench_tests ADD COLUMN config TEXT;
-"#];
+"#,
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {

@@ -37,7 +37,9 @@ fn fa_grid_rows_stay_apart_in_every_format() {
     let bench = &sb.results("grid.jsonl")[0]["bench"];
     let keys: Vec<&str> = (0..4).map(|i| bench[i]["key"].as_str().unwrap()).collect();
     assert_eq!(keys, GRID);
-    let fa: Vec<i64> = (0..4).map(|i| bench[i]["extra"]["flash_attn"].as_i64().unwrap()).collect();
+    let fa: Vec<i64> = (0..4)
+        .map(|i| bench[i]["extra"]["flash_attn"].as_i64().unwrap())
+        .collect();
     assert_eq!(fa, [0, 0, 1, 1]);
     for format in ["table", "markdown", "csv"] {
         let o = grid_run(&bench_sb(), &["--format", format]);
@@ -68,14 +70,25 @@ fn fa_grid_keys_reach_the_history_and_the_export() {
     assert!(rows[2].2.contains(r#"["flash_attn","1"]"#), "{}", rows[2].2);
     let out = sb.path("export.json");
     let o = sb
-        .cmd(&["export", "--format", "llama-bench-json", &out.display().to_string()])
+        .cmd(&[
+            "export",
+            "--format",
+            "llama-bench-json",
+            &out.display().to_string(),
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let rows: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let seen: Vec<(i64, i64, i64)> = rows
         .iter()
-        .map(|r| (r["flash_attn"].as_i64().unwrap(), r["n_prompt"].as_i64().unwrap(), r["n_gen"].as_i64().unwrap()))
+        .map(|r| {
+            (
+                r["flash_attn"].as_i64().unwrap(),
+                r["n_prompt"].as_i64().unwrap(),
+                r["n_gen"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(seen, [(0, 512, 0), (0, 0, 128), (1, 512, 0), (1, 0, 128)]);
 }
@@ -94,7 +107,11 @@ fn depth_compare(sb: &Sandbox, scale: &str, extra: &[&str]) -> Output {
 #[test]
 fn depth_compare_judges_and_gates_on_tg64_at_d512() {
     let sb = bench_sb().set("STANDIN_NOISE", "0.005");
-    let o = depth_compare(&sb, "0.9", &["--pairs", "6", "--fail-if-slower", "2", "-o", "cmp.jsonl"]);
+    let o = depth_compare(
+        &sb,
+        "0.9",
+        &["--pairs", "6", "--fail-if-slower", "2", "-o", "cmp.jsonl"],
+    );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(3), "{out}\n{}", stderr(&o));
     assert!(out.contains("REGRESSION"), "{out}");
@@ -123,12 +140,29 @@ fn unknown_metric_is_a_usage_error_before_the_first_run() {
     let sb = Sandbox::new();
     let model = sb.model();
     let o = sb
-        .cmd(&["compare", "--a", STANDIN, "-m", &model, "--b-args", "--standin-scale 1.0", "--metric", "evl_tps", "--pairs", "6"])
+        .cmd(&[
+            "compare",
+            "--a",
+            STANDIN,
+            "-m",
+            &model,
+            "--b-args",
+            "--standin-scale 1.0",
+            "--metric",
+            "evl_tps",
+            "--pairs",
+            "6",
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("unknown metric 'evl_tps': known metrics are eval_tps, prompt_eval_tps, load_ms"), "{err}");
+    assert!(
+        err.contains(
+            "unknown metric 'evl_tps': known metrics are eval_tps, prompt_eval_tps, load_ms"
+        ),
+        "{err}"
+    );
     assert!(sb.argvs().is_empty(), "ran {:?}", sb.argvs());
 }
 
@@ -139,12 +173,17 @@ fn unknown_llama_bench_key_is_a_usage_error_after_the_warmups_listing_the_keys()
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
-        err.contains("unknown metric 'tg64'") && err.contains("this llama-bench session has pp512 @ d512, tg64 @ d512"),
+        err.contains("unknown metric 'tg64'")
+            && err.contains("this llama-bench session has pp512 @ d512, tg64 @ d512"),
         "{err}"
     );
     // The warmup of each side ran, no counted run.
     assert_eq!(sb.argvs().len(), 2, "{:?}", sb.argvs());
-    let o = depth_compare(&bench_sb(), "1.0", &["--pairs", "6", "--metric", "pp512 @ d512", "--json"]);
+    let o = depth_compare(
+        &bench_sb(),
+        "1.0",
+        &["--pairs", "6", "--metric", "pp512 @ d512", "--json"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(json(&o)["primary_metric"], "pp512 @ d512");
 }

@@ -372,7 +372,12 @@ fn grid(args: &[String]) -> Vec<Point> {
                 };
                 for d in arg_list(args, &["-d", "--n-depth"], "0") {
                     let (t, ngl) = (t.clone(), ngl.clone());
-                    out.push(Point { t, ngl, fa, d: d.parse().unwrap_or(0) });
+                    out.push(Point {
+                        t,
+                        ngl,
+                        fa,
+                        d: d.parse().unwrap_or(0),
+                    });
                 }
             }
         }
@@ -388,8 +393,14 @@ fn bench(args: &[String], rates: &Rates) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
     let num = |s: &String| s.parse::<u64>().unwrap_or(0);
-    let ps: Vec<u64> = arg_list(args, &["-p", "--n-prompt"], "512").iter().map(num).collect();
-    let ns: Vec<u64> = arg_list(args, &["-n", "--n-gen"], "128").iter().map(num).collect();
+    let ps: Vec<u64> = arg_list(args, &["-p", "--n-prompt"], "512")
+        .iter()
+        .map(num)
+        .collect();
+    let ns: Vec<u64> = arg_list(args, &["-n", "--n-gen"], "128")
+        .iter()
+        .map(num)
+        .collect();
     let fmt = arg_value(args, &["-o", "--output"]).unwrap_or_else(|| "md".into());
     if fmt != "jsonl" {
         println!("| model | size | params | backend | threads | fa | test | t/s |");
@@ -397,7 +408,10 @@ fn bench(args: &[String], rates: &Rates) {
     }
     for pt in grid(args) {
         let factor = if pt.fa == 1 { 1.2 } else { 1.0 } * if pt.d > 0 { 0.9 } else { 1.0 };
-        let tests = ps.iter().filter(|&&p| p > 0).map(|&p| (p, 0u64, rates.prompt));
+        let tests = ps
+            .iter()
+            .filter(|&&p| p > 0)
+            .map(|&p| (p, 0u64, rates.prompt));
         let tests = tests.chain(ns.iter().filter(|&&n| n > 0).map(|&n| (0, n, rates.eval)));
         for (np, ng, rate) in tests {
             let samples: Vec<f64> = (0..reps)
@@ -424,7 +438,11 @@ fn bench_row(fmt: &str, pt: &Point, np: u64, ng: u64, samples: &[f64]) {
         );
         return;
     }
-    let mut test = if ng == 0 { format!("pp{np}") } else { format!("tg{ng}") };
+    let mut test = if ng == 0 {
+        format!("pp{np}")
+    } else {
+        format!("tg{ng}")
+    };
     if d > 0 {
         test.push_str(&format!(" @ d{d}"));
     }

@@ -6,22 +6,28 @@ use super::{parse_bench, BenchOutput};
 use crate::model::{BenchTest, Num};
 
 pub(super) const CPU_MD: &str = include_str!("../../../fixtures/llama-bench/2026_current_cpu.md");
-pub(super) const CPU_JSON: &str = include_str!("../../../fixtures/llama-bench/2026_current_cpu.json");
-pub(super) const CPU_JSONL: &str = include_str!("../../../fixtures/llama-bench/2026_current_cpu.jsonl");
+pub(super) const CPU_JSON: &str =
+    include_str!("../../../fixtures/llama-bench/2026_current_cpu.json");
+pub(super) const CPU_JSONL: &str =
+    include_str!("../../../fixtures/llama-bench/2026_current_cpu.jsonl");
 pub(super) const CPU_CSV: &str = include_str!("../../../fixtures/llama-bench/2026_current_cpu.csv");
-pub(super) const GEMMA_R3: &str = include_str!("../../../fixtures/llama-bench/2026_cpu_gemma3_r3.json");
+pub(super) const GEMMA_R3: &str =
+    include_str!("../../../fixtures/llama-bench/2026_cpu_gemma3_r3.json");
 pub(super) const CUDA_MD: &str = include_str!("../../../fixtures/llama-bench/2026_cuda_h200.md");
 pub(super) const CUDA_MD_STDERR: &str =
     include_str!("../../../fixtures/llama-bench/2026_cuda_h200_with_stderr.md");
-pub(super) const CUDA_JSON: &str = include_str!("../../../fixtures/llama-bench/2026_cuda_h200.json");
+pub(super) const CUDA_JSON: &str =
+    include_str!("../../../fixtures/llama-bench/2026_cuda_h200.json");
 pub(super) const CUDA_SQL: &str = include_str!("../../../fixtures/llama-bench/2026_cuda_h200.sql");
 pub(super) const MD_2023: &str = include_str!("../../../fixtures/llama-bench/2023_pr2626_cuda.md");
 pub(super) const SYN_MD: &str =
     include_str!("../../../fixtures/llama-bench/synthetic_cuda_depth_pptg_ngl.md");
 pub(super) const SYN_JSONL: &str =
     include_str!("../../../fixtures/llama-bench/synthetic_depth_pptg_inf.jsonl");
-pub(super) const OLD_JSON: &str = include_str!("../../../fixtures/llama-bench/synthetic_old_fields.json");
-pub(super) const TRUNC_JSON: &str = include_str!("../../../fixtures/llama-bench/truncated_cpu.json");
+pub(super) const OLD_JSON: &str =
+    include_str!("../../../fixtures/llama-bench/synthetic_old_fields.json");
+pub(super) const TRUNC_JSON: &str =
+    include_str!("../../../fixtures/llama-bench/truncated_cpu.json");
 pub(super) const TRUNC_FIRST: &str =
     include_str!("../../../fixtures/llama-bench/truncated_first_object.json");
 pub(super) const TRUNC_MD: &str = include_str!("../../../fixtures/llama-bench/truncated_cpu.md");

@@ -73,7 +73,6 @@ pub(super) fn quote_non_finite(text: &str) -> String {
     out
 }
 
-
 /// Reads the array one object at a time, so that a file cut short keeps the
 /// objects written before the cut.
 pub(super) fn read_json(text: &str) -> Result<Found, Failure> {

@@ -146,9 +146,7 @@ pub fn keys(tests: &[BenchTest]) -> Vec<String> {
                 continue;
             }
             let value_of = |q: &Vec<(String, String)>| {
-                q.iter()
-                    .find(|(f, _)| f == field)
-                    .map(|(_, v)| v.clone())
+                q.iter().find(|(f, _)| f == field).map(|(_, v)| v.clone())
             };
             let first = value_of(&params[0]);
             if params.iter().any(|q| value_of(q) != first) {
@@ -235,10 +233,24 @@ mod tests {
 
     #[test]
     fn key_shapes() {
-        for k in ["tg128", "tg64 @ d512", "pp512 @ d4096 t=8", "pp512+tg128 fa=1 ngl=99"] {
+        for k in [
+            "tg128",
+            "tg64 @ d512",
+            "pp512 @ d4096 t=8",
+            "pp512+tg128 fa=1 ngl=99",
+        ] {
             assert!(is_key(k), "{k}");
         }
-        for k in ["", "eval_tps", "tg", "tg128 fa", "tg128 =1", "fa=1", "tg128  fa=1", "evl_tps"] {
+        for k in [
+            "",
+            "eval_tps",
+            "tg",
+            "tg128 fa",
+            "tg128 =1",
+            "fa=1",
+            "tg128  fa=1",
+            "evl_tps",
+        ] {
             assert!(!is_key(k), "{k}");
         }
     }

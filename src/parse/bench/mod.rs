@@ -26,13 +26,13 @@
 
 mod csv;
 mod fields;
+#[cfg(test)]
+mod fixtures;
 mod json;
 mod jsonl;
 pub mod key;
 mod md;
 mod sql;
-#[cfg(test)]
-mod fixtures;
 
 use std::sync::LazyLock;
 
@@ -41,8 +41,6 @@ use serde_json::{Map, Value};
 
 use super::{ParseError, ParseWarning};
 use crate::model::{BenchFormat, BenchTest};
-
-
 
 /// What one llama-bench output holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +74,9 @@ pub(super) struct Found {
 
 /// Which llama-bench format `text` looks like, if any.
 pub fn detect_bench_format(text: &str) -> Option<BenchFormat> {
-    if sql::sql_insert_line(text).is_some() || text.contains("CREATE TABLE IF NOT EXISTS llama_bench") {
+    if sql::sql_insert_line(text).is_some()
+        || text.contains("CREATE TABLE IF NOT EXISTS llama_bench")
+    {
         return Some(BenchFormat::Sql);
     }
     if md::md_header_line(text).is_some() {
@@ -369,7 +369,6 @@ mod tests {
             let _ = parse_bench("m", &text[floor_char_boundary(text, at)..]);
         }
     }
-
 
     fn floor_char_boundary(s: &str, mut i: usize) -> usize {
         i = i.min(s.len());
