@@ -166,6 +166,8 @@ struct Runner<'a> {
     cooldown: Option<Pause>,
     /// Remarks for the report (e.g. a cooldown that timed out).
     notes: Vec<String>,
+    /// The primary metric and its direction, once a run decided it.
+    primary: Option<(String, Direction)>,
 }
 
 impl Runner<'_> {
@@ -214,19 +216,23 @@ impl Runner<'_> {
         super::report::paired_series(&self.records, metric)
     }
 
-    /// The primary metric as the runs so far decide it (`eval_tps` of a
-    /// llama-bench session is its generation test), checked against the
-    /// keys they printed: a name they lack is a usage error. `None` while
-    /// no run has succeeded.
-    fn settle_primary(&self, asked: &str) -> Result<Option<(String, Direction)>> {
+    /// The primary metric as the first successful run decides it
+    /// (`eval_tps` of a llama-bench session is its generation test), checked
+    /// against the keys it printed: a name it lacks is a usage error. Until
+    /// a run succeeds, the name asked for.
+    fn primary(&mut self, asked: &str) -> Result<(String, Direction)> {
+        if let Some(p) = &self.primary {
+            return Ok(p.clone());
+        }
+        let fallback = crate::metrics::direction(asked).unwrap_or(Direction::HigherIsBetter);
         if !self.records.iter().any(|r| r.status == "ok") {
-            return Ok(None);
+            return Ok((asked.to_string(), fallback));
         }
         let name =
             crate::metrics::resolve(asked, &self.records).map_err(|e| UsageError(e.to_string()))?;
-        let dir = crate::metrics::direction(&name)
-            .ok_or_else(|| UsageError(format!("metric '{name}' has no direction")))?;
-        Ok(Some((name, dir)))
+        let dir = crate::metrics::direction(&name).unwrap_or(fallback);
+        self.primary = Some((name.clone(), dir));
+        Ok((name, dir))
     }
 }
 
@@ -259,6 +265,7 @@ pub fn run(sides: &Sides, budget: &Budget) -> Result<Outcome> {
         progress: Progress::new(total as u64, budget.pairs.is_none()),
         cooldown,
         notes,
+        primary: None,
     };
     let (stop, auto) = drive(&mut r, budget)?;
     r.progress.finish();
@@ -281,14 +288,12 @@ fn drive(r: &mut Runner<'_>, budget: &Budget) -> Result<(Stop, Option<AutoEnd>)>
     let started = Instant::now();
     // Checked after the warmups, before any counted run (after the first
     // pair when there are no warmups or they all failed).
-    let mut primary = r.settle_primary(&budget.primary)?;
-    let asked_dir = crate::metrics::direction(&budget.primary).unwrap_or(Direction::HigherIsBetter);
-    let asked = (budget.primary.clone(), asked_dir);
+    r.primary(&budget.primary)?;
     for k in 0.. {
         if budget.pairs.is_some_and(|n| k >= n) {
             return Ok((Stop::Completed, None));
         }
-        let (name, dir) = primary.clone().unwrap_or_else(|| asked.clone());
+        let (name, dir) = r.primary(&budget.primary)?;
         if budget.pairs.is_none() && started.elapsed() >= budget.max_time {
             let (a, b) = r.paired_values(&name);
             let last = super::stats::auto_final(&a, &b, dir, budget.threshold, &budget.rule);
@@ -303,10 +308,7 @@ fn drive(r: &mut Runner<'_>, budget: &Budget) -> Result<(Stop, Option<AutoEnd>)>
                 return Ok((stop, None));
             }
         }
-        if primary.is_none() {
-            primary = r.settle_primary(&budget.primary)?;
-        }
-        let (name, dir) = primary.clone().unwrap_or_else(|| asked.clone());
+        let (name, dir) = r.primary(&budget.primary)?;
         if budget.pairs.is_none() {
             let (a, b) = r.paired_values(&name);
             match auto_should_stop(&a, &b, dir, budget.threshold, &budget.rule) {
