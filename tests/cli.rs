@@ -1076,6 +1076,7 @@ mod compare {
     }
 }
 
+mod build;
 mod faults;
 mod history;
 mod keys;
