@@ -10,8 +10,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::{
     draw_err, padded_range, segment_label, PlotError, COLOUR_A, COLOUR_B, COLOUR_GREY, SIZE,
 };
+use crate::metrics::unit as metric_unit;
 use crate::stats::median;
-use crate::summary::metric_unit;
 use crate::sweep::race::Status;
 use crate::sweep::result::{Row, SweepResult};
 

@@ -15,7 +15,6 @@ use super::vary::{parse_vary, parse_vary_args, Dimension};
 use crate::app::UsageError;
 use crate::cli::SweepArgs;
 use crate::model::RunRecord;
-use crate::summary::{metric_unit, metric_value};
 
 /// A validated sweep.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,8 +48,15 @@ impl SweepSpec {
                 a.min_rounds, a.max_rounds
             )));
         }
+        let direction = crate::metrics::direction(&a.metric).ok_or_else(|| {
+            let e = crate::metrics::check_planned(&a.metric, true).err();
+            UsageError(e.map_or_else(
+                || format!("unknown metric '{}'", a.metric),
+                |e| e.to_string(),
+            ))
+        })?;
         let race = RaceConfig {
-            direction: crate::compare::report::direction(metric_unit(&a.metric), &a.metric),
+            direction,
             threshold: a.threshold / 100.0,
             alpha: 0.05,
             min_rounds: a.min_rounds as usize,
@@ -111,7 +117,7 @@ pub fn outcome(r: &RunRecord, metric: &str) -> Outcome {
         let text = r.error.clone().unwrap_or_default();
         return Outcome::Infeasible(classify(&r.exit, &text));
     }
-    let Some(value) = metric_value(r, metric) else {
+    let Some(value) = crate::metrics::value(r, metric) else {
         return Outcome::Infeasible(no_metric(metric));
     };
     let sampled = r.sampled.as_ref();
@@ -243,6 +249,12 @@ mod tests {
         assert_eq!(s.race.seed, 5);
         let e = |argv: &[&str]| spec(argv).unwrap_err().0;
         assert!(e(&[]).starts_with("nothing to sweep"));
+        assert!(e(&["--vary", "-t 1,2", "--metric", "speed"]).contains("'speed'"));
+        let bench = spec(&["--vary", "-t 1,2", "--metric", "tg128"]).unwrap();
+        assert_eq!(
+            bench.race.direction,
+            crate::compare::stats::Direction::HigherIsBetter
+        );
         assert_eq!(
             e(&["--vary", "-t 1,2", "--", "-t", "4"]),
             "'-t' is both varied and among the fixed arguments after --: remove one"
