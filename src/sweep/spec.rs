@@ -232,6 +232,15 @@ mod tests {
     }
 
     #[test]
+    fn progress_names_the_round_the_survivors_and_the_time_left() {
+        let s = spec(&["--vary", "-t 1,2,4", "--max-time", "10m"]).unwrap();
+        let mut race = s.new_race();
+        race.next_round().unwrap();
+        let text = progress_text(&race, s.cells.len(), Duration::from_secs(75));
+        assert_eq!(text, "round 1/50: 3 of 3 cells in the race, 8m 45s left");
+    }
+
+    #[test]
     fn a_lower_is_better_metric_and_usage_errors() {
         let s = spec(&[
             "--vary",
