@@ -7,11 +7,13 @@
 //! * [`sequence`]: per-run t/s of A and B in run order (drift made visible);
 //! * [`timeline`]: one run's GPU busy %, power and memory over time, with the
 //!   generation window shaded;
-//! * [`builds`]: median t/s per build with min–max whiskers.
+//! * [`builds`]: median t/s per build with min–max whiskers;
+//! * [`serve`]: a `tokbench serve` file: latency and throughput against offered load, TTFT CDFs.
 
 pub mod builds;
 pub mod command;
 pub mod sequence;
+pub mod serve;
 pub mod timeline;
 
 use plotters::style::RGBColor;
