@@ -257,6 +257,13 @@ pub fn run(args: &ServeArgs) -> Result<Outcome> {
     }
     let writer = args.output.as_deref().map(JsonlWriter::open).transpose()?;
     let target = open_target(args)?;
+    if !matches!(target, Goal::Server(_)) && server::wait_healthy(target.endpoint(), args.ready_timeout, None)? {
+        anyhow::bail!(
+            "{} did not answer /health with 200 within {} (is it up, and done loading?)",
+            target.endpoint().url(),
+            humantime::format_duration(args.ready_timeout)
+        );
+    }
     let mut info = server::info(target.endpoint())?;
     if let Goal::Server(s) = &target {
         info.argv = Some(s.argv.clone());

@@ -131,28 +131,18 @@ impl Server {
     }
 
     fn wait_ready(&mut self, within: Duration) -> Result<()> {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        let pool = Pool::new(self.endpoint.clone());
-        let start = Instant::now();
-        loop {
-            self.check_alive()?;
-            if interrupt::received().is_some() {
-                anyhow::bail!("interrupted while waiting for the server to be ready");
-            }
-            if let Ok((200, _)) = rt.block_on(pool.text("GET", "/health", None)) {
-                return Ok(());
-            }
-            if start.elapsed() > within {
-                anyhow::bail!(
-                    "server '{}' was not ready (/health 200) within {}; the last lines of its log '{}':\n{}",
-                    self.argv[0],
-                    humantime::format_duration(within),
-                    self.log.display(),
-                    log_tail(&self.log, LOG_TAIL)
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        let endpoint = self.endpoint.clone();
+        let timed_out = wait_healthy(&endpoint, within, Some(&mut || self.check_alive()))?;
+        if timed_out {
+            anyhow::bail!(
+                "server '{}' was not ready (/health 200) within {}; the last lines of its log '{}':\n{}",
+                self.argv[0],
+                humantime::format_duration(within),
+                self.log.display(),
+                log_tail(&self.log, LOG_TAIL)
+            );
         }
+        Ok(())
     }
 
     /// SIGTERM to the group, SIGKILL after [`STOP_GRACE`].
@@ -178,6 +168,34 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// Polls `/health` until it answers 200 (a loading llama-server answers
+/// 503); `alive` is asked between polls. True when `within` ran out.
+/// `alive` None: a server tokbench did not start, for which a refused
+/// connection is an error at once rather than a server still starting.
+pub fn wait_healthy(endpoint: &Endpoint, within: Duration, alive: Option<&mut dyn FnMut() -> Result<()>>) -> Result<bool> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let pool = Pool::new(endpoint.clone());
+    let start = Instant::now();
+    let mut alive = alive;
+    loop {
+        if let Some(f) = alive.as_mut() {
+            f()?;
+        }
+        if interrupt::received().is_some() {
+            anyhow::bail!("interrupted while waiting for the server to be ready");
+        }
+        match rt.block_on(pool.text("GET", "/health", None)) {
+            Ok((200, _)) => return Ok(false),
+            Err(e) if alive.is_none() => return Err(e.into()),
+            _ => {}
+        }
+        if start.elapsed() > within {
+            return Ok(true);
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
