@@ -159,7 +159,7 @@ fn results_file_gets_one_self_contained_line_per_run() {
     assert_eq!(lines[0]["warmup"], true);
     assert_eq!(lines[1]["warmup"], false);
     let l = &lines[1];
-    assert_eq!(l["schema_version"], 1);
+    assert_eq!(l["schema_version"], 2);
     assert_eq!(l["label"], "mine");
     assert_eq!(l["status"], "ok");
     assert_eq!(l["exit"]["code"], 0);

@@ -173,3 +173,30 @@ fn rate_sweep_finds_the_knee() {
     assert_eq!(v["knee"], 8.0, "{stdout}");
     assert_eq!(v["points"][2]["overloaded"], true);
 }
+
+/// Ctrl-C mid-run: sending stops, requests in flight drain, what was
+/// measured is written (the block summary says `interrupted`), exit 130.
+#[test]
+fn ctrl_c_keeps_what_was_measured_and_exits_130() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.jsonl");
+    let child = Command::new(TOKBENCH)
+        .args(["serve", "--standin", "slots=2,token_ms=20", "--rate", "5", "--requests", "200", "--max-tokens", "10", "--warmup", "0", "-o"])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let recs: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let block = recs.last().unwrap();
+    assert_eq!((block["kind"].as_str(), block["interrupted"].as_bool()), (Some("serve_block"), Some(true)));
+    let n = recs.len() - 1;
+    assert!((5..60).contains(&n), "{n} requests in 2.5 s at 5 req/s");
+    assert!(recs[..n].iter().all(|r| r["status"] == "ok"), "in-flight requests drained");
+}
