@@ -472,7 +472,12 @@ pub struct ServeArgs {
     #[arg(long)]
     pub rate_sweep: bool,
     /// The sweep's steps, e.g. 1,2,4,8 (req/s; with --concurrency: client counts).
-    #[arg(long, value_name = "LIST", value_delimiter = ',', requires = "rate_sweep")]
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        requires = "rate_sweep"
+    )]
     pub rates: Vec<f64>,
     /// Blocks per load in a sweep with --slo (a load passes when every trial does).
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]

@@ -46,11 +46,18 @@ fn run(cfg: &str, s: &BlockSpec) -> BlockResult {
 
 fn near(what: &str, got: Option<f64>, want: f64, tol_ms: f64) {
     let got = got.unwrap_or_else(|| panic!("{what}: no value"));
-    assert!((got - want).abs() <= tol_ms, "{what}: {got:.2} ms, planted {want} ms (tolerance {tol_ms} ms)");
+    assert!(
+        (got - want).abs() <= tol_ms,
+        "{what}: {got:.2} ms, planted {want} ms (tolerance {tol_ms} ms)"
+    );
 }
 
 fn open(rate: f64, cap: Option<usize>) -> Load {
-    Load::Open { rate, arrival: Arrival::Constant, max_concurrency: cap }
+    Load::Open {
+        rate,
+        arrival: Arrival::Constant,
+        max_concurrency: cap,
+    }
 }
 
 /// Planted: prompt 60 ms, 20 ms a token, every 3rd chunk two tokens. TTFT
@@ -59,7 +66,10 @@ fn open(rate: f64, cap: Option<usize>) -> Load {
 #[test]
 fn planted_ttft_and_itl_are_recovered() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let r = run("slots=4,prompt_ms=60,token_ms=20,multi_every=3", &spec(Api::Completion, open(4.0, None), 30, 16));
+    let r = run(
+        "slots=4,prompt_ms=60,token_ms=20,multi_every=3",
+        &spec(Api::Completion, open(4.0, None), 30, 16),
+    );
     let f = &r.figures;
     assert_eq!((f.requests, f.completed, f.early_stops), (30, 30, 0));
     near("TTFT from send p50", f.ttft_from_send_ms.p50, 80.0, 8.0);
@@ -67,15 +77,36 @@ fn planted_ttft_and_itl_are_recovered() {
     near("ITL p50", f.itl_ms.p50, 20.0, 2.0);
     near("ITL p90", f.itl_ms.p90, 20.0, 5.0);
     near("TPOT mean", f.tpot_ms.mean, 20.0, 2.0);
-    near("e2e from send p50", f.e2e_from_send_ms.p50, 60.0 + 16.0 * 20.0, 10.0);
+    near(
+        "e2e from send p50",
+        f.e2e_from_send_ms.p50,
+        60.0 + 16.0 * 20.0,
+        10.0,
+    );
     let req = r.records.iter().find(|x| !x.warmup).unwrap();
-    assert!(req.chunk_ms.len() < 16 && req.output_tokens == Some(16), "chunks {} carried 16 tokens", req.chunk_ms.len());
+    assert!(
+        req.chunk_ms.len() < 16 && req.output_tokens == Some(16),
+        "chunks {} carried 16 tokens",
+        req.chunk_ms.len()
+    );
     assert_eq!(f.itl_ms.n, 30 * 15, "one ITL per token after the first");
     // The server's own prompt time is the planted 60 ms; the client's TTFT adds one token and the network.
-    near("TTFT - server prompt_ms p50", f.server_queue_est_ms.p50, 20.0, 8.0);
-    assert!(!f.client_behind, "dispatch lag p99 {:?}", f.dispatch_lag_ms.p99);
+    near(
+        "TTFT - server prompt_ms p50",
+        f.server_queue_est_ms.p50,
+        20.0,
+        8.0,
+    );
+    assert!(
+        !f.client_behind,
+        "dispatch lag p99 {:?}",
+        f.dispatch_lag_ms.p99
+    );
     assert!(!f.overload.as_ref().unwrap().overloaded);
-    assert_eq!(r.metrics.as_ref().unwrap().get("tokens_predicted_total"), Some(&(31.0 * 16.0 - 16.0)));
+    assert_eq!(
+        r.metrics.as_ref().unwrap().get("tokens_predicted_total"),
+        Some(&(31.0 * 16.0 - 16.0))
+    );
 }
 
 /// 2 slots, each request 20 ms prompt + 10 x 10 ms: capacity ~16 req/s.
@@ -85,14 +116,27 @@ fn planted_ttft_and_itl_are_recovered() {
 #[test]
 fn coordinated_omission_is_shown_and_overload_reported() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let r = run("slots=2,prompt_ms=20,token_ms=10", &spec(Api::Completion, open(40.0, Some(2)), 60, 10));
+    let r = run(
+        "slots=2,prompt_ms=20,token_ms=10",
+        &spec(Api::Completion, open(40.0, Some(2)), 60, 10),
+    );
     let f = &r.figures;
     near("TTFT from send p50", f.ttft_from_send_ms.p50, 30.0, 8.0);
     near("TTFT from send p90", f.ttft_from_send_ms.p90, 30.0, 12.0);
     let from_intended = f.ttft_ms.p90.unwrap();
-    assert!(from_intended > 1500.0, "TTFT from intended p90 {from_intended:.0} ms should be seconds");
-    assert!(f.client_queue_ms.p90.unwrap() > 1500.0, "the wait is client queueing");
-    assert!(!f.client_behind, "slot waits are not dispatch lag: {:?}", f.dispatch_lag_ms.p99);
+    assert!(
+        from_intended > 1500.0,
+        "TTFT from intended p90 {from_intended:.0} ms should be seconds"
+    );
+    assert!(
+        f.client_queue_ms.p90.unwrap() > 1500.0,
+        "the wait is client queueing"
+    );
+    assert!(
+        !f.client_behind,
+        "slot waits are not dispatch lag: {:?}",
+        f.dispatch_lag_ms.p99
+    );
     let o = f.overload.as_ref().unwrap();
     assert!(o.overloaded, "{o:?}");
     assert!(o.sustained_rps < 20.0 && o.offered_rps > 35.0, "{o:?}");
@@ -101,13 +145,22 @@ fn coordinated_omission_is_shown_and_overload_reported() {
 #[test]
 fn early_stops_are_flagged_and_kept_out_of_per_token_figures() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let r = run("slots=2,token_ms=5,early_stop_every=4", &spec(Api::Completion, Load::Closed { concurrency: 2 }, 20, 8));
+    let r = run(
+        "slots=2,token_ms=5,early_stop_every=4",
+        &spec(Api::Completion, Load::Closed { concurrency: 2 }, 20, 8),
+    );
     let f = &r.figures;
     // The warmup is request 0: requests 3, 7, 11, 15, 19 of the stand-in stop early.
     assert_eq!(f.early_stops, 5);
     assert_eq!(f.tpot_ms.n, 15);
     let stopped: Vec<_> = r.records.iter().filter(|x| x.early_stop).collect();
-    assert!(stopped.iter().all(|x| x.flags[0].contains("early stop: 4 of 8 tokens, stop_type 'eos'")), "{:?}", stopped[0].flags);
+    assert!(
+        stopped
+            .iter()
+            .all(|x| x.flags[0].contains("early stop: 4 of 8 tokens, stop_type 'eos'")),
+        "{:?}",
+        stopped[0].flags
+    );
 }
 
 /// Chat: a role-only first chunk arrives at once; the first token only
@@ -115,13 +168,24 @@ fn early_stops_are_flagged_and_kept_out_of_per_token_figures() {
 #[test]
 fn chat_role_only_first_chunk_is_not_the_first_token() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let r = run("slots=2,prompt_ms=80,token_ms=10", &spec(Api::Chat, Load::Closed { concurrency: 1 }, 6, 8));
+    let r = run(
+        "slots=2,prompt_ms=80,token_ms=10",
+        &spec(Api::Chat, Load::Closed { concurrency: 1 }, 6, 8),
+    );
     let f = &r.figures;
-    near("chat TTFT from send p50", f.ttft_from_send_ms.p50, 90.0, 10.0);
+    near(
+        "chat TTFT from send p50",
+        f.ttft_from_send_ms.p50,
+        90.0,
+        10.0,
+    );
     near("chat ITL p50", f.itl_ms.p50, 10.0, 2.0);
     for x in r.records.iter().filter(|x| !x.warmup) {
         let first_chunk = x.first_chunk_ms.unwrap() - x.send_ms.unwrap();
-        assert!(first_chunk < 30.0, "role-only chunk after {first_chunk:.1} ms");
+        assert!(
+            first_chunk < 30.0,
+            "role-only chunk after {first_chunk:.1} ms"
+        );
         assert_eq!(x.output_tokens, Some(8));
     }
 }
@@ -134,26 +198,78 @@ fn cli_reports_overload_unmet_slo_and_writes_records() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.jsonl");
     let o = Command::new(TOKBENCH)
-        .args(["serve", "--standin", "slots=1,prompt_ms=20,token_ms=10,unhealthy_ms=300", "--rate", "30", "--max-concurrency", "1"])
-        .args(["--arrival", "constant", "--requests", "30", "--max-tokens", "5", "--slo", "ttft_p50<=200ms,itl_p50<=20ms", "-o"])
+        .args([
+            "serve",
+            "--standin",
+            "slots=1,prompt_ms=20,token_ms=10,unhealthy_ms=300",
+            "--rate",
+            "30",
+            "--max-concurrency",
+            "1",
+        ])
+        .args([
+            "--arrival",
+            "constant",
+            "--requests",
+            "30",
+            "--max-tokens",
+            "5",
+            "--slo",
+            "ttft_p50<=200ms,itl_p50<=20ms",
+            "-o",
+        ])
         .arg(&out)
         .output()
         .unwrap();
-    let (stdout, stderr) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
     assert_eq!(o.status.code(), Some(3), "{stdout}\n{stderr}");
     assert!(stdout.contains("warning: overload: offered 30"), "{stdout}");
-    assert!(stdout.contains("slo ttft_p50<=200ms") && stdout.contains("NOT met"), "{stdout}");
-    assert!(stdout.contains("slo itl_p50<=20ms") && stdout.contains("(met)"), "{stdout}");
+    assert!(
+        stdout.contains("slo ttft_p50<=200ms") && stdout.contains("NOT met"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("slo itl_p50<=20ms") && stdout.contains("(met)"),
+        "{stdout}"
+    );
     let text = std::fs::read_to_string(&out).unwrap();
-    let kinds: Vec<String> = text.lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"].as_str().unwrap().to_string()).collect();
+    let kinds: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
     assert_eq!(kinds.iter().filter(|k| *k == "serve_request").count(), 32);
     assert_eq!(kinds.last().map(String::as_str), Some("serve_block"));
     let svg = dir.path().join("s.svg");
-    let p = Command::new(TOKBENCH).args(["plot", "serve"]).arg(&out).arg("-o").arg(&svg).output().unwrap();
+    let p = Command::new(TOKBENCH)
+        .args(["plot", "serve"])
+        .arg(&out)
+        .arg("-o")
+        .arg(&svg)
+        .output()
+        .unwrap();
     assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
-    assert!(std::fs::read_to_string(&svg).unwrap().contains("TTFT CDF per block"));
-    let c = Command::new(TOKBENCH).args(["compare"]).arg(&out).arg(&out).output().unwrap();
-    assert!(String::from_utf8_lossy(&c.stderr).contains("from 'tokbench serve', not a run"), "{}", String::from_utf8_lossy(&c.stderr));
+    assert!(std::fs::read_to_string(&svg)
+        .unwrap()
+        .contains("TTFT CDF per block"));
+    let c = Command::new(TOKBENCH)
+        .args(["compare"])
+        .arg(&out)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&c.stderr).contains("from 'tokbench serve', not a run"),
+        "{}",
+        String::from_utf8_lossy(&c.stderr)
+    );
 }
 
 /// A rate sweep on a 2-slot stand-in (capacity ~13 req/s): the knee lies
@@ -162,12 +278,35 @@ fn cli_reports_overload_unmet_slo_and_writes_records() {
 fn rate_sweep_finds_the_knee() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let o = Command::new(TOKBENCH)
-        .args(["serve", "--standin", "slots=2,prompt_ms=30,token_ms=10", "--rate-sweep", "--rates", "4,8,24", "--arrival", "constant"])
-        .args(["--requests", "30", "--max-tokens", "12", "--warmup", "1", "--format", "json"])
+        .args([
+            "serve",
+            "--standin",
+            "slots=2,prompt_ms=30,token_ms=10",
+            "--rate-sweep",
+            "--rates",
+            "4,8,24",
+            "--arrival",
+            "constant",
+        ])
+        .args([
+            "--requests",
+            "30",
+            "--max-tokens",
+            "12",
+            "--warmup",
+            "1",
+            "--format",
+            "json",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["kind"], "serve_sweep");
     assert_eq!(v["knee"], 8.0, "{stdout}");
@@ -182,7 +321,20 @@ fn ctrl_c_keeps_what_was_measured_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.jsonl");
     let child = Command::new(TOKBENCH)
-        .args(["serve", "--standin", "slots=2,token_ms=20", "--rate", "5", "--requests", "200", "--max-tokens", "10", "--warmup", "0", "-o"])
+        .args([
+            "serve",
+            "--standin",
+            "slots=2,token_ms=20",
+            "--rate",
+            "5",
+            "--requests",
+            "200",
+            "--max-tokens",
+            "10",
+            "--warmup",
+            "0",
+            "-o",
+        ])
         .arg(&out)
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -193,10 +345,19 @@ fn ctrl_c_keeps_what_was_measured_and_exits_130() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(130));
     let text = std::fs::read_to_string(&out).unwrap();
-    let recs: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let recs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let block = recs.last().unwrap();
-    assert_eq!((block["kind"].as_str(), block["interrupted"].as_bool()), (Some("serve_block"), Some(true)));
+    assert_eq!(
+        (block["kind"].as_str(), block["interrupted"].as_bool()),
+        (Some("serve_block"), Some(true))
+    );
     let n = recs.len() - 1;
     assert!((5..60).contains(&n), "{n} requests in 2.5 s at 5 req/s");
-    assert!(recs[..n].iter().all(|r| r["status"] == "ok"), "in-flight requests drained");
+    assert!(
+        recs[..n].iter().all(|r| r["status"] == "ok"),
+        "in-flight requests drained"
+    );
 }

@@ -88,10 +88,15 @@ pub fn write(path: &Path, text: &str) -> Result<()> {
 /// `plot serve`: its records are not runs, so it reads its own file.
 fn serve_plot(args: &PlotArgs) -> Result<Outcome> {
     let [file] = args.files.as_slice() else {
-        return Err(UsageError("plot serve takes one results file (from 'serve -o')".into()).into());
+        return Err(
+            UsageError("plot serve takes one results file (from 'serve -o')".into()).into(),
+        );
     };
     let title = format!("tokbench serve: {}", file.display());
-    write(&args.output, &super::serve::render(&super::serve::read(file)?, &title)?)?;
+    write(
+        &args.output,
+        &super::serve::render(&super::serve::read(file)?, &title)?,
+    )?;
     crate::say!("tokbench: wrote '{}'", args.output.display());
     Ok(Outcome::Ok)
 }

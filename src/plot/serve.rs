@@ -15,26 +15,42 @@ use super::{draw_err, padded_range, PlotError, COLOUR_A, COLOUR_B, COLOUR_GREY, 
 /// Most blocks whose CDFs are drawn (the first ones).
 const MAX_CDFS: usize = 8;
 
+/// One block's point on the curves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockPoint {
+    pub offered: f64,
+    pub achieved: Option<f64>,
+    pub ttft_p50: Option<f64>,
+    pub ttft_p99: Option<f64>,
+    pub itl_p50: Option<f64>,
+}
+
 /// What the plot needs from the records.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServeData {
-    /// Per block: offered load, achieved req/s, TTFT p50, TTFT p99, ITL p50.
-    pub blocks: Vec<(f64, Option<f64>, Option<f64>, Option<f64>, Option<f64>)>,
+    pub blocks: Vec<BlockPoint>,
     /// Per block (in order): its counted requests' TTFT.
     pub ttft: Vec<(usize, Vec<f64>)>,
     pub axis: &'static str,
 }
 
 fn offered(b: &Value) -> Option<f64> {
-    b["load"]["rate_rps"].as_f64().or(b["load"]["concurrency"].as_f64())
+    b["load"]["rate_rps"]
+        .as_f64()
+        .or(b["load"]["concurrency"].as_f64())
 }
 
 /// Reads the `serve_block` and `serve_request` records of a `serve -o` file.
 pub fn read(path: &Path) -> Result<ServeData> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read results file '{}'", path.display()))?;
-    let mut d = ServeData { axis: "offered req/s", ..ServeData::default() };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read results file '{}'", path.display()))?;
+    let mut d = ServeData {
+        axis: "offered req/s",
+        ..ServeData::default()
+    };
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(line).with_context(|| format!("results file '{}': a line is not JSON", path.display()))?;
+        let v: Value = serde_json::from_str(line)
+            .with_context(|| format!("results file '{}': a line is not JSON", path.display()))?;
         match v["kind"].as_str() {
             Some("serve_block") => {
                 if v["load"]["mode"] == "closed" {
@@ -42,10 +58,18 @@ pub fn read(path: &Path) -> Result<ServeData> {
                 }
                 let f = |k: &str, s: &str| v[k][s].as_f64();
                 let Some(x) = offered(&v) else { continue };
-                d.blocks.push((x, v["throughput"]["achieved_rps"].as_f64(), f("ttft_ms", "p50"), f("ttft_ms", "p99"), f("itl_ms", "p50")));
+                d.blocks.push(BlockPoint {
+                    offered: x,
+                    achieved: v["throughput"]["achieved_rps"].as_f64(),
+                    ttft_p50: f("ttft_ms", "p50"),
+                    ttft_p99: f("ttft_ms", "p99"),
+                    itl_p50: f("itl_ms", "p50"),
+                });
             }
             Some("serve_request") if v["warmup"] == false && v["status"] == "ok" => {
-                let (Some(b), Some(t)) = (v["block"].as_u64(), v["ttft_ms"].as_f64()) else { continue };
+                let (Some(b), Some(t)) = (v["block"].as_u64(), v["ttft_ms"].as_f64()) else {
+                    continue;
+                };
                 match d.ttft.iter_mut().find(|(k, _)| *k == b as usize) {
                     Some((_, ts)) => ts.push(t),
                     None => d.ttft.push((b as usize, vec![t])),
@@ -57,24 +81,40 @@ pub fn read(path: &Path) -> Result<ServeData> {
     if d.blocks.is_empty() {
         anyhow::bail!("results file '{}' holds no 'serve_block' record: make it with 'tokbench serve -o FILE'", path.display());
     }
-    d.blocks.sort_by(|a, b| a.0.total_cmp(&b.0));
+    d.blocks.sort_by(|a, b| a.offered.total_cmp(&b.offered));
     Ok(d)
 }
 
-type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
 
-fn line(chart: &mut Chart<'_, '_>, pts: Vec<(f64, f64)>, colour: RGBColor, label: &str) -> Result<(), PlotError> {
+fn line(
+    chart: &mut Chart<'_, '_>,
+    pts: Vec<(f64, f64)>,
+    colour: RGBColor,
+    label: &str,
+) -> Result<(), PlotError> {
     let style = colour.stroke_width(2);
     chart
         .draw_series(LineSeries::new(pts.clone(), style))
         .map_err(draw_err)?
         .label(label)
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
-    chart.draw_series(pts.into_iter().map(|p| Circle::new(p, 3, colour.filled()))).map_err(draw_err)?;
+    chart
+        .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
+        .map_err(draw_err)?;
     Ok(())
 }
 
-fn frame<'a, 'b>(area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>, title: &str, x: (f64, f64), y: (f64, f64)) -> Result<Chart<'a, 'b>, PlotError> {
+fn frame<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    title: &str,
+    x: (f64, f64),
+    y: (f64, f64),
+) -> Result<Chart<'a, 'b>, PlotError> {
     ChartBuilder::on(area)
         .caption(title, ("sans-serif", 16))
         .margin(10)
@@ -84,48 +124,109 @@ fn frame<'a, 'b>(area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>, 
         .map_err(draw_err)
 }
 
-fn latency_panel(area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, d: &ServeData) -> Result<(), PlotError> {
-    let xr = padded_range(d.blocks.iter().map(|b| b.0)).unwrap_or((0.0, 1.0));
-    let ys = d.blocks.iter().flat_map(|b| [b.2, b.3, b.4]).flatten();
-    let yr = padded_range(ys.chain([0.0])).ok_or_else(|| PlotError::NoData("no block has a TTFT".into()))?;
+fn latency_panel(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    d: &ServeData,
+) -> Result<(), PlotError> {
+    let xr = padded_range(d.blocks.iter().map(|b| b.offered)).unwrap_or((0.0, 1.0));
+    let ys = d
+        .blocks
+        .iter()
+        .flat_map(|b| [b.ttft_p50, b.ttft_p99, b.itl_p50])
+        .flatten();
+    let yr = padded_range(ys.chain([0.0]))
+        .ok_or_else(|| PlotError::NoData("no block has a TTFT".into()))?;
     let mut c = frame(area, "latency against offered load", xr, yr)?;
-    c.configure_mesh().x_desc(d.axis).y_desc("ms").draw().map_err(draw_err)?;
-    let series = |f: fn(&(f64, Option<f64>, Option<f64>, Option<f64>, Option<f64>)) -> Option<f64>| {
-        d.blocks.iter().filter_map(|b| Some((b.0, f(b)?))).collect::<Vec<_>>()
+    c.configure_mesh()
+        .x_desc(d.axis)
+        .y_desc("ms")
+        .draw()
+        .map_err(draw_err)?;
+    let series = |f: fn(&BlockPoint) -> Option<f64>| {
+        d.blocks
+            .iter()
+            .filter_map(|b| Some((b.offered, f(b)?)))
+            .collect::<Vec<_>>()
     };
-    line(&mut c, series(|b| b.2), COLOUR_A, "TTFT p50")?;
-    line(&mut c, series(|b| b.3), COLOUR_B, "TTFT p99")?;
-    line(&mut c, series(|b| b.4), COLOUR_WINDOW, "ITL p50")?;
-    c.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(draw_err)
+    line(&mut c, series(|b| b.ttft_p50), COLOUR_A, "TTFT p50")?;
+    line(&mut c, series(|b| b.ttft_p99), COLOUR_B, "TTFT p99")?;
+    line(&mut c, series(|b| b.itl_p50), COLOUR_WINDOW, "ITL p50")?;
+    c.configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(draw_err)
 }
 
-fn throughput_panel(area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, d: &ServeData) -> Result<(), PlotError> {
-    let xr = padded_range(d.blocks.iter().map(|b| b.0).chain([0.0])).unwrap_or((0.0, 1.0));
-    let yr = padded_range(d.blocks.iter().filter_map(|b| b.1).chain([0.0, xr.1])).unwrap_or((0.0, 1.0));
+fn throughput_panel(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    d: &ServeData,
+) -> Result<(), PlotError> {
+    let xr = padded_range(d.blocks.iter().map(|b| b.offered).chain([0.0])).unwrap_or((0.0, 1.0));
+    let yr = padded_range(
+        d.blocks
+            .iter()
+            .filter_map(|b| b.achieved)
+            .chain([0.0, xr.1]),
+    )
+    .unwrap_or((0.0, 1.0));
     let mut c = frame(area, "achieved against offered", xr, yr)?;
-    c.configure_mesh().x_desc(d.axis).y_desc("achieved req/s").draw().map_err(draw_err)?;
+    c.configure_mesh()
+        .x_desc(d.axis)
+        .y_desc("achieved req/s")
+        .draw()
+        .map_err(draw_err)?;
     if d.axis != "concurrency" {
-        c.draw_series(LineSeries::new(vec![(0.0, 0.0), (xr.1, xr.1)], COLOUR_GREY.stroke_width(1))).map_err(draw_err)?;
+        c.draw_series(LineSeries::new(
+            vec![(0.0, 0.0), (xr.1, xr.1)],
+            COLOUR_GREY.stroke_width(1),
+        ))
+        .map_err(draw_err)?;
     }
-    line(&mut c, d.blocks.iter().filter_map(|b| Some((b.0, b.1?))).collect(), COLOUR_A, "achieved")
+    line(
+        &mut c,
+        d.blocks
+            .iter()
+            .filter_map(|b| Some((b.offered, b.achieved?)))
+            .collect(),
+        COLOUR_A,
+        "achieved",
+    )
 }
 
-fn cdf_panel(area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, d: &ServeData) -> Result<(), PlotError> {
+fn cdf_panel(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    d: &ServeData,
+) -> Result<(), PlotError> {
     let xr = padded_range(d.ttft.iter().flat_map(|(_, v)| v.iter().copied())).unwrap_or((0.0, 1.0));
     let mut c = frame(area, "TTFT CDF per block", xr, (0.0, 1.0))?;
-    c.configure_mesh().x_desc("TTFT from intended send (ms)").y_desc("fraction").draw().map_err(draw_err)?;
+    c.configure_mesh()
+        .x_desc("TTFT from intended send (ms)")
+        .y_desc("fraction")
+        .draw()
+        .map_err(draw_err)?;
     for (i, (b, v)) in d.ttft.iter().take(MAX_CDFS).enumerate() {
         let mut s = v.clone();
         s.sort_by(f64::total_cmp);
         let n = s.len() as f64;
-        let pts: Vec<(f64, f64)> = s.iter().enumerate().map(|(k, &x)| (x, (k + 1) as f64 / n)).collect();
+        let pts: Vec<(f64, f64)> = s
+            .iter()
+            .enumerate()
+            .map(|(k, &x)| (x, (k + 1) as f64 / n))
+            .collect();
         let colour = Palette99::pick(i).to_rgba();
         c.draw_series(LineSeries::new(pts, colour.stroke_width(2)))
             .map_err(draw_err)?
             .label(format!("block {b}"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+            });
     }
-    c.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(draw_err)
+    c.configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(draw_err)
 }
 
 /// The three panels side by side.
@@ -162,13 +263,26 @@ mod tests {
         ];
         std::fs::write(&p, lines.join("\n")).unwrap();
         let d = read(&p).unwrap();
-        assert_eq!(d.blocks[0], (1.0, Some(1.0), Some(55.0), None, Some(19.0)));
-        assert_eq!(d.blocks[1].0, 2.0);
+        let want = BlockPoint {
+            offered: 1.0,
+            achieved: Some(1.0),
+            ttft_p50: Some(55.0),
+            ttft_p99: None,
+            itl_p50: Some(19.0),
+        };
+        assert_eq!(d.blocks[0], want);
+        assert_eq!(d.blocks[1].offered, 2.0);
         assert_eq!(d.ttft, vec![(0, vec![50.0, 70.0])]);
         let svg = render(&d, "serve").unwrap();
         assert!(texts(&svg).iter().any(|t| t == "TTFT CDF per block"));
-        assert!(count(&svg, "circle", "") >= 4, "one dot per block and series");
+        assert!(
+            count(&svg, "circle", "") >= 4,
+            "one dot per block and series"
+        );
         std::fs::write(&p, lines[0]).unwrap();
-        assert!(read(&p).unwrap_err().to_string().contains("no 'serve_block' record"));
+        assert!(read(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("no 'serve_block' record"));
     }
 }

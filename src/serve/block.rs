@@ -81,8 +81,10 @@ impl Ctx {
         let n = self.spec.max_tokens;
         let cache = self.prompts.cache_prompt;
         let v = match self.spec.api {
-            Api::Completion => json!({"prompt": p, "n_predict": n, "stream": true, "ignore_eos": true,
-                "cache_prompt": cache, "return_tokens": true}),
+            Api::Completion => {
+                json!({"prompt": p, "n_predict": n, "stream": true, "ignore_eos": true,
+                "cache_prompt": cache, "return_tokens": true})
+            }
             Api::Chat => json!({"model": self.spec.model.clone().unwrap_or_default(),
                 "messages": [{"role": "user", "content": p}], "max_tokens": n, "stream": true,
                 "stream_options": {"include_usage": true}, "ignore_eos": true, "cache_prompt": cache}),
@@ -98,7 +100,13 @@ impl Ctx {
     }
 
     /// Sends request `i` (after its client slot, if any) and records it.
-    async fn one(&self, i: usize, intended_ms: f64, slots: Option<Arc<Semaphore>>, warmup: bool) -> RequestRecord {
+    async fn one(
+        &self,
+        i: usize,
+        intended_ms: f64,
+        slots: Option<Arc<Semaphore>>,
+        warmup: bool,
+    ) -> RequestRecord {
         let dispatched_ms = self.clock.ms();
         let _permit = match slots {
             Some(s) => s.acquire_owned().await.ok(),
@@ -113,7 +121,9 @@ impl Ctx {
         let mut abort = self.abort.clone();
         let timeout = self.spec.request_timeout;
         let chat = self.spec.api == Api::Chat;
-        let send = self.pool.stream(self.path(), self.body(i), chat, self.clock, &mut t);
+        let send = self
+            .pool
+            .stream(self.path(), self.body(i), chat, self.clock, &mut t);
         // Some(timed out) or None when cut off by Ctrl-C.
         let ended = tokio::select! {
             r = tokio::time::timeout(timeout, send) => Some(r.is_err()),
@@ -124,7 +134,12 @@ impl Ctx {
                 let why = format!("no end within {}", humantime::format_duration(timeout));
                 t.error = Some(("timeout".into(), why));
             }
-            None => t.error = Some(("interrupted".into(), "cut off after Ctrl-C and the drain time".into())),
+            None => {
+                t.error = Some((
+                    "interrupted".into(),
+                    "cut off after Ctrl-C and the drain time".into(),
+                ))
+            }
             Some(false) => {}
         }
         record(t, self.spec.index, i, warmup, self.spec.max_tokens)
@@ -180,7 +195,9 @@ async fn closed_loop(ctx: Arc<Ctx>, concurrency: usize, base_ms: f64) {
                 if !more || interrupted() {
                     return;
                 }
-                let r = ctx.one(ctx.spec.warmup + i, ctx.clock.ms(), None, false).await;
+                let r = ctx
+                    .one(ctx.spec.warmup + i, ctx.clock.ms(), None, false)
+                    .await;
                 let _ = ctx.out.send(r);
             }
         });
@@ -189,7 +206,11 @@ async fn closed_loop(ctx: Arc<Ctx>, concurrency: usize, base_ms: f64) {
 
 /// Collects records as they end (handing each to `sink`), cutting off what
 /// is still in flight [`DRAIN`] after Ctrl-C.
-async fn collect(mut rx: mpsc::UnboundedReceiver<RequestRecord>, abort: watch::Sender<bool>, sink: &mut dyn FnMut(&RequestRecord)) -> (Vec<RequestRecord>, bool) {
+async fn collect(
+    mut rx: mpsc::UnboundedReceiver<RequestRecord>,
+    abort: watch::Sender<bool>,
+    sink: &mut dyn FnMut(&RequestRecord),
+) -> (Vec<RequestRecord>, bool) {
     let mut out = Vec::new();
     let mut deadline: Option<tokio::time::Instant> = None;
     loop {
@@ -227,22 +248,41 @@ fn expected(spec: &BlockSpec, times: &[f64]) -> usize {
     }
 }
 
-async fn run_async(endpoint: Endpoint, spec: BlockSpec, sink: &mut dyn FnMut(&RequestRecord)) -> Result<BlockResult> {
+async fn run_async(
+    endpoint: Endpoint,
+    spec: BlockSpec,
+    sink: &mut dyn FnMut(&RequestRecord),
+) -> Result<BlockResult> {
     let pool = Pool::new(endpoint);
     let mut warnings = Vec::new();
     let times = match spec.load {
         Load::Open { rate, arrival, .. } => send_times(arrival, rate, spec.extent, spec.seed),
         Load::Closed { .. } => Vec::new(),
     };
-    let prompts = prompts::build(&pool, &spec.prompts, spec.warmup + expected(&spec, &times), spec.seed).await?;
+    let prompts = prompts::build(
+        &pool,
+        &spec.prompts,
+        spec.warmup + expected(&spec, &times),
+        spec.seed,
+    )
+    .await?;
     let conns = match spec.load {
-        Load::Open { max_concurrency, .. } => max_concurrency.unwrap_or(WARM_CONNECTIONS),
+        Load::Open {
+            max_concurrency, ..
+        } => max_concurrency.unwrap_or(WARM_CONNECTIONS),
         Load::Closed { concurrency } => concurrency,
     };
     pool.warm(conns).await?;
     let (tx, rx) = mpsc::unbounded_channel();
     let (abort_tx, abort_rx) = watch::channel(false);
-    let ctx = Arc::new(Ctx { pool: pool.clone(), prompts, spec: spec.clone(), clock: Clock(std::time::Instant::now()), abort: abort_rx, out: tx });
+    let ctx = Arc::new(Ctx {
+        pool: pool.clone(),
+        prompts,
+        spec: spec.clone(),
+        clock: Clock(std::time::Instant::now()),
+        abort: abort_rx,
+        out: tx,
+    });
     let mut records = Vec::new();
     for i in 0..spec.warmup {
         let r = ctx.one(i, ctx.clock.ms(), None, true).await;
@@ -252,7 +292,9 @@ async fn run_async(endpoint: Endpoint, spec: BlockSpec, sink: &mut dyn FnMut(&Re
     let before = read_metrics(&pool).await;
     let base_ms = ctx.clock.ms() + 20.0;
     match spec.load {
-        Load::Open { max_concurrency, .. } => {
+        Load::Open {
+            max_concurrency, ..
+        } => {
             tokio::spawn(open_loop(Arc::clone(&ctx), times, base_ms, max_concurrency));
         }
         Load::Closed { concurrency } => {
@@ -265,15 +307,30 @@ async fn run_async(endpoint: Endpoint, spec: BlockSpec, sink: &mut dyn FnMut(&Re
     let after = read_metrics(&pool).await;
     let metrics = before.zip(after).map(|(b, a)| metrics::deltas(&b, &a));
     if metrics.is_none() {
-        warnings.push("/metrics: not available (start llama-server with --metrics for counter deltas)".to_string());
+        warnings.push(
+            "/metrics: not available (start llama-server with --metrics for counter deltas)"
+                .to_string(),
+        );
     }
     records.sort_by_key(|r| r.index);
     let figures = figures(&records, spec.load.rate());
-    Ok(BlockResult { records, figures, metrics, interrupted, warnings })
+    Ok(BlockResult {
+        records,
+        figures,
+        metrics,
+        interrupted,
+        warnings,
+    })
 }
 
 /// Runs one block against `endpoint`; `sink` sees every request record as it ends.
-pub fn run(endpoint: &Endpoint, spec: &BlockSpec, sink: &mut dyn FnMut(&RequestRecord)) -> Result<BlockResult> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+pub fn run(
+    endpoint: &Endpoint,
+    spec: &BlockSpec,
+    sink: &mut dyn FnMut(&RequestRecord),
+) -> Result<BlockResult> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(run_async(endpoint.clone(), spec.clone(), sink))
 }

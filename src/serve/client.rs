@@ -54,7 +54,9 @@ impl Endpoint {
         let headers = headers
             .iter()
             .map(|h| {
-                let (k, v) = h.split_once(':').ok_or_else(|| UrlError::Header(h.clone()))?;
+                let (k, v) = h
+                    .split_once(':')
+                    .ok_or_else(|| UrlError::Header(h.clone()))?;
                 Ok((k.trim().to_string(), v.trim().to_string()))
             })
             .collect::<Result<_, UrlError>>()?;
@@ -162,7 +164,12 @@ impl Pool {
         Ok(())
     }
 
-    fn request(&self, method: &str, path: &str, body: Bytes) -> Result<hyper::Request<Full<Bytes>>, ClientError> {
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Bytes,
+    ) -> Result<hyper::Request<Full<Bytes>>, ClientError> {
         let e = &self.endpoint;
         let mut b = hyper::Request::builder()
             .method(method)
@@ -172,14 +179,23 @@ impl Pool {
         for (k, v) in &e.headers {
             b = b.header(k.as_str(), v.as_str());
         }
-        b.body(Full::new(body)).map_err(|x| ClientError::Http(x.to_string()))
+        b.body(Full::new(body))
+            .map_err(|x| ClientError::Http(x.to_string()))
     }
 
     /// A plain request; the status and the whole body as text.
-    pub async fn text(&self, method: &str, path: &str, body: Option<String>) -> Result<(u16, String), ClientError> {
+    pub async fn text(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<(u16, String), ClientError> {
         let mut s = self.sender().await?;
         let req = self.request(method, path, body.map(Bytes::from).unwrap_or_default())?;
-        let resp = s.send_request(req).await.map_err(|x| ClientError::Http(x.to_string()))?;
+        let resp = s
+            .send_request(req)
+            .await
+            .map_err(|x| ClientError::Http(x.to_string()))?;
         let status = resp.status().as_u16();
         let bytes = resp
             .into_body()
@@ -192,12 +208,18 @@ impl Pool {
     }
 
     /// A JSON request that must answer 200 with JSON.
-    pub async fn json(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Result<serde_json::Value, ClientError> {
+    pub async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, ClientError> {
         let (status, text) = self.text(method, path, body.map(|b| b.to_string())).await?;
         if status != 200 {
             return Err(ClientError::Status(status, first_chars(&text)));
         }
-        serde_json::from_str(&text).map_err(|e| ClientError::Stream(format!("{path}: not JSON: {e}")))
+        serde_json::from_str(&text)
+            .map_err(|e| ClientError::Stream(format!("{path}: not JSON: {e}")))
     }
 
     /// Sends one streaming request and records what happened in `t`.
@@ -207,18 +229,35 @@ impl Pool {
         }
     }
 
-    async fn stream_inner(&self, path: &str, body: Bytes, chat: bool, clock: Clock, t: &mut Trace) -> Result<(), ClientError> {
+    async fn stream_inner(
+        &self,
+        path: &str,
+        body: Bytes,
+        chat: bool,
+        clock: Clock,
+        t: &mut Trace,
+    ) -> Result<(), ClientError> {
         let mut s = self.sender().await?;
         let req = self.request("POST", path, body)?;
         t.send_ms = Some(clock.ms());
-        let resp = s.send_request(req).await.map_err(|x| ClientError::Http(x.to_string()))?;
+        let resp = s
+            .send_request(req)
+            .await
+            .map_err(|x| ClientError::Http(x.to_string()))?;
         t.headers_ms = Some(clock.ms());
         let status = resp.status().as_u16();
         t.http_status = Some(status);
         let mut body = resp.into_body();
         if status != 200 {
-            let text = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-            return Err(ClientError::Status(status, first_chars(&String::from_utf8_lossy(&text))));
+            let text = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            return Err(ClientError::Status(
+                status,
+                first_chars(&String::from_utf8_lossy(&text)),
+            ));
         }
         let mut sse = SseParser::default();
         while let Some(frame) = body.frame().await {
@@ -229,14 +268,17 @@ impl Pool {
             let at = clock.ms();
             for event in sse.push(&data) {
                 t.first_chunk_ms.get_or_insert(at);
-                let chunk = read_chunk(&event, chat).map_err(|e| ClientError::Stream(e.to_string()))?;
+                let chunk =
+                    read_chunk(&event, chat).map_err(|e| ClientError::Stream(e.to_string()))?;
                 apply(t, chunk, at);
             }
         }
         t.end_ms = Some(clock.ms());
         self.put(s);
         if t.stop.is_none() {
-            return Err(ClientError::Stream("the stream ended without a final chunk".into()));
+            return Err(ClientError::Stream(
+                "the stream ended without a final chunk".into(),
+            ));
         }
         Ok(())
     }
@@ -267,13 +309,32 @@ mod tests {
 
     #[test]
     fn urls_and_headers_parse() {
-        let e = Endpoint::parse("http://127.0.0.1:8080/v/", &["Authorization: Bearer x".into()]).unwrap();
-        assert_eq!((e.host.as_str(), e.port, e.prefix.as_str()), ("127.0.0.1", 8080, "/v"));
+        let e = Endpoint::parse(
+            "http://127.0.0.1:8080/v/",
+            &["Authorization: Bearer x".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.port, e.prefix.as_str()),
+            ("127.0.0.1", 8080, "/v")
+        );
         assert_eq!(e.headers, vec![("Authorization".into(), "Bearer x".into())]);
         assert_eq!(Endpoint::parse("http://box", &[]).unwrap().port, 80);
-        assert!(matches!(Endpoint::parse("https://x", &[]), Err(UrlError::Https(_))));
-        assert!(matches!(Endpoint::parse("x:80", &[]), Err(UrlError::Bad(_))));
-        assert!(matches!(Endpoint::parse("http://x:y", &[]), Err(UrlError::Bad(_))));
-        assert!(matches!(Endpoint::parse("http://x", &["nocolon".into()]), Err(UrlError::Header(_))));
+        assert!(matches!(
+            Endpoint::parse("https://x", &[]),
+            Err(UrlError::Https(_))
+        ));
+        assert!(matches!(
+            Endpoint::parse("x:80", &[]),
+            Err(UrlError::Bad(_))
+        ));
+        assert!(matches!(
+            Endpoint::parse("http://x:y", &[]),
+            Err(UrlError::Bad(_))
+        ));
+        assert!(matches!(
+            Endpoint::parse("http://x", &["nocolon".into()]),
+            Err(UrlError::Header(_))
+        ));
     }
 }

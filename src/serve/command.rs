@@ -25,7 +25,10 @@ enum Goal {
     Url(Endpoint),
     Server(Box<Server>),
     /// The stand-in runs until this is dropped.
-    Standin { _server: Standin, endpoint: Endpoint },
+    Standin {
+        _server: Standin,
+        endpoint: Endpoint,
+    },
 }
 
 impl Goal {
@@ -54,19 +57,28 @@ fn server_log(args: &ServeArgs) -> PathBuf {
     }
     match &args.output {
         Some(o) => PathBuf::from(format!("{}.server.log", o.display())),
-        None => std::env::temp_dir().join(format!("tokbench-server-{}.log", crate::runner::log_stem())),
+        None => {
+            std::env::temp_dir().join(format!("tokbench-server-{}.log", crate::runner::log_stem()))
+        }
     }
 }
 
 fn open_target(args: &ServeArgs) -> Result<Goal> {
     if let Some(url) = &args.url {
-        return Ok(Goal::Url(Endpoint::parse(url, &args.headers).map_err(|e| usage(e.to_string()))?));
+        return Ok(Goal::Url(
+            Endpoint::parse(url, &args.headers).map_err(|e| usage(e.to_string()))?,
+        ));
     }
     if let Some(spec) = &args.standin {
-        let cfg: StandinConfig = spec.parse().map_err(|e: super::standin::StandinSpecError| usage(e.to_string()))?;
+        let cfg: StandinConfig = spec
+            .parse()
+            .map_err(|e: super::standin::StandinSpecError| usage(e.to_string()))?;
         let s = Standin::start(cfg).context("cannot start the built-in stand-in server")?;
         let e = Endpoint::parse(&s.url(), &args.headers)?;
-        return Ok(Goal::Standin { _server: s, endpoint: e });
+        return Ok(Goal::Standin {
+            _server: s,
+            endpoint: e,
+        });
     }
     let cmd = args.server.as_deref().unwrap_or_default();
     let log = server_log(args);
@@ -86,12 +98,17 @@ struct Plan {
 
 fn plan(args: &ServeArgs) -> Result<Plan> {
     if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
-        return Err(usage("--rate must be a number of requests per second above 0 (e.g. 2 or 0.5)"));
+        return Err(usage(
+            "--rate must be a number of requests per second above 0 (e.g. 2 or 0.5)",
+        ));
     }
     if args.rates.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
         return Err(usage("--rates must be numbers above 0, e.g. 1,2,4,8"));
     }
-    let arrival: Arrival = args.arrival.parse().map_err(|e: super::schedule::ScheduleError| usage(e.to_string()))?;
+    let arrival: Arrival = args
+        .arrival
+        .parse()
+        .map_err(|e: super::schedule::ScheduleError| usage(e.to_string()))?;
     let texts = match &args.prompts {
         Some(p) => prompts::read_file(p)?,
         None => vec![crate::plan::DEFAULT_PROMPT.trim().to_string()],
@@ -113,7 +130,12 @@ fn plan(args: &ServeArgs) -> Result<Plan> {
             Some(d) => Extent::Duration(d),
             None => Extent::Requests(args.requests as usize),
         },
-        prompts: PromptSpec { texts, tokens, shared_prefix: args.shared_prefix.map(|n| n as usize), seed: args.seed },
+        prompts: PromptSpec {
+            texts,
+            tokens,
+            shared_prefix: args.shared_prefix.map(|n| n as usize),
+            seed: args.seed,
+        },
         targets,
         arrival,
     })
@@ -121,8 +143,13 @@ fn plan(args: &ServeArgs) -> Result<Plan> {
 
 fn load_at(args: &ServeArgs, plan: &Plan, level: Option<f64>, closed: bool) -> Load {
     if closed {
-        let c = level.map(|l| l as usize).or(args.concurrency.map(|c| c as usize)).unwrap_or(1);
-        return Load::Closed { concurrency: c.max(1) };
+        let c = level
+            .map(|l| l as usize)
+            .or(args.concurrency.map(|c| c as usize))
+            .unwrap_or(1);
+        return Load::Closed {
+            concurrency: c.max(1),
+        };
     }
     Load::Open {
         rate: level.or(args.rate).unwrap_or(1.0),
@@ -150,7 +177,10 @@ impl Runner<'_> {
             extent: self.plan.extent,
             warmup: self.args.warmup as usize,
             max_tokens: self.args.max_tokens,
-            prompts: PromptSpec { seed, ..self.plan.prompts.clone() },
+            prompts: PromptSpec {
+                seed,
+                ..self.plan.prompts.clone()
+            },
             seed,
             model: self.info.model_id(),
             request_timeout: self.args.request_timeout,
@@ -171,13 +201,27 @@ impl Runner<'_> {
         }
         self.target.check_alive()?;
         let result = result?;
-        let s = summary::summarize(&spec, &result, &self.info, &self.plan.targets, self.args.label.clone());
+        let s = summary::summarize(
+            &spec,
+            &result,
+            &self.info,
+            &self.plan.targets,
+            self.args.label.clone(),
+        );
         if let Some(w) = self.writer.as_mut() {
             w.append(&s)?;
         }
         if s.figures.completed == 0 && s.figures.requests > 0 && !s.interrupted {
-            let first = result.records.iter().find_map(|r| r.error.clone()).unwrap_or_default();
-            anyhow::bail!("every request to {} failed ({:?}); the first: {first}", self.info.url, s.figures.errors);
+            let first = result
+                .records
+                .iter()
+                .find_map(|r| r.error.clone())
+                .unwrap_or_default();
+            anyhow::bail!(
+                "every request to {} failed ({:?}); the first: {first}",
+                self.info.url,
+                s.figures.errors
+            );
         }
         Ok(s)
     }
@@ -210,7 +254,11 @@ fn sweep_levels(args: &ServeArgs, closed: bool) -> (Vec<f64>, bool) {
         v.sort_by(f64::total_cmp);
         return (v, false);
     }
-    let start = if closed { args.concurrency.unwrap_or(1) as f64 } else { args.rate.unwrap_or(1.0) };
+    let start = if closed {
+        args.concurrency.unwrap_or(1) as f64
+    } else {
+        args.rate.unwrap_or(1.0)
+    };
     (sweep::ladder(start, sweep::MAX_STEPS), true)
 }
 
@@ -222,10 +270,17 @@ fn run_sweep(r: &mut Runner<'_>) -> Result<Outcome> {
     let mut blocks: Vec<BlockSummary> = Vec::new();
     let mut step = |level: f64, trial: usize| -> Result<Option<SweepPoint>> {
         let load = load_at(r.args, &r.plan, Some(level), closed);
-        let seed = r.args.seed.wrapping_add(1000 * trial as u64 + blocks.len() as u64);
+        let seed = r
+            .args
+            .seed
+            .wrapping_add(1000 * trial as u64 + blocks.len() as u64);
         let s = r.block(load, seed)?;
         let p = SweepPoint::of(level, trial, &s);
-        crate::say!("tokbench: {} trial {trial}: {}", load.describe(), render::context(&s)[2]);
+        crate::say!(
+            "tokbench: {} trial {trial}: {}",
+            load.describe(),
+            render::context(&s)[2]
+        );
         let stop = s.interrupted;
         blocks.push(s);
         Ok((!stop).then_some(p))
@@ -253,11 +308,15 @@ pub fn run(args: &ServeArgs) -> Result<Outcome> {
     crate::runner::interrupt::install().context("cannot install the Ctrl-C handler")?;
     let plan = plan(args)?;
     if args.shared_prefix.is_some() && args.prompt_tokens.is_none() {
-        return Err(usage("--shared-prefix N needs --prompt-tokens (the length of what follows the prefix)"));
+        return Err(usage(
+            "--shared-prefix N needs --prompt-tokens (the length of what follows the prefix)",
+        ));
     }
     let writer = args.output.as_deref().map(JsonlWriter::open).transpose()?;
     let target = open_target(args)?;
-    if !matches!(target, Goal::Server(_)) && server::wait_healthy(target.endpoint(), args.ready_timeout, None)? {
+    if !matches!(target, Goal::Server(_))
+        && server::wait_healthy(target.endpoint(), args.ready_timeout, None)?
+    {
         anyhow::bail!(
             "{} did not answer /health with 200 within {} (is it up, and done loading?)",
             target.endpoint().url(),
@@ -272,7 +331,14 @@ pub fn run(args: &ServeArgs) -> Result<Outcome> {
     if plan.api == Api::Chat && info.model_id().is_none() {
         crate::say!("tokbench: warning: /v1/models gave no model id; chat requests are sent with an empty 'model'");
     }
-    let mut runner = Runner { args, plan, target, info, writer, blocks: 0 };
+    let mut runner = Runner {
+        args,
+        plan,
+        target,
+        info,
+        writer,
+        blocks: 0,
+    };
     if args.rate_sweep {
         run_sweep(&mut runner)
     } else {

@@ -127,7 +127,9 @@ pub fn figures(records: &[RequestRecord], offered: Option<f64>) -> Figures {
     let full: Vec<&RequestRecord> = ok.iter().copied().filter(|r| r.full_length()).collect();
     let mut errors = BTreeMap::new();
     for r in counted.iter().filter(|r| !r.ok()) {
-        *errors.entry(r.error_kind.clone().unwrap_or_default()).or_insert(0) += 1;
+        *errors
+            .entry(r.error_kind.clone().unwrap_or_default())
+            .or_insert(0) += 1;
     }
     let itl: Vec<f64> = full.iter().flat_map(|r| r.itl_ms()).collect();
     let dispatch = dist(&collect(&counted, |r| r.dispatch_lag_ms));
@@ -135,7 +137,10 @@ pub fn figures(records: &[RequestRecord], offered: Option<f64>) -> Figures {
         requests: counted.len(),
         completed: ok.len(),
         early_stops: ok.iter().filter(|r| r.early_stop).count(),
-        cache_hits: ok.iter().filter(|r| r.flags.iter().any(|f| f.starts_with("cache hit"))).count(),
+        cache_hits: ok
+            .iter()
+            .filter(|r| r.flags.iter().any(|f| f.starts_with("cache hit")))
+            .count(),
         errors,
         ttft_ms: dist(&collect(&ok, |r| r.ttft_ms)),
         ttft_from_send_ms: dist(&collect(&ok, |r| r.ttft_from_send_ms)),
@@ -144,10 +149,15 @@ pub fn figures(records: &[RequestRecord], offered: Option<f64>) -> Figures {
         tpot_ms: dist(&collect(&full, |r| r.tpot_ms)),
         itl_ms: dist(&itl),
         client_queue_ms: dist(&collect(&counted, |r| Some(r.client_queue_ms))),
-        client_behind: dispatch.p99.or(dispatch.p50).is_some_and(|p| p > CLIENT_BEHIND_P99_MS),
+        client_behind: dispatch
+            .p99
+            .or(dispatch.p50)
+            .is_some_and(|p| p > CLIENT_BEHIND_P99_MS),
         dispatch_lag_ms: dispatch,
         server_queue_est_ms: dist(&collect(&ok, |r| r.server_queue_est_ms)),
-        prompt_tokens: dist(&collect(&ok, |r| r.timings.as_ref()?.prompt_n.map(|n| n as f64))),
+        prompt_tokens: dist(&collect(&ok, |r| {
+            r.timings.as_ref()?.prompt_n.map(|n| n as f64)
+        })),
         output_tokens: dist(&collect(&ok, |r| r.output_tokens.map(|n| n as f64))),
         throughput: throughput(&counted, &ok, offered),
         overload: offered.and_then(|_| overload(&ok)),
@@ -161,7 +171,11 @@ fn span(xs: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     })
 }
 
-fn throughput(counted: &[&RequestRecord], ok: &[&RequestRecord], offered: Option<f64>) -> Throughput {
+fn throughput(
+    counted: &[&RequestRecord],
+    ok: &[&RequestRecord],
+    offered: Option<f64>,
+) -> Throughput {
     let start = span(counted.iter().map(|r| r.intended_ms)).map(|s| s.0);
     let end = span(ok.iter().filter_map(|r| r.end_ms)).map(|s| s.1);
     let wall_s = match (start, end) {
@@ -253,7 +267,11 @@ mod tests {
     fn dist_of_a_small_sample_says_no_p99() {
         let d = dist(&[3.0, 1.0, 2.0]);
         assert_eq!((d.n, d.p50, d.p99, d.mean), (3, Some(2.0), None, Some(2.0)));
-        assert!(d.note.as_deref().unwrap().contains("too few for a p99 (3 < 100)"));
+        assert!(d
+            .note
+            .as_deref()
+            .unwrap()
+            .contains("too few for a p99 (3 < 100)"));
     }
 
     #[test]
@@ -280,7 +298,10 @@ mod tests {
         assert!((o.sustained_rps - 5.0).abs() < 0.01, "{}", o.sustained_rps);
         assert!(f.ttft_ms.p90.unwrap() > 5000.0);
         assert_eq!(f.ttft_from_send_ms.p90, Some(19.5));
-        assert!(!f.client_behind, "slot waits are client queueing, not dispatch lag");
+        assert!(
+            !f.client_behind,
+            "slot waits are client queueing, not dispatch lag"
+        );
         assert_eq!(f.dispatch_lag_ms.p50, Some(0.5));
     }
 
@@ -293,6 +314,9 @@ mod tests {
         let f = figures(&rs, None);
         assert_eq!((f.requests, f.completed, f.early_stops), (4, 3, 1));
         assert_eq!(f.errors.get("http_500"), Some(&1));
-        assert_eq!(f.tpot_ms.n, 2, "early stops are kept out of the per-token figures");
+        assert_eq!(
+            f.tpot_ms.n, 2,
+            "early stops are kept out of the per-token figures"
+        );
     }
 }

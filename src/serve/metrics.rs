@@ -36,7 +36,10 @@ pub fn counters(text: &str) -> BTreeMap<String, f64> {
 
 /// After minus before, for counters present in both (a restart that resets
 /// a counter gives a negative delta: it is dropped, not reported).
-pub fn deltas(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+pub fn deltas(
+    before: &BTreeMap<String, f64>,
+    after: &BTreeMap<String, f64>,
+) -> BTreeMap<String, f64> {
     after
         .iter()
         .filter_map(|(k, a)| {
@@ -59,7 +62,10 @@ mod tests {
         assert_eq!(c.get("prompt_tokens_total"), Some(&134.0));
         assert_eq!(c.get("n_decode_total"), Some(&608.0));
         assert!(!c.contains_key("n_tokens_max"), "a maximum, not a total");
-        assert!(!c.contains_key("predicted_tokens_seconds"), "gauges are left out");
+        assert!(
+            !c.contains_key("predicted_tokens_seconds"),
+            "gauges are left out"
+        );
         assert!(!c.contains_key("requests_processing"));
     }
 

@@ -29,11 +29,18 @@ pub struct PromptSpec {
 pub fn parse_tokens(s: &str) -> Result<(usize, f64), String> {
     let (n, sd) = s.split_once(':').unwrap_or((s, "0"));
     let n: usize = n.trim().parse().ok().filter(|&n| n > 0).ok_or_else(|| {
-        format!("--prompt-tokens '{s}': the length must be a whole number above 0 (e.g. 256 or 256:32)")
+        format!(
+            "--prompt-tokens '{s}': the length must be a whole number above 0 (e.g. 256 or 256:32)"
+        )
     })?;
-    let sd: f64 = sd.trim().parse().ok().filter(|x: &f64| x.is_finite() && *x >= 0.0).ok_or_else(|| {
-        format!("--prompt-tokens '{s}': the spread must be a number of 0 or more (e.g. 256:32)")
-    })?;
+    let sd: f64 = sd
+        .trim()
+        .parse()
+        .ok()
+        .filter(|x: &f64| x.is_finite() && *x >= 0.0)
+        .ok_or_else(|| {
+            format!("--prompt-tokens '{s}': the spread must be a number of 0 or more (e.g. 256:32)")
+        })?;
     Ok((n, sd))
 }
 
@@ -46,7 +53,9 @@ pub fn read_file(path: &Path) -> Result<Vec<String>> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| match serde_json::from_str::<serde_json::Value>(l) {
             Ok(serde_json::Value::String(s)) => s,
-            Ok(v) if v["prompt"].is_string() => v["prompt"].as_str().unwrap_or_default().to_string(),
+            Ok(v) if v["prompt"].is_string() => {
+                v["prompt"].as_str().unwrap_or_default().to_string()
+            }
             _ => l.to_string(),
         })
         .collect();
@@ -144,9 +153,8 @@ pub async fn build(pool: &Pool, spec: &PromptSpec, count: usize, run: u64) -> Re
     let mut bodies = Vec::with_capacity(count);
     for l in lens {
         let n = l.saturating_sub(nonce_len).max(1);
-        if !cut.contains_key(&n) {
-            let text = detokenize(pool, &ids[from..from + n]).await?;
-            cut.insert(n, text);
+        if let std::collections::hash_map::Entry::Vacant(e) = cut.entry(n) {
+            e.insert(detokenize(pool, &ids[from..from + n]).await?);
         }
         bodies.push(cut[&n].clone());
     }
@@ -175,9 +183,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("p.txt");
         std::fs::write(&p, "plain one\n\n\"quoted\"\n{\"prompt\": \"from json\"}\n").unwrap();
-        assert_eq!(read_file(&p).unwrap(), vec!["plain one", "quoted", "from json"]);
+        assert_eq!(
+            read_file(&p).unwrap(),
+            vec!["plain one", "quoted", "from json"]
+        );
         std::fs::write(&p, "\n\n").unwrap();
-        assert!(read_file(&p).unwrap_err().to_string().contains("holds no prompt"));
+        assert!(read_file(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("holds no prompt"));
     }
 
     #[test]

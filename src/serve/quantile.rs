@@ -61,7 +61,9 @@ pub fn interval_ranks(n: usize, p: f64) -> (usize, usize) {
     // Largest l with P(B <= l - 1) <= 0.025, i.e. P(x(l) > q) <= 2.5%.
     let l = (1..=n).rev().find(|&l| cdf[l - 1] <= 0.025).unwrap_or(0);
     // Smallest u with P(B >= u) <= 0.025, i.e. 1 - F(u - 1) <= 2.5%.
-    let u = (1..=n).find(|&u| 1.0 - cdf[u - 1] <= 0.025).unwrap_or(n + 1);
+    let u = (1..=n)
+        .find(|&u| 1.0 - cdf[u - 1] <= 0.025)
+        .unwrap_or(n + 1);
     (l, u)
 }
 
@@ -110,7 +112,10 @@ mod tests {
         let p = percentile(&many, 0.99);
         assert_eq!(p.value, Some(990.0));
         let (lo, hi) = (p.low.unwrap(), p.high.unwrap());
-        assert!((982.0..990.0).contains(&lo) && (990.0..=998.0).contains(&hi), "{lo} {hi}");
+        assert!(
+            (982.0..990.0).contains(&lo) && (990.0..=998.0).contains(&hi),
+            "{lo} {hi}"
+        );
     }
 
     #[test]

@@ -8,7 +8,14 @@ use super::figures::Dist;
 use super::summary::{BlockSummary, SweepSummary};
 use crate::cli::Format;
 
-const HEADER: [&str; 6] = ["figure (ms)", "n", "p50 [95% CI]", "p90 [95% CI]", "p99 [95% CI]", "mean"];
+const HEADER: [&str; 6] = [
+    "figure (ms)",
+    "n",
+    "p50 [95% CI]",
+    "p90 [95% CI]",
+    "p99 [95% CI]",
+    "mean",
+];
 
 fn num(x: Option<f64>) -> String {
     match x {
@@ -43,7 +50,14 @@ pub fn rows(s: &BlockSummary) -> Vec<[String; 6]> {
     ]
     .into_iter()
     .map(|(name, d)| {
-        [name.to_string(), d.n.to_string(), with_ci(d, "p50"), with_ci(d, "p90"), with_ci(d, "p99"), num(d.mean)]
+        [
+            name.to_string(),
+            d.n.to_string(),
+            with_ci(d, "p50"),
+            with_ci(d, "p90"),
+            with_ci(d, "p99"),
+            num(d.mean),
+        ]
     })
     .collect()
 }
@@ -53,25 +67,37 @@ pub fn context(s: &BlockSummary) -> Vec<String> {
     let f = &s.figures;
     let t = &f.throughput;
     let mut out = vec![
-        format!("block {}: {} against {}", s.block, s.load.description, s.server.url),
+        format!(
+            "block {}: {} against {}",
+            s.block, s.load.description, s.server.url
+        ),
         format!(
             "requests: {} counted ({} warmup), {} completed, {} early stops, errors {}",
             f.requests,
             s.warmup,
             f.completed,
             f.early_stops,
-            if f.errors.is_empty() { "none".to_string() } else { format!("{:?}", f.errors) }
+            if f.errors.is_empty() {
+                "none".to_string()
+            } else {
+                format!("{:?}", f.errors)
+            }
         ),
         format!(
             "throughput: {} req/s achieved{}, {} output tokens/s over {:.1} s",
             num(t.achieved_rps),
-            t.offered_rps.map(|o| format!(" of {o} offered")).unwrap_or_default(),
+            t.offered_rps
+                .map(|o| format!(" of {o} offered"))
+                .unwrap_or_default(),
             num(t.output_tps),
             t.wall_s
         ),
     ];
     if let Some(g) = s.goodput_rps {
-        out.push(format!("goodput: {} req/s met every --slo target", num(Some(g))));
+        out.push(format!(
+            "goodput: {} req/s met every --slo target",
+            num(Some(g))
+        ));
     }
     for c in &s.slo {
         let state = if c.met { "met" } else { "NOT met" };
@@ -92,7 +118,8 @@ pub fn context(s: &BlockSummary) -> Vec<String> {
 
 fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled);
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
     t.set_header(header.to_vec());
     for r in rows {
         t.add_row(r.clone());
@@ -102,7 +129,11 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 fn markdown(header: &[&str], rows: &[Vec<String>]) -> String {
     let cell = |s: &str| crate::report::markdown::cell(s);
-    let mut out = format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
+    let mut out = format!(
+        "| {} |\n|{}\n",
+        header.join(" | "),
+        "---|".repeat(header.len())
+    );
     for r in rows {
         let cells: Vec<String> = r.iter().map(|c| cell(c)).collect();
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
@@ -127,8 +158,17 @@ fn csv_block(s: &BlockSummary) -> String {
         let (p50, p99) = (c("p50"), c("p99"));
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{}\n",
-            s.block, s.load.rate_rps.map(|r| r.to_string()).unwrap_or_default(), name, d.n,
-            o(d.p50), o(p50[0]), o(p50[1]), o(d.p90), o(d.p99), o(p99[1]), o(d.mean)
+            s.block,
+            s.load.rate_rps.map(|r| r.to_string()).unwrap_or_default(),
+            name,
+            d.n,
+            o(d.p50),
+            o(p50[0]),
+            o(p50[1]),
+            o(d.p90),
+            o(d.p99),
+            o(p99[1]),
+            o(d.mean)
         ));
     }
     out
@@ -155,11 +195,21 @@ fn sweep_rows(s: &SweepSummary) -> Vec<Vec<String>> {
     s.points
         .iter()
         .map(|p| {
-            let slo = p.slo_met.map(|m| if m { "met" } else { "no" }).unwrap_or("-");
+            let slo = p
+                .slo_met
+                .map(|m| if m { "met" } else { "no" })
+                .unwrap_or("-");
             vec![
-                num(Some(p.offered)), p.trial.to_string(), num(p.achieved_rps), num(p.output_tps),
-                num(p.ttft_p50_ms), num(p.ttft_p99_ms), num(p.itl_p50_ms), num(p.itl_p99_ms),
-                if p.overloaded { "yes" } else { "no" }.to_string(), slo.to_string(),
+                num(Some(p.offered)),
+                p.trial.to_string(),
+                num(p.achieved_rps),
+                num(p.output_tps),
+                num(p.ttft_p50_ms),
+                num(p.ttft_p99_ms),
+                num(p.itl_p50_ms),
+                num(p.itl_p99_ms),
+                if p.overloaded { "yes" } else { "no" }.to_string(),
+                slo.to_string(),
             ]
         })
         .collect()
@@ -167,15 +217,37 @@ fn sweep_rows(s: &SweepSummary) -> Vec<Vec<String>> {
 
 /// The sweep curve in the chosen format.
 pub fn sweep(s: &SweepSummary, format: Format) -> String {
-    let axis = if s.axis == "rate" { "offered req/s" } else { "concurrency" };
-    let header = [axis, "trial", "achieved req/s", "output tok/s", "TTFT p50", "TTFT p99", "ITL p50", "ITL p99", "overload", "slo"];
+    let axis = if s.axis == "rate" {
+        "offered req/s"
+    } else {
+        "concurrency"
+    };
+    let header = [
+        axis,
+        "trial",
+        "achieved req/s",
+        "output tok/s",
+        "TTFT p50",
+        "TTFT p99",
+        "ITL p50",
+        "ITL p99",
+        "overload",
+        "slo",
+    ];
     let knee = match s.knee {
-        Some(k) => format!("knee: {} (the highest load the server followed)", num(Some(k))),
+        Some(k) => format!(
+            "knee: {} (the highest load the server followed)",
+            num(Some(k))
+        ),
         None => "knee: not found (the server followed every step, or none)".to_string(),
     };
     let slo = match (s.slo.is_empty(), s.slo_max) {
         (true, _) => String::new(),
-        (false, Some(r)) => format!("\nhighest load meeting --slo {}: {} (every trial)", s.slo.join(","), num(Some(r))),
+        (false, Some(r)) => format!(
+            "\nhighest load meeting --slo {}: {} (every trial)",
+            s.slo.join(","),
+            num(Some(r))
+        ),
         (false, None) => format!("\nno load met --slo {}", s.slo.join(",")),
     };
     let rows = sweep_rows(s);
@@ -183,7 +255,8 @@ pub fn sweep(s: &SweepSummary, format: Format) -> String {
         Format::Json => serde_json::to_string_pretty(s).unwrap_or_default() + "\n",
         Format::Csv => {
             let mut out = header.join(",") + "\n";
-            rows.iter().for_each(|r| out.push_str(&(r.join(",") + "\n")));
+            rows.iter()
+                .for_each(|r| out.push_str(&(r.join(",") + "\n")));
             out
         }
         Format::Markdown => format!("{}\n{knee}{slo}\n", markdown(&header, &rows)),

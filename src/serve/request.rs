@@ -118,7 +118,13 @@ fn sub(a: Option<f64>, b: f64) -> Option<f64> {
 }
 
 /// Builds the record of a finished (or failed) request.
-pub fn record(t: Trace, block: usize, index: usize, warmup: bool, max_tokens: u64) -> RequestRecord {
+pub fn record(
+    t: Trace,
+    block: usize,
+    index: usize,
+    warmup: bool,
+    max_tokens: u64,
+) -> RequestRecord {
     let (chunk_tokens, known) = chunk_tokens(&t, t.predicted);
     let counted: f64 = chunk_tokens.iter().sum();
     let output = t
@@ -180,9 +186,16 @@ fn flags(r: &RequestRecord, max_tokens: u64) -> Vec<String> {
     if r.early_stop {
         let why = r.stop_type.as_deref().unwrap_or("unknown");
         let n = r.output_tokens.map(|n| n.to_string()).unwrap_or("?".into());
-        out.push(format!("early stop: {n} of {max_tokens} tokens, stop_type '{why}'"));
+        out.push(format!(
+            "early stop: {n} of {max_tokens} tokens, stop_type '{why}'"
+        ));
     }
-    if let Some(c) = r.timings.as_ref().and_then(|t| t.cache_n).filter(|&c| c > 0) {
+    if let Some(c) = r
+        .timings
+        .as_ref()
+        .and_then(|t| t.cache_n)
+        .filter(|&c| c > 0)
+    {
         out.push(format!("cache hit: {c} prompt tokens from the cache"));
     }
     if let Some(q) = r.server_queue_est_ms.filter(|&q| q < -TTFT_BELOW_PROMPT_MS) {
@@ -209,7 +222,12 @@ mod tests {
             send_ms: Some(152.0),
             headers_ms: Some(153.0),
             first_chunk_ms: Some(160.0),
-            content: vec![(200.0, Some(1)), (220.0, Some(1)), (260.0, Some(2)), (280.0, Some(1))],
+            content: vec![
+                (200.0, Some(1)),
+                (220.0, Some(1)),
+                (260.0, Some(2)),
+                (280.0, Some(1)),
+            ],
             end_ms: Some(281.0),
             stop: Some("limit".into()),
             predicted: Some(5),
@@ -269,7 +287,11 @@ mod tests {
         let mut t = trace();
         t.timings.as_mut().unwrap().prompt_ms = Some(90.0);
         let r = record(t, 0, 0, false, 5);
-        assert!(r.flags.iter().any(|f| f.contains("42.0 ms below")), "{:?}", r.flags);
+        assert!(
+            r.flags.iter().any(|f| f.contains("42.0 ms below")),
+            "{:?}",
+            r.flags
+        );
     }
 
     #[test]

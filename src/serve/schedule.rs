@@ -23,7 +23,9 @@ pub enum Arrival {
 pub enum ScheduleError {
     #[error("--arrival '{0}' is not known: use poisson, constant or gamma:CV (e.g. gamma:2)")]
     Unknown(String),
-    #[error("--arrival '{0}': the coefficient of variation must be a number above 0 (e.g. gamma:0.5)")]
+    #[error(
+        "--arrival '{0}': the coefficient of variation must be a number above 0 (e.g. gamma:0.5)"
+    )]
     BadCv(String),
 }
 
@@ -173,8 +175,14 @@ mod tests {
     fn arrival_names_parse() {
         assert_eq!("poisson".parse::<Arrival>(), Ok(Arrival::Poisson));
         assert_eq!("gamma:2".parse::<Arrival>(), Ok(Arrival::Gamma(2.0)));
-        assert!(matches!("gamma:0".parse::<Arrival>(), Err(ScheduleError::BadCv(_))));
-        assert!(matches!("burst".parse::<Arrival>(), Err(ScheduleError::Unknown(_))));
+        assert!(matches!(
+            "gamma:0".parse::<Arrival>(),
+            Err(ScheduleError::BadCv(_))
+        ));
+        assert!(matches!(
+            "burst".parse::<Arrival>(),
+            Err(ScheduleError::Unknown(_))
+        ));
     }
 
     #[test]
@@ -187,7 +195,11 @@ mod tests {
     fn poisson_gaps_have_the_rate_and_cv_one() {
         let ts = send_times(Arrival::Poisson, 10.0, Extent::Requests(20_001), 7);
         let g = gaps(&ts);
-        assert!((crate::stats::mean(&g) - 0.1).abs() < 0.003, "{}", crate::stats::mean(&g));
+        assert!(
+            (crate::stats::mean(&g) - 0.1).abs() < 0.003,
+            "{}",
+            crate::stats::mean(&g)
+        );
         assert!((cv(&g) - 1.0).abs() < 0.03, "{}", cv(&g));
     }
 
@@ -197,16 +209,31 @@ mod tests {
             let ts = send_times(Arrival::Gamma(want), 5.0, Extent::Requests(20_001), 3);
             let g = gaps(&ts);
             assert!((crate::stats::mean(&g) - 0.2).abs() < 0.01);
-            assert!((cv(&g) - want).abs() < 0.06 * want, "cv {} want {want}", cv(&g));
+            assert!(
+                (cv(&g) - want).abs() < 0.06 * want,
+                "cv {} want {want}",
+                cv(&g)
+            );
         }
     }
 
     #[test]
     fn same_seed_same_schedule_and_duration_bounds_it() {
         let a = send_times(Arrival::Poisson, 3.0, Extent::Requests(50), 9);
-        assert_eq!(a, send_times(Arrival::Poisson, 3.0, Extent::Requests(50), 9));
-        assert_ne!(a, send_times(Arrival::Poisson, 3.0, Extent::Requests(50), 10));
-        let d = send_times(Arrival::Constant, 2.0, Extent::Duration(Duration::from_secs(3)), 1);
+        assert_eq!(
+            a,
+            send_times(Arrival::Poisson, 3.0, Extent::Requests(50), 9)
+        );
+        assert_ne!(
+            a,
+            send_times(Arrival::Poisson, 3.0, Extent::Requests(50), 10)
+        );
+        let d = send_times(
+            Arrival::Constant,
+            2.0,
+            Extent::Duration(Duration::from_secs(3)),
+            1,
+        );
         assert_eq!(d.len(), 7);
         assert_eq!(d.last(), Some(&3.0));
     }

@@ -49,7 +49,9 @@ fn flag_value(argv: &[String], names: &[&str]) -> Option<String> {
 pub fn plan_argv(cmd: &str, free_port: u16) -> Result<ServerArgv> {
     let mut argv = shlex::split(cmd)
         .filter(|a| !a.is_empty())
-        .with_context(|| format!("--server '{cmd}' cannot be split into words (an unclosed quote?)"))?;
+        .with_context(|| {
+            format!("--server '{cmd}' cannot be split into words (an unclosed quote?)")
+        })?;
     let port = match flag_value(&argv, &["--port"]) {
         Some(p) => p
             .parse()
@@ -75,7 +77,8 @@ pub fn plan_argv(cmd: &str, free_port: u16) -> Result<ServerArgv> {
 
 /// A free TCP port on 127.0.0.1 (bound, read and released).
 pub fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind(("127.0.0.1", 0)).context("cannot find a free port on 127.0.0.1")?;
+    let l = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .context("cannot find a free port on 127.0.0.1")?;
     Ok(l.local_addr()?.port())
 }
 
@@ -97,9 +100,15 @@ pub struct Server {
 
 impl Server {
     /// Starts the server and waits until `/health` answers 200.
-    pub fn start(cmd: &str, log: &Path, ready_within: Duration, headers: &[String]) -> Result<Server> {
+    pub fn start(
+        cmd: &str,
+        log: &Path,
+        ready_within: Duration,
+        headers: &[String],
+    ) -> Result<Server> {
         let plan = plan_argv(cmd, free_port()?)?;
-        let out = File::create(log).with_context(|| format!("cannot create server log '{}'", log.display()))?;
+        let out = File::create(log)
+            .with_context(|| format!("cannot create server log '{}'", log.display()))?;
         let err = out.try_clone()?;
         let child = Command::new(&plan.argv[0])
             .args(&plan.argv[1..])
@@ -112,7 +121,13 @@ impl Server {
         let group = interrupt::track_group(child.id());
         let url = format!("http://{}:{}", plan.host, plan.port);
         let endpoint = Endpoint::parse(&url, headers)?;
-        let mut server = Server { child, argv: plan.argv, endpoint, log: log.to_path_buf(), _group: group };
+        let mut server = Server {
+            child,
+            argv: plan.argv,
+            endpoint,
+            log: log.to_path_buf(),
+            _group: group,
+        };
         server.wait_ready(ready_within)?;
         Ok(server)
     }
@@ -175,8 +190,14 @@ impl Drop for Server {
 /// 503); `alive` is asked between polls. True when `within` ran out.
 /// `alive` None: a server tokbench did not start, for which a refused
 /// connection is an error at once rather than a server still starting.
-pub fn wait_healthy(endpoint: &Endpoint, within: Duration, alive: Option<&mut dyn FnMut() -> Result<()>>) -> Result<bool> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+pub fn wait_healthy(
+    endpoint: &Endpoint,
+    within: Duration,
+    alive: Option<&mut dyn FnMut() -> Result<()>>,
+) -> Result<bool> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let pool = Pool::new(endpoint.clone());
     let start = Instant::now();
     let mut alive = alive;
@@ -223,7 +244,9 @@ impl ServerInfo {
 
 /// Reads `/props` and `/v1/models`; what is missing stays None.
 pub fn info(endpoint: &Endpoint) -> Result<ServerInfo> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let pool = Pool::new(endpoint.clone());
     let props = rt.block_on(pool.json("GET", "/props", None)).ok();
     let models = rt.block_on(pool.json("GET", "/v1/models", None)).ok();
@@ -249,7 +272,18 @@ mod tests {
         let a = plan_argv("llama-server -m 'my model.gguf' -np 4", 5555).unwrap();
         assert_eq!(
             a.argv,
-            ["llama-server", "-m", "my model.gguf", "-np", "4", "--port", "5555", "--host", "127.0.0.1", "--metrics"]
+            [
+                "llama-server",
+                "-m",
+                "my model.gguf",
+                "-np",
+                "4",
+                "--port",
+                "5555",
+                "--host",
+                "127.0.0.1",
+                "--metrics"
+            ]
         );
         assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 5555));
     }
@@ -257,7 +291,16 @@ mod tests {
     #[test]
     fn named_port_and_host_are_kept() {
         let a = plan_argv("llama-server --port=8081 --host 0.0.0.0 --metrics", 1).unwrap();
-        assert_eq!(a.argv, ["llama-server", "--port=8081", "--host", "0.0.0.0", "--metrics"]);
+        assert_eq!(
+            a.argv,
+            [
+                "llama-server",
+                "--port=8081",
+                "--host",
+                "0.0.0.0",
+                "--metrics"
+            ]
+        );
         assert_eq!((a.host.as_str(), a.port), ("127.0.0.1", 8081));
         assert!(plan_argv("llama-server --port x", 1).is_err());
         assert!(plan_argv("llama-server -m 'open", 1).is_err());
@@ -269,8 +312,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("server.log");
         let cmd = "sh -c 'echo loading; echo failed to load model >&2; exit 3' --";
-        let err = Server::start(cmd, &log, Duration::from_secs(10), &[]).err().unwrap();
+        let err = Server::start(cmd, &log, Duration::from_secs(10), &[])
+            .err()
+            .unwrap();
         let msg = format!("{err:#}");
-        assert!(msg.contains("exited") && msg.contains("failed to load model"), "{msg}");
+        assert!(
+            msg.contains("exited") && msg.contains("failed to load model"),
+            "{msg}"
+        );
     }
 }

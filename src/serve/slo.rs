@@ -7,7 +7,14 @@ use serde::Serialize;
 use super::figures::{Dist, Figures};
 use super::request::RequestRecord;
 
-pub const FIGURES: [&str; 6] = ["ttft", "ttft_from_send", "e2e", "e2e_from_send", "tpot", "itl"];
+pub const FIGURES: [&str; 6] = [
+    "ttft",
+    "ttft_from_send",
+    "e2e",
+    "e2e_from_send",
+    "tpot",
+    "itl",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Target {
@@ -46,7 +53,8 @@ pub fn parse(spec: &str) -> Result<Vec<Target>, SloError> {
         out.push(Target {
             figure: figure.to_string(),
             stat: stat.to_string(),
-            max_ms: parse_ms(value.trim()).ok_or_else(|| err(format!("'{value}' is not a time")))?,
+            max_ms: parse_ms(value.trim())
+                .ok_or_else(|| err(format!("'{value}' is not a time")))?,
         });
     }
     if out.is_empty() {
@@ -136,16 +144,28 @@ mod tests {
     fn targets_parse_with_units() {
         let t = parse("ttft_p99<=500ms, itl_p50<=0.06s,e2e_from_send_mean<=2s").unwrap();
         assert_eq!(t.len(), 3);
-        assert_eq!((t[0].figure.as_str(), t[0].stat.as_str(), t[0].max_ms), ("ttft", "p99", 500.0));
+        assert_eq!(
+            (t[0].figure.as_str(), t[0].stat.as_str(), t[0].max_ms),
+            ("ttft", "p99", 500.0)
+        );
         assert_eq!(t[1].max_ms, 60.0);
-        assert_eq!((t[2].figure.as_str(), t[2].max_ms), ("e2e_from_send", 2000.0));
+        assert_eq!(
+            (t[2].figure.as_str(), t[2].max_ms),
+            ("e2e_from_send", 2000.0)
+        );
     }
 
     #[test]
     fn bad_targets_say_why() {
         assert!(parse("ttft<500").unwrap_err().why.contains("no '<='"));
-        assert!(parse("latency_p99<=5ms").unwrap_err().why.contains("not a known"));
-        assert!(parse("ttft_p99<=fast").unwrap_err().why.contains("not a time"));
+        assert!(parse("latency_p99<=5ms")
+            .unwrap_err()
+            .why
+            .contains("not a known"));
+        assert!(parse("ttft_p99<=fast")
+            .unwrap_err()
+            .why
+            .contains("not a time"));
         assert!(parse("").is_err());
     }
 }

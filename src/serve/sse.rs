@@ -40,7 +40,10 @@ impl SseParser {
 /// Where the first event ends (a blank line: `\n\n` or `\r\n\r\n`).
 fn event_end(buf: &[u8]) -> Option<(usize, usize)> {
     let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2));
-    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| (i, 4));
+    let crlf = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, 4));
     match (lf, crlf) {
         (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
         (a, b) => a.or(b),
@@ -120,7 +123,11 @@ pub fn read_chunk(data: &str, chat: bool) -> Result<Chunk, ChunkError> {
     let timings = v
         .get("timings")
         .and_then(|t| serde_json::from_value(t.clone()).ok());
-    let mut c = if chat { chat_chunk(&v) } else { completion_chunk(&v) };
+    let mut c = if chat {
+        chat_chunk(&v)
+    } else {
+        completion_chunk(&v)
+    };
     c.timings = timings;
     Ok(c)
 }
@@ -187,7 +194,10 @@ mod tests {
     fn events_split_across_pieces_are_joined() {
         let mut p = SseParser::default();
         assert!(p.push(b"data: {\"a\"").is_empty());
-        assert_eq!(p.push(b":1}\n\ndata: x\r\n\r\n: comment\n\n"), vec!["{\"a\":1}", "x"]);
+        assert_eq!(
+            p.push(b":1}\n\ndata: x\r\n\r\n: comment\n\n"),
+            vec!["{\"a\":1}", "x"]
+        );
         assert_eq!(p.pending(), 0);
         assert_eq!(p.push(b"data: [DONE]\n\ndata: tail"), vec!["[DONE]"]);
         assert_eq!(p.pending(), 10);
@@ -196,14 +206,20 @@ mod tests {
     #[test]
     fn completion_chunks_count_tokens_and_read_the_end() {
         let c = read_chunk(r#"{"content":"ab","tokens":[1,2],"stop":false}"#, false).unwrap();
-        assert_eq!((c.content.as_str(), c.tokens, c.stop), ("ab", Some(2), None));
+        assert_eq!(
+            (c.content.as_str(), c.tokens, c.stop),
+            ("ab", Some(2), None)
+        );
         let end = r#"{"content":"","tokens":[],"stop":true,"stop_type":"eos","tokens_predicted":7,
             "timings":{"cache_n":0,"prompt_n":5,"prompt_ms":9.5,"predicted_n":7,"predicted_ms":55.0}}"#;
         let c = read_chunk(end, false).unwrap();
         assert_eq!(c.stop.as_deref(), Some("eos"));
         assert_eq!(c.predicted, Some(7));
         let t = c.timings.unwrap();
-        assert_eq!((t.prompt_n, t.prompt_ms, t.predicted_n), (Some(5), Some(9.5), Some(7)));
+        assert_eq!(
+            (t.prompt_n, t.prompt_ms, t.predicted_n),
+            (Some(5), Some(9.5), Some(7))
+        );
     }
 
     #[test]
@@ -212,7 +228,10 @@ mod tests {
         let c = read_chunk(role, true).unwrap();
         assert_eq!((c.content.as_str(), c.stop, c.tokens), ("", None, None));
         assert!(read_chunk("[DONE]", true).unwrap().done);
-        assert!(matches!(read_chunk("{oops", true), Err(ChunkError::NotJson { .. })));
+        assert!(matches!(
+            read_chunk("{oops", true),
+            Err(ChunkError::NotJson { .. })
+        ));
         assert!(matches!(
             read_chunk(r#"{"error":{"message":"boom"}}"#, false),
             Err(ChunkError::Server(_))
@@ -229,7 +248,10 @@ mod tests {
             .collect();
         let tokens: usize = chunks.iter().filter_map(|c| c.tokens).sum();
         let last = chunks.last().unwrap();
-        assert_eq!((tokens, last.stop.as_deref(), last.predicted), (32, Some("limit"), Some(32)));
+        assert_eq!(
+            (tokens, last.stop.as_deref(), last.predicted),
+            (32, Some("limit"), Some(32))
+        );
         assert_eq!(last.timings.as_ref().unwrap().prompt_ms, Some(9.644));
         let chat: Vec<Chunk> = SseParser::default()
             .push(chat.as_bytes())

@@ -73,7 +73,9 @@ impl std::str::FromStr for StandinConfig {
         };
         let mut c = StandinConfig::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (k, v) = part.split_once('=').ok_or_else(|| err(format!("'{part}' is not KEY=VALUE")))?;
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| err(format!("'{part}' is not KEY=VALUE")))?;
             let x: f64 = v
                 .parse()
                 .ok()
@@ -126,7 +128,9 @@ impl Standin {
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         let state = Arc::new(State {
             slots: Arc::new(Semaphore::new(cfg.slots)),
             cfg,
@@ -161,7 +165,11 @@ impl Drop for Standin {
     }
 }
 
-async fn accept(listener: std::net::TcpListener, state: Arc<State>, mut stop: tokio::sync::oneshot::Receiver<()>) {
+async fn accept(
+    listener: std::net::TcpListener,
+    state: Arc<State>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
         return;
     };
@@ -193,7 +201,10 @@ impl hyper::body::Body for StandinBody {
     type Data = Bytes;
     type Error = Infallible;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         match self.get_mut() {
             StandinBody::Once(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             StandinBody::Chan(rx) => rx.poll_recv(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
@@ -207,23 +218,41 @@ fn reply(status: u16, body: Value) -> Response<StandinBody> {
     r
 }
 
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<StandinBody>, Infallible> {
+async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+) -> Result<Response<StandinBody>, Infallible> {
     let path = req.uri().path().to_string();
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     Ok(match path.as_str() {
-        "/health" if state.started.elapsed() < state.cfg.unhealthy => {
-            reply(503, json!({"error": {"code": 503, "message": "Loading model"}}))
-        }
+        "/health" if state.started.elapsed() < state.cfg.unhealthy => reply(
+            503,
+            json!({"error": {"code": 503, "message": "Loading model"}}),
+        ),
         "/health" => reply(200, json!({"status": "ok"})),
         "/props" => reply(200, props(&state)),
-        "/v1/models" => reply(200, json!({"data": [{"id": "standin", "meta": {"n_ctx_train": 4096}}]})),
+        "/v1/models" => reply(
+            200,
+            json!({"data": [{"id": "standin", "meta": {"n_ctx_train": 4096}}]}),
+        ),
         "/metrics" => Response::new(StandinBody::Once(Some(Bytes::from(metrics(&state))))),
-        "/tokenize" => reply(200, json!({"tokens": tokenize(&state, json["content"].as_str().unwrap_or(""))})),
+        "/tokenize" => reply(
+            200,
+            json!({"tokens": tokenize(&state, json["content"].as_str().unwrap_or(""))}),
+        ),
         "/detokenize" => reply(200, json!({"content": detokenize(&state, &json["tokens"])})),
         "/completion" => generate(state, &json, false),
         "/v1/chat/completions" => generate(state, &json, true),
-        _ => reply(404, json!({"error": {"code": 404, "message": "File Not Found"}})),
+        _ => reply(
+            404,
+            json!({"error": {"code": 404, "message": "File Not Found"}}),
+        ),
     })
 }
 
@@ -240,12 +269,30 @@ fn metrics(state: &State) -> String {
     let c = &state.counters;
     let mut out = String::new();
     for (name, kind, v) in [
-        ("prompt_tokens_total", "counter", c.prompt_tokens.load(Ordering::SeqCst)),
-        ("tokens_predicted_total", "counter", c.predicted.load(Ordering::SeqCst)),
-        ("n_decode_total", "counter", c.decodes.load(Ordering::SeqCst)),
-        ("requests_processing", "gauge", c.processing.load(Ordering::SeqCst)),
+        (
+            "prompt_tokens_total",
+            "counter",
+            c.prompt_tokens.load(Ordering::SeqCst),
+        ),
+        (
+            "tokens_predicted_total",
+            "counter",
+            c.predicted.load(Ordering::SeqCst),
+        ),
+        (
+            "n_decode_total",
+            "counter",
+            c.decodes.load(Ordering::SeqCst),
+        ),
+        (
+            "requests_processing",
+            "gauge",
+            c.processing.load(Ordering::SeqCst),
+        ),
     ] {
-        out.push_str(&format!("# TYPE llamacpp:{name} {kind}\nllamacpp:{name} {v}\n"));
+        out.push_str(&format!(
+            "# TYPE llamacpp:{name} {kind}\nllamacpp:{name} {v}\n"
+        ));
     }
     out
 }
@@ -294,7 +341,10 @@ fn generate(state: Arc<State>, req: &Value, chat: bool) -> Response<StandinBody>
     };
     let n = req[if chat { "max_tokens" } else { "n_predict" }].as_u64();
     let (Some(prompt), Some(n), true) = (prompt, n, req["stream"].as_bool() == Some(true)) else {
-        return reply(400, json!({"error": {"code": 400, "message": "stand-in: stream, prompt and a length are required"}}));
+        return reply(
+            400,
+            json!({"error": {"code": 400, "message": "stand-in: stream, prompt and a length are required"}}),
+        );
     };
     let r = state.counters.requests.fetch_add(1, Ordering::SeqCst) as usize;
     let every = state.cfg.early_stop_every;
@@ -308,8 +358,10 @@ fn generate(state: Arc<State>, req: &Value, chat: bool) -> Response<StandinBody>
     let (tx, rx) = mpsc::channel(256);
     tokio::spawn(run_job(state, job, tx));
     let mut resp = Response::new(StandinBody::Chan(rx));
-    resp.headers_mut()
-        .insert("content-type", hyper::header::HeaderValue::from_static("text/event-stream"));
+    resp.headers_mut().insert(
+        "content-type",
+        hyper::header::HeaderValue::from_static("text/event-stream"),
+    );
     resp
 }
 
@@ -321,7 +373,11 @@ fn cached(state: &State, job: &Job) -> usize {
     let Ok(mut last) = state.last_prompt.lock() else {
         return 0;
     };
-    let common = last.iter().zip(&job.prompt).take_while(|(a, b)| a == b).count();
+    let common = last
+        .iter()
+        .zip(&job.prompt)
+        .take_while(|(a, b)| a == b)
+        .count();
     *last = job.prompt.clone();
     if job.cache_prompt {
         common
@@ -344,10 +400,17 @@ async fn run_job(state: Arc<State>, job: Job, tx: mpsc::Sender<Bytes>) {
     let prompt_ms = cfg.prompt_ms + cfg.prompt_ms_per_token * prompt_n as f64;
     let start = tokio::time::Instant::now();
     tokio::time::sleep(Duration::from_secs_f64(prompt_ms / 1000.0)).await;
-    state.counters.prompt_tokens.fetch_add(prompt_n as u64, Ordering::SeqCst);
+    state
+        .counters
+        .prompt_tokens
+        .fetch_add(prompt_n as u64, Ordering::SeqCst);
     let gen_start = tokio::time::Instant::now();
     let real_prompt_ms = (gen_start - start).as_secs_f64() * 1000.0;
-    let total = if job.stop_early { (job.n / 2).max(1) } else { job.n };
+    let total = if job.stop_early {
+        (job.n / 2).max(1)
+    } else {
+        job.n
+    };
     let Some(done) = stream_tokens(&state, &job, total, gen_start, &tx).await else {
         state.counters.processing.fetch_sub(1, Ordering::SeqCst);
         return;
@@ -362,7 +425,13 @@ async fn run_job(state: Arc<State>, job: Job, tx: mpsc::Sender<Bytes>) {
 }
 
 /// Sends `total` tokens on their planted times; None if the client left.
-async fn stream_tokens(state: &State, job: &Job, total: usize, t0: tokio::time::Instant, tx: &mpsc::Sender<Bytes>) -> Option<usize> {
+async fn stream_tokens(
+    state: &State,
+    job: &Job,
+    total: usize,
+    t0: tokio::time::Instant,
+    tx: &mpsc::Sender<Bytes>,
+) -> Option<usize> {
     let (cfg, c) = (&state.cfg, &state.counters);
     let (mut sent, mut chunk) = (0usize, 0usize);
     while sent < total {
@@ -385,13 +454,23 @@ async fn stream_tokens(state: &State, job: &Job, total: usize, t0: tokio::time::
     Some(sent)
 }
 
-async fn send_end(tx: &mpsc::Sender<Bytes>, job: &Job, stop: &str, n: usize, timings: Value) -> Option<()> {
+async fn send_end(
+    tx: &mpsc::Sender<Bytes>,
+    job: &Job,
+    stop: &str,
+    n: usize,
+    timings: Value,
+) -> Option<()> {
     if !job.chat {
         let v = json!({"content": "", "tokens": [], "stop": true, "stop_type": stop, "tokens_predicted": n, "timings": timings});
         return tx.send(event(&v)).await.ok();
     }
     let reason = if stop == "limit" { "length" } else { "stop" };
-    tx.send(event(&json!({"choices": [{"finish_reason": reason, "index": 0, "delta": {}}]}))).await.ok()?;
+    tx.send(event(
+        &json!({"choices": [{"finish_reason": reason, "index": 0, "delta": {}}]}),
+    ))
+    .await
+    .ok()?;
     let usage = json!({"choices": [], "usage": {"completion_tokens": n}, "timings": timings});
     tx.send(event(&usage)).await.ok()?;
     tx.send(Bytes::from("data: [DONE]\n\n")).await.ok()
@@ -403,10 +482,19 @@ mod tests {
 
     #[test]
     fn spec_parses_and_rejects() {
-        let c: StandinConfig = "slots=2,prompt_ms=50,token_ms=20,multi_every=3".parse().unwrap();
-        assert_eq!((c.slots, c.prompt_ms, c.token_ms, c.multi_every), (2, 50.0, 20.0, 3));
+        let c: StandinConfig = "slots=2,prompt_ms=50,token_ms=20,multi_every=3"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            (c.slots, c.prompt_ms, c.token_ms, c.multi_every),
+            (2, 50.0, 20.0, 3)
+        );
         assert!("slots=0".parse::<StandinConfig>().is_err());
-        assert!("speed=3".parse::<StandinConfig>().unwrap_err().why.contains("speed=3"));
+        assert!("speed=3"
+            .parse::<StandinConfig>()
+            .unwrap_err()
+            .why
+            .contains("speed=3"));
         assert!("token_ms=-1".parse::<StandinConfig>().is_err());
     }
 }

@@ -42,7 +42,11 @@ impl LoadInfo {
             description: load.describe(),
         };
         match load {
-            Load::Open { rate, arrival, max_concurrency } => LoadInfo {
+            Load::Open {
+                rate,
+                arrival,
+                max_concurrency,
+            } => LoadInfo {
                 rate_rps: Some(*rate),
                 arrival: Some(arrival.to_string()),
                 max_concurrency: *max_concurrency,
@@ -87,17 +91,32 @@ fn remarks(r: &BlockResult) -> Vec<String> {
     let f = &r.figures;
     let mut out = r.warnings.clone();
     if f.cache_hits > 0 {
-        out.push(format!("{} requests were served partly from the prompt cache (cache_n > 0)", f.cache_hits));
+        out.push(format!(
+            "{} requests were served partly from the prompt cache (cache_n > 0)",
+            f.cache_hits
+        ));
     }
     if f.early_stops > 0 {
-        out.push(format!("{} requests stopped early and are kept out of TPOT and ITL", f.early_stops));
+        out.push(format!(
+            "{} requests stopped early and are kept out of TPOT and ITL",
+            f.early_stops
+        ));
     }
-    let disagree = r.records.iter().filter(|x| x.flags.iter().any(|f| f.contains("clocks disagree"))).count();
+    let disagree = r
+        .records
+        .iter()
+        .filter(|x| x.flags.iter().any(|f| f.contains("clocks disagree")))
+        .count();
     if disagree > 0 {
-        out.push(format!("{disagree} requests had a client TTFT below the server's prompt_ms"));
+        out.push(format!(
+            "{disagree} requests had a client TTFT below the server's prompt_ms"
+        ));
     }
     if let Some(o) = f.overload.as_ref().filter(|o| o.overloaded) {
-        out.push(format!("overload: offered {:.2} req/s, sustained {:.2} req/s", o.offered_rps, o.sustained_rps));
+        out.push(format!(
+            "overload: offered {:.2} req/s, sustained {:.2} req/s",
+            o.offered_rps, o.sustained_rps
+        ));
     }
     if f.client_behind {
         out.push(format!(
@@ -110,10 +129,19 @@ fn remarks(r: &BlockResult) -> Vec<String> {
 }
 
 /// The summary of a finished block.
-pub fn summarize(spec: &BlockSpec, result: &BlockResult, server: &ServerInfo, targets: &[Target], label: Option<String>) -> BlockSummary {
+pub fn summarize(
+    spec: &BlockSpec,
+    result: &BlockResult,
+    server: &ServerInfo,
+    targets: &[Target],
+    label: Option<String>,
+) -> BlockSummary {
     let checks = slo::check(targets, &result.figures);
     let counted: Vec<_> = result.records.iter().filter(|r| !r.warmup).collect();
-    let good = counted.iter().filter(|r| slo::request_good(targets, r)).count();
+    let good = counted
+        .iter()
+        .filter(|r| slo::request_good(targets, r))
+        .count();
     let wall = result.figures.throughput.wall_s;
     BlockSummary {
         kind: "serve_block",

@@ -46,7 +46,9 @@ pub fn knee(points: &[SweepPoint], open: bool) -> Option<f64> {
         let fell = if open {
             at(points, l).any(|p| p.overloaded)
         } else {
-            i > 0 && mean_achieved(points, l) < (1.0 + CLOSED_KNEE_GAIN) * mean_achieved(points, ls[i - 1])
+            i > 0
+                && mean_achieved(points, l)
+                    < (1.0 + CLOSED_KNEE_GAIN) * mean_achieved(points, ls[i - 1])
         };
         if fell {
             return i.checked_sub(1).map(|j| ls[j]);
@@ -73,8 +75,8 @@ pub fn slo_bracket(points: &[SweepPoint]) -> (Option<f64>, Option<f64>) {
     let best = ls
         .iter()
         .copied()
-        .filter(|&l| passes(points, l) && first_fail.is_none_or(|f| l < f))
-        .last();
+        .rev()
+        .find(|&l| passes(points, l) && first_fail.is_none_or(|f| l < f));
     (best, first_fail)
 }
 
@@ -116,8 +118,14 @@ pub fn run(
         return Ok((points, false));
     }
     for _ in 0..BISECT_STEPS {
-        let (Some(lo), Some(hi)) = slo_bracket(&points) else { break };
-        let mid = if integer { ((lo + hi) / 2.0).floor() } else { (lo + hi) / 2.0 };
+        let (Some(lo), Some(hi)) = slo_bracket(&points) else {
+            break;
+        };
+        let mid = if integer {
+            ((lo + hi) / 2.0).floor()
+        } else {
+            (lo + hi) / 2.0
+        };
         if mid <= lo || mid >= hi {
             break;
         }
@@ -151,20 +159,32 @@ mod tests {
 
     #[test]
     fn open_loop_knee_is_the_step_before_overload() {
-        let p = vec![pt(1.0, 1.0, false, None), pt(2.0, 2.0, false, None), pt(4.0, 2.5, true, None)];
+        let p = vec![
+            pt(1.0, 1.0, false, None),
+            pt(2.0, 2.0, false, None),
+            pt(4.0, 2.5, true, None),
+        ];
         assert_eq!(knee(&p, true), Some(2.0));
         assert_eq!(knee(&p[..2], true), None);
     }
 
     #[test]
     fn closed_loop_knee_is_where_gain_stops() {
-        let p = vec![pt(1.0, 1.0, false, None), pt(2.0, 1.9, false, None), pt(4.0, 2.0, false, None)];
+        let p = vec![
+            pt(1.0, 1.0, false, None),
+            pt(2.0, 1.9, false, None),
+            pt(4.0, 2.0, false, None),
+        ];
         assert_eq!(knee(&p, false), Some(2.0));
     }
 
     #[test]
     fn slo_bracket_needs_every_trial() {
-        let mut p = vec![pt(1.0, 1.0, false, Some(true)), pt(2.0, 2.0, false, Some(true)), pt(4.0, 3.0, true, Some(false))];
+        let mut p = vec![
+            pt(1.0, 1.0, false, Some(true)),
+            pt(2.0, 2.0, false, Some(true)),
+            pt(4.0, 3.0, true, Some(false)),
+        ];
         assert_eq!(slo_bracket(&p), (Some(2.0), Some(4.0)));
         p.push(pt(2.0, 2.0, false, Some(false)));
         assert_eq!(slo_bracket(&p), (Some(1.0), Some(2.0)));
@@ -176,7 +196,12 @@ mod tests {
         let mut n = 0;
         let mut fake = |level: f64, _trial: usize| -> Result<Option<SweepPoint>> {
             n += 1;
-            Ok(Some(pt(level, level.min(3.5), level > 3.5, Some(level <= 3.1))))
+            Ok(Some(pt(
+                level,
+                level.min(3.5),
+                level > 3.5,
+                Some(level <= 3.1),
+            )))
         };
         let (p, stopped) = run(&ladder(1.0, 4), true, 2, true, false, &mut fake).unwrap();
         assert!(!stopped);
@@ -184,6 +209,10 @@ mod tests {
         // 1, 2, 4 (overloaded: the ladder stops), then 3 (pass), 3.5 and 3.25 (fail).
         assert_eq!((lo, hi), (Some(3.0), Some(3.25)));
         assert_eq!(knee(&p, true), Some(3.5));
-        assert_eq!(n, 2 * (3 + BISECT_STEPS), "ladder stops after the overloaded step 4");
+        assert_eq!(
+            n,
+            2 * (3 + BISECT_STEPS),
+            "ladder stops after the overloaded step 4"
+        );
     }
 }
