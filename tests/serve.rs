@@ -16,6 +16,13 @@ use tokbench::serve::schedule::{Arrival, Extent, Load};
 use tokbench::serve::standin::{Standin, StandinConfig};
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Tolerance of a latency that spans a few timer wake-ups (the stand-in's
+/// prompt sleep, its first token, the client's read): tokio's timer has 1 ms
+/// granularity and on this 2-core machine, shared with compilers (load ~12),
+/// each wake-up was seen up to ~5 ms late; measured errors were 4-12 ms.
+/// Gaps between tokens are scheduled on absolute times and keep 2 ms.
+const WAKE_MS: f64 = 15.0;
 const TOKBENCH: &str = env!("CARGO_BIN_EXE_tokbench");
 
 fn spec(api: Api, load: Load, requests: usize, max_tokens: u64) -> BlockSpec {
@@ -72,16 +79,17 @@ fn planted_ttft_and_itl_are_recovered() {
     );
     let f = &r.figures;
     assert_eq!((f.requests, f.completed, f.early_stops), (30, 30, 0));
-    near("TTFT from send p50", f.ttft_from_send_ms.p50, 80.0, 8.0);
-    near("TTFT p50", f.ttft_ms.p50, 80.0, 10.0);
+    near("TTFT from send p50", f.ttft_from_send_ms.p50, 80.0, WAKE_MS);
+    near("TTFT p50", f.ttft_ms.p50, 80.0, WAKE_MS + 3.0);
     near("ITL p50", f.itl_ms.p50, 20.0, 2.0);
-    near("ITL p90", f.itl_ms.p90, 20.0, 5.0);
+    // Unspread, the two-token chunks' 40 ms gaps would put the p90 at 40 ms.
+    near("ITL p90", f.itl_ms.p90, 20.0, 10.0);
     near("TPOT mean", f.tpot_ms.mean, 20.0, 2.0);
     near(
         "e2e from send p50",
         f.e2e_from_send_ms.p50,
         60.0 + 16.0 * 20.0,
-        10.0,
+        WAKE_MS,
     );
     let req = r.records.iter().find(|x| !x.warmup).unwrap();
     assert!(
@@ -95,7 +103,7 @@ fn planted_ttft_and_itl_are_recovered() {
         "TTFT - server prompt_ms p50",
         f.server_queue_est_ms.p50,
         20.0,
-        8.0,
+        WAKE_MS,
     );
     assert!(
         !f.client_behind,
@@ -121,8 +129,13 @@ fn coordinated_omission_is_shown_and_overload_reported() {
         &spec(Api::Completion, open(40.0, Some(2)), 60, 10),
     );
     let f = &r.figures;
-    near("TTFT from send p50", f.ttft_from_send_ms.p50, 30.0, 8.0);
-    near("TTFT from send p90", f.ttft_from_send_ms.p90, 30.0, 12.0);
+    near("TTFT from send p50", f.ttft_from_send_ms.p50, 30.0, WAKE_MS);
+    near(
+        "TTFT from send p90",
+        f.ttft_from_send_ms.p90,
+        30.0,
+        2.0 * WAKE_MS,
+    );
     let from_intended = f.ttft_ms.p90.unwrap();
     assert!(
         from_intended > 1500.0,
@@ -177,7 +190,7 @@ fn chat_role_only_first_chunk_is_not_the_first_token() {
         "chat TTFT from send p50",
         f.ttft_from_send_ms.p50,
         90.0,
-        10.0,
+        WAKE_MS,
     );
     near("chat ITL p50", f.itl_ms.p50, 10.0, 2.0);
     for x in r.records.iter().filter(|x| !x.warmup) {

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 
 use super::block::{self, Api, BlockSpec};
 use super::client::Endpoint;
+use super::output::RecordWriter;
 use super::prompts::{self, PromptSpec};
 use super::schedule::{Arrival, Extent, Load};
 use super::server::{self, Server, ServerInfo};
@@ -18,7 +19,6 @@ use super::summary::{self, BlockSummary, SweepPoint, SweepSummary};
 use super::{render, sweep};
 use crate::app::{Outcome, UsageError};
 use crate::cli::{ServeApi, ServeArgs};
-use crate::store::jsonl::JsonlWriter;
 
 /// What the load goes to; a server or stand-in tokbench started stops when this drops.
 enum Goal {
@@ -164,7 +164,7 @@ struct Runner<'a> {
     plan: Plan,
     target: Goal,
     info: ServerInfo,
-    writer: Option<JsonlWriter>,
+    writer: Option<RecordWriter>,
     blocks: usize,
 }
 
@@ -186,18 +186,15 @@ impl Runner<'_> {
             request_timeout: self.args.request_timeout,
         };
         self.blocks += 1;
-        let mut write_err = None;
-        let writer = &mut self.writer;
+        let writer = &self.writer;
         let mut sink = |r: &super::request::RequestRecord| {
-            if let Some(w) = writer.as_mut() {
-                if let Err(e) = w.append(r) {
-                    write_err.get_or_insert(e);
-                }
+            if let Some(w) = writer {
+                w.send(r);
             }
         };
         let result = block::run(self.target.endpoint(), &spec, &mut sink);
-        if let Some(e) = write_err {
-            return Err(e.into());
+        if let Some(w) = self.writer.as_mut() {
+            w.check()?;
         }
         self.target.check_alive()?;
         let result = result?;
@@ -208,8 +205,8 @@ impl Runner<'_> {
             &self.plan.targets,
             self.args.label.clone(),
         );
-        if let Some(w) = self.writer.as_mut() {
-            w.append(&s)?;
+        if let Some(w) = &self.writer {
+            w.send(&s);
         }
         if s.figures.completed == 0 && s.figures.requests > 0 && !s.interrupted {
             let first = result
@@ -296,8 +293,8 @@ fn run_sweep(r: &mut Runner<'_>) -> Result<Outcome> {
         slo: r.args.slo.iter().cloned().collect(),
         points,
     };
-    if let Some(w) = r.writer.as_mut() {
-        w.append(&s)?;
+    if let Some(w) = &r.writer {
+        w.send(&s);
     }
     crate::app::print_out(&render::sweep(&s, r.args.out.format()))?;
     let refs: Vec<&BlockSummary> = blocks.iter().collect();
@@ -312,7 +309,7 @@ pub fn run(args: &ServeArgs) -> Result<Outcome> {
             "--shared-prefix N needs --prompt-tokens (the length of what follows the prefix)",
         ));
     }
-    let writer = args.output.as_deref().map(JsonlWriter::open).transpose()?;
+    let writer = args.output.as_deref().map(RecordWriter::open).transpose()?;
     let target = open_target(args)?;
     if !matches!(target, Goal::Server(_))
         && server::wait_healthy(target.endpoint(), args.ready_timeout, None)?
@@ -339,9 +336,13 @@ pub fn run(args: &ServeArgs) -> Result<Outcome> {
         writer,
         blocks: 0,
     };
-    if args.rate_sweep {
+    let outcome = if args.rate_sweep {
         run_sweep(&mut runner)
     } else {
         single(&mut runner)
+    };
+    if let Some(w) = runner.writer.take() {
+        w.finish()?;
     }
+    outcome
 }

@@ -15,6 +15,7 @@ pub mod client;
 pub mod command;
 pub mod figures;
 pub mod metrics;
+pub mod output;
 pub mod prompts;
 pub mod quantile;
 pub mod render;
