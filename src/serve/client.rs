@@ -4,7 +4,7 @@
 //! and timestamped the moment each arrives.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -108,12 +108,18 @@ impl Clock {
 }
 
 type Sender = SendRequest<Full<Bytes>>;
+type Response = hyper::Response<hyper::body::Incoming>;
 
-/// Idle keep-alive connections to one endpoint.
+/// An idle connection older than this is closed rather than reused:
+/// llama-server (cpp-httplib) closes keep-alive connections idle for 5 s,
+/// and a request sent as it does so fails.
+const IDLE_MAX: Duration = Duration::from_secs(4);
+
+/// Idle keep-alive connections to one endpoint, with the time each went idle.
 #[derive(Clone)]
 pub struct Pool {
     pub endpoint: Arc<Endpoint>,
-    idle: Arc<Mutex<Vec<Sender>>>,
+    idle: Arc<Mutex<Vec<(Sender, Instant)>>>,
 }
 
 impl Pool {
@@ -124,13 +130,17 @@ impl Pool {
         }
     }
 
-    /// An idle connection, or a new one.
-    async fn sender(&self) -> Result<Sender, ClientError> {
-        while let Some(s) = self.idle.lock().ok().and_then(|mut v| v.pop()) {
-            if s.is_ready() {
-                return Ok(s);
+    /// An idle connection (true: reused), or a new one.
+    async fn sender(&self) -> Result<(Sender, bool), ClientError> {
+        while let Some((s, since)) = self.idle.lock().ok().and_then(|mut v| v.pop()) {
+            if s.is_ready() && since.elapsed() < IDLE_MAX {
+                return Ok((s, true));
             }
         }
+        Ok((self.connect().await?, false))
+    }
+
+    async fn connect(&self) -> Result<Sender, ClientError> {
         let e = &self.endpoint;
         let connect_err = |why: String| ClientError::Connect(e.url(), why);
         let stream = tokio::net::TcpStream::connect((e.host.as_str(), e.port))
@@ -149,8 +159,32 @@ impl Pool {
     fn put(&self, s: Sender) {
         if !s.is_closed() {
             if let Ok(mut v) = self.idle.lock() {
-                v.push(s);
+                v.push((s, Instant::now()));
             }
+        }
+    }
+
+    /// Sends a request; one that fails on a reused connection before any
+    /// answer (the server closed it as it went out) is sent again on a new one.
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Bytes,
+    ) -> Result<(Sender, Response), ClientError> {
+        let http = |x: hyper::Error| ClientError::Http(x.to_string());
+        let (mut s, reused) = self.sender().await?;
+        match s
+            .send_request(self.request(method, path, body.clone())?)
+            .await
+        {
+            Ok(r) => Ok((s, r)),
+            Err(_) if reused => {
+                let mut s = self.connect().await?;
+                let r = s.send_request(self.request(method, path, body)?).await;
+                Ok((s, r.map_err(http)?))
+            }
+            Err(x) => Err(http(x)),
         }
     }
 
@@ -158,7 +192,7 @@ impl Pool {
     pub async fn warm(&self, n: usize) -> Result<(), ClientError> {
         let mut fresh = Vec::new();
         for _ in 0..n {
-            fresh.push(self.sender().await?);
+            fresh.push(self.connect().await?);
         }
         fresh.into_iter().for_each(|s| self.put(s));
         Ok(())
@@ -190,12 +224,8 @@ impl Pool {
         path: &str,
         body: Option<String>,
     ) -> Result<(u16, String), ClientError> {
-        let mut s = self.sender().await?;
-        let req = self.request(method, path, body.map(Bytes::from).unwrap_or_default())?;
-        let resp = s
-            .send_request(req)
-            .await
-            .map_err(|x| ClientError::Http(x.to_string()))?;
+        let body = body.map(Bytes::from).unwrap_or_default();
+        let (s, resp) = self.send(method, path, body).await?;
         let status = resp.status().as_u16();
         let bytes = resp
             .into_body()
@@ -237,13 +267,8 @@ impl Pool {
         clock: Clock,
         t: &mut Trace,
     ) -> Result<(), ClientError> {
-        let mut s = self.sender().await?;
-        let req = self.request("POST", path, body)?;
         t.send_ms = Some(clock.ms());
-        let resp = s
-            .send_request(req)
-            .await
-            .map_err(|x| ClientError::Http(x.to_string()))?;
+        let (s, resp) = self.send("POST", path, body).await?;
         t.headers_ms = Some(clock.ms());
         let status = resp.status().as_u16();
         t.http_status = Some(status);
