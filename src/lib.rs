@@ -15,11 +15,14 @@ macro_rules! say {
 }
 
 pub mod app;
+pub mod bisect;
+pub mod build;
 pub mod cli;
 pub mod compare;
 pub mod gguf;
 pub mod history_cmd;
 pub mod identity;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod plan;

@@ -1012,7 +1012,7 @@ mod compare {
                 "--pairs",
                 "6",
                 "--metric",
-                "eval_tsp",
+                "gpu_energy_j",
                 "--fail-if-slower",
                 "3",
             ],
@@ -1179,8 +1179,10 @@ mod compare {
     }
 }
 
+mod build;
 mod faults;
 mod history;
+mod keys;
 mod plots;
 
 #[test]
