@@ -30,6 +30,7 @@ pub mod plot;
 pub mod report;
 pub mod runner;
 pub mod sample;
+pub mod serve;
 pub mod stats;
 pub mod store;
 pub mod summary;
