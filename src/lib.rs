@@ -17,6 +17,7 @@ macro_rules! say {
 pub mod app;
 pub mod cli;
 pub mod compare;
+pub mod context_fit;
 pub mod gguf;
 pub mod history_cmd;
 pub mod identity;
