@@ -196,6 +196,9 @@ pub struct Sample {
     pub gpu_power_w: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_power_w: Option<f64>,
+    /// macOS `ANE Power` (the Neural Engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ane_power_w: Option<f64>,
     /// macOS `Combined Power (CPU + GPU + ANE)`, `Package Power`, macmon `all_power`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub combined_power_w: Option<f64>,
