@@ -838,6 +838,7 @@ fn gpu_requested_on_a_cpu_only_build_is_a_warning() {
         "{out}"
     );
 }
+mod eras;
 mod samplers;
 
 mod compare {
