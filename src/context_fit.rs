@@ -148,7 +148,11 @@ mod tests {
         // 815 estimated + 128 + 4 = 947, rounded up to 1024.
         assert_eq!(f.ctx, 1024);
         assert!(f.note.contains("default context is 512"), "{}", f.note);
-        assert!(f.note.contains("~815 tokens estimated from 2445 bytes"), "{}", f.note);
+        assert!(
+            f.note.contains("~815 tokens estimated from 2445 bytes"),
+            "{}",
+            f.note
+        );
         assert!(f.note.contains("passing -c 1024;"), "{}", f.note);
     }
 
@@ -156,7 +160,11 @@ mod tests {
     fn the_model_context_caps_the_fit() {
         let f = fit(Some(512), BUILTIN, Some(768), &[]).expect("a fit");
         assert_eq!(f.ctx, 768);
-        assert!(f.note.contains("context_length 768; 1024 was wanted"), "{}", f.note);
+        assert!(
+            f.note.contains("context_length 768; 1024 was wanted"),
+            "{}",
+            f.note
+        );
         // A model context no larger than the default: nothing to gain.
         assert_eq!(fit(Some(512), BUILTIN, Some(512), &[]), None);
     }
@@ -166,7 +174,11 @@ mod tests {
         assert_eq!(fit(Some(4096), BUILTIN, Some(2048), &[]), None);
         assert_eq!(fit(Some(0), BUILTIN, Some(2048), &[]), None);
         assert_eq!(fit(None, BUILTIN, Some(2048), &[]), None);
-        for user in [&["-c", "600"][..], &["--ctx-size", "600"], &["--ctx-size=600"]] {
+        for user in [
+            &["-c", "600"][..],
+            &["--ctx-size", "600"],
+            &["--ctx-size=600"],
+        ] {
             let args: Vec<String> = user.iter().map(|s| s.to_string()).collect();
             assert_eq!(fit(Some(512), BUILTIN, Some(2048), &args), None, "{user:?}");
         }
@@ -180,7 +192,8 @@ mod tests {
     #[test]
     fn a_prompt_too_long_failure_says_what_to_pass() {
         let stderr =
-            std::fs::read_to_string("fixtures/legacy/0.2.20/default-prompt-too-long.stderr").unwrap();
+            std::fs::read_to_string("fixtures/legacy/0.2.20/default-prompt-too-long.stderr")
+                .unwrap();
         let hint = too_long_hint(&stderr, 128).expect("a hint");
         assert_eq!(
             hint,

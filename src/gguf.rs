@@ -243,7 +243,10 @@ fn read_header<R: Read>(r: &mut Reader<R>) -> Result<(GgufInfo, u64), GgufError>
             "general.name" => info.name = v,
             k if k.ends_with(".context_length") => {
                 // Only the architecture's own key (it comes after general.architecture).
-                let own = info.architecture.as_deref().map(|a| format!("{a}.context_length"));
+                let own = info
+                    .architecture
+                    .as_deref()
+                    .map(|a| format!("{a}.context_length"));
                 if own.as_deref().is_none_or(|o| o == k) {
                     info.context_length = v.and_then(|s| s.parse().ok());
                 }

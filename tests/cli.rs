@@ -553,7 +553,20 @@ fn a_bare_number_for_a_duration_is_a_usage_error_naming_the_units() {
         assert!(err.contains("'100' has no unit"), "{err}");
         assert!(err.contains("'100ms' or '100s'"), "{err}");
     }
-    let o = sb.cmd(&["compare", "--a", "x", "--b", "y", "-m", "m", "--max-time", "5"]).output().unwrap();
+    let o = sb
+        .cmd(&[
+            "compare",
+            "--a",
+            "x",
+            "--b",
+            "y",
+            "-m",
+            "m",
+            "--max-time",
+            "5",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("'5' has no unit"), "{}", stderr(&o));
 }

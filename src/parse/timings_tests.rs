@@ -701,10 +701,16 @@ fn two_bare_server_blocks_in_a_pasted_comment() {
     assert_eq!(blocks.len(), 2, "{blocks:#?}");
     assert_eq!((blocks[0].line, blocks[1].line), (4, 11));
     let (a, b) = (&blocks[0].timings, &blocks[1].timings);
-    assert_eq!((a.eval_tps, a.eval_tokens, a.graphs_reused), (n(42.47), Some(16), Some(15)));
+    assert_eq!(
+        (a.eval_tps, a.eval_tokens, a.graphs_reused),
+        (n(42.47), Some(16), Some(15))
+    );
     assert_eq!((a.prompt_eval_tps, a.total_ms), (n(169.63), n(400.35)));
     assert_eq!(a.draft_acceptance, None);
-    assert_eq!((b.eval_tps, b.prompt_eval_tokens, b.total_tokens), (n(333.33), Some(4), Some(34)));
+    assert_eq!(
+        (b.eval_tps, b.prompt_eval_tokens, b.total_tokens),
+        (n(333.33), Some(4), Some(34))
+    );
     assert_eq!(
         (b.draft_acceptance, b.draft_accepted, b.draft_generated),
         (n(0.66667), Some(20), Some(30))

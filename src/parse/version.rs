@@ -244,19 +244,36 @@ mod tests {
     fn legacy_run_logs_name_their_build() {
         let cc = "cc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0";
         let gcc = "gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0";
-        let log = |v: &str| std::fs::read_to_string(format!("fixtures/legacy/{v}/run.stderr")).unwrap();
-        assert_eq!(parse_build_info(&log("0.2.20")), Some(legacy("b38a16d", cc, None)));
-        assert_eq!(parse_build_info(&log("0.2.79")), Some(legacy("9c77ec1", cc, None)));
-        assert_eq!(parse_build_info(&log("0.3.2")), Some(legacy("74d73dc", gcc, None)));
+        let log =
+            |v: &str| std::fs::read_to_string(format!("fixtures/legacy/{v}/run.stderr")).unwrap();
+        assert_eq!(
+            parse_build_info(&log("0.2.20")),
+            Some(legacy("b38a16d", cc, None))
+        );
+        assert_eq!(
+            parse_build_info(&log("0.2.79")),
+            Some(legacy("9c77ec1", cc, None))
+        );
+        assert_eq!(
+            parse_build_info(&log("0.3.2")),
+            Some(legacy("74d73dc", gcc, None))
+        );
     }
 
     #[test]
     fn legacy_version_banners() {
         let cc = "cc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0";
         let gcc = "gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0";
-        let v = |v: &str| std::fs::read_to_string(format!("fixtures/legacy/{v}/version.txt")).unwrap();
-        assert_eq!(parse_build_info(&v("0.2.79")), Some(legacy("9c77ec1", cc, Some("1"))));
-        assert_eq!(parse_build_info(&v("0.3.2")), Some(legacy("74d73dc", gcc, Some("1"))));
+        let v =
+            |v: &str| std::fs::read_to_string(format!("fixtures/legacy/{v}/version.txt")).unwrap();
+        assert_eq!(
+            parse_build_info(&v("0.2.79")),
+            Some(legacy("9c77ec1", cc, Some("1")))
+        );
+        assert_eq!(
+            parse_build_info(&v("0.3.2")),
+            Some(legacy("74d73dc", gcc, Some("1")))
+        );
         // The 2023 `main` answers --version with its usage: nothing to read.
         let help = std::fs::read_to_string("fixtures/legacy/0.2.20/help.txt").unwrap();
         assert_eq!(parse_build_info(&help), None);

@@ -300,7 +300,8 @@ mod tests {
         let v = parse_capture(H200_GPU).unwrap();
         assert_eq!(v[0].gpu_mem_total_bytes, Some(143_771 * 1_048_576));
         assert_eq!(v[1].gpu_mem_used_bytes, Some(1_048_576));
-        let apps = parse_capture(include_str!("../../fixtures/sample/nvsmi-apps-header.csv")).unwrap();
+        let apps =
+            parse_capture(include_str!("../../fixtures/sample/nvsmi-apps-header.csv")).unwrap();
         assert_eq!(apps.len(), 3);
         let who: Vec<(Option<u32>, Option<&str>, Option<u64>)> = apps
             .iter()

@@ -272,7 +272,8 @@ mod tests {
         assert_eq!(s.thermal_pressure.as_deref(), Some("Nominal"));
         assert_eq!((s.span_ms, s.t_ms), (None, 0.0));
         assert_eq!(s.source, Some(SourceKind::Powermetrics));
-        let thermal = parse_text("**** Thermal pressure ****\n\nCurrent pressure level: Heavy\n").unwrap();
+        let thermal =
+            parse_text("**** Thermal pressure ****\n\nCurrent pressure level: Heavy\n").unwrap();
         assert_eq!(thermal[0].thermal_pressure.as_deref(), Some("Heavy"));
         assert!(!is_excerpt("GPU Power draw was high\nCPU Power: lots"));
     }

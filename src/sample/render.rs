@@ -63,7 +63,11 @@ pub fn samples_table(format: &str, samples: &[Sample]) -> String {
         t.add_row(cols.iter().map(|c| m.get(*c).map(text).unwrap_or_default()));
     }
     out.push_str(&format!("{t}\n"));
-    for (i, s) in samples.iter().enumerate().filter(|(_, s)| !s.gpu_regions.is_empty()) {
+    for (i, s) in samples
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.gpu_regions.is_empty())
+    {
         out.push_str(&regions_line(i + 1, s));
     }
     out
@@ -110,7 +114,13 @@ mod tests {
         let v = super::super::nvidia_smi::parse_capture(text).unwrap();
         let out = samples_table("nvidia-smi-csv", &v);
         let header = out.lines().nth(2).unwrap();
-        assert!(header.contains("pid") && header.contains("process_name"), "{out}");
-        assert!(out.contains("/tmp/llama/llama.cpp/build/bin/llama-bench"), "{out}");
+        assert!(
+            header.contains("pid") && header.contains("process_name"),
+            "{out}"
+        );
+        assert!(
+            out.contains("/tmp/llama/llama.cpp/build/bin/llama-bench"),
+            "{out}"
+        );
     }
 }

@@ -55,7 +55,12 @@ impl fmt::Display for SourceStatus {
             SourceState::Failed => "failed mid-run",
             // `powermetrics: 0 samples from 1234 bytes of output`.
             SourceState::NoSamples => {
-                return write!(f, "{}: {}", self.source, self.detail.as_deref().unwrap_or("0 samples"))
+                return write!(
+                    f,
+                    "{}: {}",
+                    self.source,
+                    self.detail.as_deref().unwrap_or("0 samples")
+                )
             }
         };
         match &self.detail {
@@ -228,11 +233,21 @@ fn statuses(
             }),
         }
     }
-    for s in out.iter_mut().filter(|s| s.state == SourceState::Ok && s.samples == 0) {
-        let read = bytes.iter().find(|(k, _)| *k == s.source).and_then(|(_, b)| *b);
+    for s in out
+        .iter_mut()
+        .filter(|s| s.state == SourceState::Ok && s.samples == 0)
+    {
+        let read = bytes
+            .iter()
+            .find(|(k, _)| *k == s.source)
+            .and_then(|(_, b)| *b);
         s.state = SourceState::NoSamples;
         let what = no_samples_text(read);
-        s.detail = Some(s.detail.take().map_or(what.clone(), |d| format!("{what}; {d}")));
+        s.detail = Some(
+            s.detail
+                .take()
+                .map_or(what.clone(), |d| format!("{what}; {d}")),
+        );
     }
     out
 }
@@ -410,7 +425,10 @@ mod tests {
         )];
         let s = statuses(&[], ends);
         assert_eq!(s[0].state, SourceState::NoSamples);
-        assert_eq!(s[0].to_string(), "powermetrics: 0 samples from 1234 bytes of output");
+        assert_eq!(
+            s[0].to_string(),
+            "powermetrics: 0 samples from 1234 bytes of output"
+        );
     }
 
     #[test]
@@ -423,7 +441,10 @@ mod tests {
         let k = SourceKind::NvidiaSmi;
         let s = statuses(&[], vec![(k, ok(0, Some(100))), (k, ok(0, Some(23)))]);
         assert_eq!(s.len(), 1);
-        assert_eq!(s[0].to_string(), "nvidia-smi: 0 samples from 123 bytes of output");
+        assert_eq!(
+            s[0].to_string(),
+            "nvidia-smi: 0 samples from 123 bytes of output"
+        );
         let s = statuses(&[], vec![(k, ok(3, Some(300))), (k, ok(0, Some(0)))]);
         assert_eq!((s[0].state, s[0].samples), (SourceState::Ok, 3));
         let s = statuses(&[], vec![(SourceKind::Vmmap, ok(0, None))]);

@@ -461,12 +461,18 @@ mod tests {
             Sample {
                 t_ms: 10.0,
                 gpu_mem_total_bytes: Some(143_771 << 20),
-                gpu_regions: vec![region("IOAccelerator (graphics)", 512), region("IOSurface", 8)],
+                gpu_regions: vec![
+                    region("IOAccelerator (graphics)", 512),
+                    region("IOSurface", 8),
+                ],
                 ..Default::default()
             },
             Sample {
                 t_ms: 20.0,
-                gpu_regions: vec![region("IOAccelerator (graphics)", 300), region("IOSurface", 16)],
+                gpu_regions: vec![
+                    region("IOAccelerator (graphics)", 300),
+                    region("IOSurface", 16),
+                ],
                 ..Default::default()
             },
         ];
@@ -474,7 +480,10 @@ mod tests {
         assert_eq!(f.gpu_mem_total_bytes, Some(143_771 << 20));
         assert_eq!(
             f.gpu_regions_peak,
-            [region("IOAccelerator (graphics)", 512), region("IOSurface", 16)]
+            [
+                region("IOAccelerator (graphics)", 512),
+                region("IOSurface", 16)
+            ]
         );
     }
 

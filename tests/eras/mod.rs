@@ -85,19 +85,49 @@ fn printed(log: &str, printer: &str, field: &str) -> (f64, Option<u64>, Option<f
 
 fn run_era(era: &Era, dir: &Path, model: &Path) {
     let bin = dir.join(format!("legacy-{}/build/bin/{}", era.commit, era.tool));
-    assert!(bin.is_file(), "'{}' is missing: run scripts/fetch-eras.sh", bin.display());
+    assert!(
+        bin.is_file(),
+        "'{}' is missing: run scripts/fetch-eras.sh",
+        bin.display()
+    );
     let work = tempfile::tempdir().unwrap();
     let o = Command::new(TOKBENCH)
-        .args(["run", "--bin", bin.to_str().unwrap(), "-m", model.to_str().unwrap()])
-        .args(["--reps", "2", "--warmup", "0", "-o", "r.jsonl", "--keep-logs", "logs", "--json"])
+        .args([
+            "run",
+            "--bin",
+            bin.to_str().unwrap(),
+            "-m",
+            model.to_str().unwrap(),
+        ])
+        .args([
+            "--reps",
+            "2",
+            "--warmup",
+            "0",
+            "-o",
+            "r.jsonl",
+            "--keep-logs",
+            "logs",
+            "--json",
+        ])
         .args(["--", "-t", "2"])
         .env("TOKBENCH_DB", work.path().join("history.sqlite"))
         .current_dir(work.path())
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}: {}\n{}", era.commit, stdout(&o), stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}: {}\n{}",
+        era.commit,
+        stdout(&o),
+        stderr(&o)
+    );
     let text = std::fs::read_to_string(work.path().join("r.jsonl")).unwrap();
-    let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(records.len(), 2);
     let mut logs: Vec<PathBuf> = std::fs::read_dir(work.path().join("logs"))
         .unwrap()
@@ -130,11 +160,21 @@ fn check_record(era: &Era, rec: &Value, log: &str) {
     // The built-in prompt (545 tokens with this vocab) and -n 128.
     assert_eq!(t["prompt_eval_tokens"], 545, "{c}");
     assert_eq!(t["eval_tokens"], 127, "{c}");
-    let argv: Vec<&str> = rec["argv"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let argv: Vec<&str> = rec["argv"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     let ctx = argv.iter().position(|a| *a == "-c").map(|i| argv[i + 1]);
     assert_eq!(ctx, era.fitted_ctx, "{c}: {argv:?}");
     let notes = rec["notes"].as_array().map_or(0, Vec::len);
-    assert_eq!(notes, usize::from(era.fitted_ctx.is_some()), "{c}: {}", rec["notes"]);
+    assert_eq!(
+        notes,
+        usize::from(era.fitted_ctx.is_some()),
+        "{c}: {}",
+        rec["notes"]
+    );
 }
 
 #[test]
@@ -153,7 +193,13 @@ fn e2e_2023_main_prompt_too_long_says_what_to_pass() {
     let bin = dir.join("legacy-b38a16d/build/bin/main");
     let work = tempfile::tempdir().unwrap();
     let o = Command::new(TOKBENCH)
-        .args(["run", "--bin", bin.to_str().unwrap(), "-m", model.to_str().unwrap()])
+        .args([
+            "run",
+            "--bin",
+            bin.to_str().unwrap(),
+            "-m",
+            model.to_str().unwrap(),
+        ])
         .args(["--reps", "1", "--warmup", "0", "--", "-c", "512", "-t", "2"])
         .env("TOKBENCH_DB", work.path().join("history.sqlite"))
         .current_dir(work.path())
@@ -161,6 +207,9 @@ fn e2e_2023_main_prompt_too_long_says_what_to_pass() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let out = format!("{}{}", stdout(&o), stderr(&o));
-    assert!(out.contains("prompt is too long (545 tokens, max 508)"), "{out}");
+    assert!(
+        out.contains("prompt is too long (545 tokens, max 508)"),
+        "{out}"
+    );
     assert!(out.contains("e.g. `-- -c 768`"), "{out}");
 }
