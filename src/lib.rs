@@ -15,6 +15,8 @@ macro_rules! say {
 }
 
 pub mod app;
+pub mod bisect;
+pub mod build;
 pub mod cli;
 pub mod compare;
 pub mod context_fit;

@@ -189,6 +189,36 @@ pub struct BuildInfo {
     /// Backends seen in the log (`CUDA`, `Metal`, `CPU`, ...), comma separated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
+    /// The source tree and configuration, when tokbench built it (`tokbench build`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceInfo>,
+}
+
+/// What a build that `tokbench build` made was built from: the commit (with
+/// the checkout's uncommitted changes when `dirty`) and the configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// The user's checkout the commit was taken from.
+    pub repo: String,
+    /// Full hash of the commit (HEAD, for a dirty `WORKTREE` build).
+    pub commit: String,
+    pub subject: String,
+    /// Committer date, ISO 8601.
+    pub date: String,
+    /// Built with the checkout's uncommitted changes (`WORKTREE`).
+    #[serde(default)]
+    pub dirty: bool,
+    /// Hash of the uncommitted diff and untracked files, when `dirty`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty_key: Option<String>,
+    /// `cpu`, `metal` or `cuda` (after `auto` was resolved).
+    pub backend: String,
+    /// Every argument given to the CMake configure step, tokbench's and the user's.
+    #[serde(default)]
+    pub cmake_args: Vec<String>,
+    /// The C++ compiler's `--version` line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiler: Option<String>,
 }
 
 /// One llama-bench test (a row of its table / an object of its JSON).

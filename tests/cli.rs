@@ -1106,6 +1106,7 @@ mod compare {
     }
 }
 
+mod build;
 mod faults;
 mod history;
 mod plots;
