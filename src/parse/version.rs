@@ -237,6 +237,7 @@ mod tests {
             compiler: s(compiler),
             target: s("x86_64-linux-gnu"),
             backend: None,
+            source: None,
         }
     }
 
