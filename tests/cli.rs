@@ -939,7 +939,7 @@ mod compare {
                 "--pairs",
                 "6",
                 "--metric",
-                "eval_tsp",
+                "gpu_energy_j",
                 "--fail-if-slower",
                 "3",
             ],
@@ -1109,7 +1109,9 @@ mod compare {
 mod build;
 mod faults;
 mod history;
+mod keys;
 mod plots;
+mod sweep;
 
 #[test]
 fn doctor_lists_samplers_and_finds_llama_binaries_in_llama_cpp_bin_dir() {
