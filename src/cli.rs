@@ -392,17 +392,18 @@ pub struct ParseArgs {
     pub out: OutputArgs,
 }
 
-/// `90s`, `10m`, `1h30m`, or a bare number of seconds.
+/// `100ms`, `90s`, `10m`, `1h30m`. A bare number is refused: `100` meant
+/// 100 ms to some and 100 s to others (a `--sample-interval 100` once
+/// gave a run no sample at all).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let d = if let Ok(secs) = s.trim().parse::<f64>() {
-        if !(secs.is_finite() && secs > 0.0) {
-            return Err(format!("'{s}' is not a positive duration"));
-        }
-        std::time::Duration::from_secs_f64(secs)
-    } else {
-        humantime::parse_duration(s.trim())
-            .map_err(|e| format!("'{s}': {e} (examples: 90s, 10m, 1h)"))?
-    };
+    let t = s.trim();
+    if t.parse::<f64>().is_ok() {
+        return Err(format!(
+            "'{s}' has no unit: write it with one, e.g. '{t}ms' or '{t}s' (units: ms, s, m, h)"
+        ));
+    }
+    let d = humantime::parse_duration(t)
+        .map_err(|e| format!("'{s}': {e} (examples: 100ms, 1s, 90s, 10m, 1h)"))?;
     if d.is_zero() {
         return Err(format!("'{s}' is zero: a run must be allowed some time"));
     }

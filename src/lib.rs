@@ -19,6 +19,7 @@ pub mod bisect;
 pub mod build;
 pub mod cli;
 pub mod compare;
+pub mod context_fit;
 pub mod gguf;
 pub mod history_cmd;
 pub mod identity;

@@ -385,6 +385,10 @@ pub struct RunRecord {
     /// Remarks about this run (unparsed lines, dropped output, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// What tokbench decided for this run's argv and why (e.g. the `-c` it
+    /// passed because the binary's default context was too small).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// GPU, power and memory figures sampled during the run (`--sampler`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampled: Option<crate::sample::SampledFigures>,

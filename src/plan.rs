@@ -169,6 +169,10 @@ pub fn plan_side(
             (completion_argv(side, model_path, opts, &probe), None)
         }
     };
+    let mut argv = argv;
+    if probe.kind != ToolKind::Bench {
+        fit_context(side, opts, &probe, &model, &mut argv, &mut notes);
+    }
     let runs = match probe.kind {
         // llama-bench repeats (and warms up) by itself: one process.
         ToolKind::Bench => vec![PlannedRun {
@@ -218,6 +222,33 @@ fn plan_sampler(args: &RunOptions) -> Result<crate::sample::SamplerConfig> {
         cpu.as_deref(),
     )
     .map_err(anyhow::Error::msg)
+}
+
+/// Passes a `-c` when the binary's default context cannot hold the prompt
+/// and the generation (see [`crate::context_fit`]).
+fn fit_context(
+    side: &SideSpec,
+    opts: &RunOptions,
+    probe: &Probe,
+    model: &ModelInfo,
+    argv: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) {
+    let prompt_bytes = match (&opts.prompt, &opts.file) {
+        (Some(p), _) => p.len() as u64,
+        (None, Some(f)) => std::fs::metadata(f).map_or(0, |m| m.len()),
+        (None, None) => DEFAULT_PROMPT.len() as u64,
+    };
+    let need = crate::context_fit::Need {
+        prompt_bytes,
+        n_predict: u64::from(opts.n_predict.unwrap_or(DEFAULT_N_PREDICT)),
+    };
+    let model_ctx = model.gguf.as_ref().and_then(|g| g.context_length);
+    let fit = crate::context_fit::fit(probe.flags.ctx_default, need, model_ctx, &side.extra);
+    if let Some(fit) = fit {
+        argv.extend(["-c".to_string(), fit.ctx.to_string()]);
+        notes.push(fit.note);
+    }
 }
 
 fn completion_hint(bin: &Path) -> String {

@@ -542,6 +542,35 @@ fn usage_errors_exit_2() {
     );
 }
 
+/// `--sample-interval 100` was read as 100 seconds, silently.
+#[test]
+fn a_bare_number_for_a_duration_is_a_usage_error_naming_the_units() {
+    let sb = Sandbox::new();
+    for opt in ["--sample-interval", "--timeout"] {
+        let o = sb.run(&[opt, "100"]);
+        assert_eq!(o.status.code(), Some(2), "{opt}");
+        let err = stderr(&o);
+        assert!(err.contains("'100' has no unit"), "{err}");
+        assert!(err.contains("'100ms' or '100s'"), "{err}");
+    }
+    let o = sb
+        .cmd(&[
+            "compare",
+            "--a",
+            "x",
+            "--b",
+            "y",
+            "-m",
+            "m",
+            "--max-time",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("'5' has no unit"), "{}", stderr(&o));
+}
+
 #[test]
 fn help_documents_exit_codes() {
     let o = Command::new(TOKBENCH)
@@ -925,6 +954,7 @@ fn gpu_requested_on_a_cpu_only_build_is_a_warning() {
         "{out}"
     );
 }
+mod eras;
 mod samplers;
 
 mod compare {

@@ -117,6 +117,7 @@ fn describe(plan: &Plan, ctx: &RunContext, run: &PlannedRun, f: &Finished) -> Ru
         stdout_bytes: f.stdout.total_bytes,
         stderr_bytes: f.stderr.total_bytes,
         warnings: Vec::new(),
+        notes: plan.notes.clone(),
         sampled: None,
         timeline: Vec::new(),
     };
@@ -302,6 +303,9 @@ fn error_text(plan: &Plan, run: &PlannedRun, why: &str, tail: &[String], stderr:
     if let Some(cause) = cause_line(stderr) {
         s.push_str(&format!("\ncause: {cause}"));
     }
+    if let Some(hint) = crate::context_fit::too_long_hint(stderr, n_predict(&plan.argv)) {
+        s.push_str(&format!("\nhint: {hint}"));
+    }
     if !tail.is_empty() {
         s.push_str("\nlast lines of its stderr:");
         for l in tail {
@@ -310,6 +314,14 @@ fn error_text(plan: &Plan, run: &PlannedRun, why: &str, tail: &[String], stderr:
         }
     }
     s
+}
+
+/// The `-n` in an argv (llama.cpp's default, -1 = unlimited, counts as 0).
+fn n_predict(argv: &[String]) -> u64 {
+    argv.iter()
+        .rposition(|a| a == "-n" || a == "--n-predict")
+        .and_then(|i| argv.get(i + 1)?.parse().ok())
+        .unwrap_or(0)
 }
 
 pub fn rfc3339(t: std::time::SystemTime) -> String {
