@@ -69,6 +69,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Plot(args) => crate::plot::command::run(&args, &db),
         Command::Report(args) => crate::report::document::run(&args),
+        Command::Completions { shell } => crate::shell::completions(shell).map(|()| Outcome::Ok),
+        Command::Man { dir } => crate::shell::man(dir.as_deref()).map(|()| Outcome::Ok),
     }
 }
 

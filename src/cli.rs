@@ -59,6 +59,17 @@ pub enum Command {
     Plot(PlotArgs),
     /// Write one self-contained HTML (or markdown) report from results files.
     Report(ReportArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the tokbench(1) man page, or write one page per command into DIR.
+    Man {
+        /// Write tokbench.1, tokbench-run.1, ... into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -27,6 +27,7 @@ pub mod plot;
 pub mod report;
 pub mod runner;
 pub mod sample;
+pub mod shell;
 pub mod stats;
 pub mod store;
 pub mod summary;

@@ -1081,6 +1081,7 @@ mod compare {
 
 mod faults;
 mod history;
+mod install;
 mod plots;
 
 #[test]
