@@ -71,6 +71,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Report(args) => crate::report::document::run(&args),
         Command::Serve(args) => crate::serve::command::run(&args),
         Command::Build(args) => crate::build::command::run(&args),
+        Command::Completions { shell } => crate::shell::completions(shell).map(|()| Outcome::Ok),
+        Command::Man { dir } => crate::shell::man(dir.as_deref()).map(|()| Outcome::Ok),
     }
 }
 

@@ -73,6 +73,17 @@ pub enum Command {
     /// Build llama.cpp revisions of a git checkout into tokbench's cache (reused when built).
     #[command(after_help = BUILD_HELP)]
     Build(BuildArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the tokbench(1) man page, or write one page per command into DIR.
+    Man {
+        /// Write tokbench.1, tokbench-run.1, ... into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 pub const BUILD_HELP: &str = "\

@@ -32,6 +32,7 @@ pub mod report;
 pub mod runner;
 pub mod sample;
 pub mod serve;
+pub mod shell;
 pub mod stats;
 pub mod store;
 pub mod summary;
