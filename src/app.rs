@@ -70,6 +70,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Plot(args) => crate::plot::command::run(&args, &db),
         Command::Report(args) => crate::report::document::run(&args),
         Command::Build(args) => crate::build::command::run(&args),
+        Command::Ops(args) => crate::ops::command::run(&args),
     }
 }
 

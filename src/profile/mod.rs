@@ -1,0 +1,1 @@
+//! Profiler outputs read into one kernel summary.
