@@ -1079,6 +1079,7 @@ mod compare {
 mod build;
 mod faults;
 mod history;
+mod ops;
 mod plots;
 
 #[test]

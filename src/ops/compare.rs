@@ -47,6 +47,8 @@ pub struct OpRow {
     pub ci_low_pct: Option<f64>,
     pub ci_high_pct: Option<f64>,
     pub verdict: Verdict,
+    /// `faster`, `slower`, `no significant change` or `inconclusive`.
+    pub verdict_text: String,
     pub comparison: Option<Comparison>,
 }
 
@@ -149,6 +151,7 @@ fn row(key: &Key, a: &[Option<OpResult>], b: &[Option<OpResult>], s: &Settings) 
         0.95,
     );
     let pct = |r: f64| (r - 1.0) * 100.0;
+    let verdict = c.as_ref().map_or(Verdict::Inconclusive, |c| c.verdict);
     OpRow {
         backend: key.0.clone(),
         op: key.1.clone(),
@@ -158,7 +161,8 @@ fn row(key: &Key, a: &[Option<OpResult>], b: &[Option<OpResult>], s: &Settings) 
         change_pct: c.as_ref().map(|c| pct(c.ratio)),
         ci_low_pct: c.as_ref().and_then(|c| c.ci_low).map(pct),
         ci_high_pct: c.as_ref().and_then(|c| c.ci_high).map(pct),
-        verdict: c.as_ref().map_or(Verdict::Inconclusive, |c| c.verdict),
+        verdict,
+        verdict_text: super::render::verdict_text(verdict).to_string(),
         comparison: c,
     }
 }

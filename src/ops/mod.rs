@@ -94,6 +94,30 @@ mod tests {
         assert_eq!(keys(&a), keys(&b));
     }
 
+    /// Recorded from the pinned 0c1e570 CPU build: `test-backend-ops perf -b CPU
+    /// --output sql -o ADD -p 'ne=\[4096'` and the same in console form.
+    #[test]
+    fn real_recordings_of_0c1e570_read_with_exact_values() {
+        let sql = parse_output("s", &fixture("cpu_0c1e570_add.sql")).unwrap();
+        let con = parse_output("c", &fixture("cpu_0c1e570_add_console.txt")).unwrap();
+        assert_eq!(sql.len(), 2);
+        assert_eq!(
+            sql[0].params,
+            "type=f32,ne=[4096,1,1,1],nr=[1,1,1,1],nf=1,perm1=0,src_overlap=0"
+        );
+        assert_eq!(sql[0].time_us, 1.574948);
+        assert_eq!(sql[0].build_commit, "unknown");
+        assert_eq!(sql[1].memory_kb, 24576);
+        assert_eq!(sql[1].n_runs, 684);
+        assert_eq!(con[0].key(), sql[0].key());
+        assert_eq!(con[1].key(), sql[1].key());
+        assert_eq!(
+            (con[0].n_runs, con[0].time_us, con[0].bandwidth_gb_s),
+            (696150, 1.46, 31.38)
+        );
+        assert_eq!(con[1].device, "Intel(R) Xeon(R) Processor");
+    }
+
     #[test]
     fn a_cut_sql_line_is_an_error_naming_the_line() {
         let text =
