@@ -71,6 +71,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Report(args) => crate::report::document::run(&args),
         Command::Build(args) => crate::build::command::run(&args),
         Command::Ops(args) => crate::ops::command::run(&args),
+        Command::Kernels(args) => crate::profile::command::run(&args),
     }
 }
 

@@ -65,6 +65,25 @@ pub enum Command {
     /// Per-op comparison of two builds through test-backend-ops perf (or one build alone).
     #[command(after_help = OPS_HELP)]
     Ops(Box<OpsArgs>),
+    /// Summarise a saved profiler export (nsys cuda_gpu_kern_sum CSV, ncu --csv, xctrace
+    /// metal-gpu-intervals XML), or diff two per kernel.
+    Kernels(KernelsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KernelsArgs {
+    /// The export of run A (or the only one).
+    #[arg(value_name = "FILE")]
+    pub a: PathBuf,
+    /// The export of run B: print the per-kernel diff.
+    #[arg(value_name = "FILE_B")]
+    pub b: Option<PathBuf>,
+    /// Kernels shown.
+    #[arg(long, default_value_t = 15)]
+    pub top: usize,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub const OPS_HELP: &str = "\

@@ -238,3 +238,38 @@ fn real_test_backend_ops_on_cpu_against_itself() {
     let text = std::fs::read_to_string(t.path().join("r.jsonl")).unwrap();
     assert_eq!(text.lines().count(), 4);
 }
+
+#[test]
+fn kernels_summarises_an_ncu_export_and_diffs_two() {
+    let dir = format!("{}/fixtures/profile", env!("CARGO_MANIFEST_DIR"));
+    let ncu = format!("{dir}/ncu_base_units.csv");
+    let o = Command::new(TOKBENCH)
+        .args(["kernels", &ncu])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("ncu: 2 kernel(s), 0.249 ms of kernel time"),
+        "{out}"
+    );
+    assert!(out.contains("MUL_MAT") && out.contains("RMS_NORM"), "{out}");
+    let nsys = format!("{dir}/nsys_cuda_gpu_kern_sum.csv");
+    let o = Command::new(TOKBENCH)
+        .args(["kernels", &nsys, &nsys, "--json"])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["diff"][0]["change_pct"], 0.0);
+    let o = Command::new(TOKBENCH)
+        .args(["kernels", "Cargo.toml"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("Cargo.toml: neither an nsys"),
+        "{}",
+        stderr(&o)
+    );
+}
