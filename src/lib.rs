@@ -22,6 +22,7 @@ pub mod compare;
 pub mod gguf;
 pub mod history_cmd;
 pub mod identity;
+pub mod metrics;
 pub mod model;
 pub mod ops;
 pub mod parse;

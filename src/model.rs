@@ -226,6 +226,12 @@ pub struct SourceInfo {
 pub struct BenchTest {
     /// `pp512`, `tg128`, `pp512+tg128`, with ` @ d4096` when a depth is set.
     pub test: String,
+    /// The test plus the parameters that vary within its invocation
+    /// (`tg128 fa=1`, see `parse::bench::key`); what every table, file and
+    /// comparison names it by. Empty in records written before it existed:
+    /// read it through [`BenchTest::key`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
     pub n_prompt: u64,
     pub n_gen: u64,
     pub n_depth: u64,
@@ -259,6 +265,18 @@ pub struct BenchTest {
     /// and csv, JSON values for json/jsonl/sql).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl BenchTest {
+    /// The name this result goes by: its key, or its test name in records
+    /// written before keys existed.
+    pub fn key(&self) -> &str {
+        if self.key.is_empty() {
+            &self.test
+        } else {
+            &self.key
+        }
+    }
 }
 
 /// Which llama-bench output format a file holds.

@@ -909,7 +909,7 @@ mod compare {
                 "--pairs",
                 "6",
                 "--metric",
-                "eval_tsp",
+                "gpu_energy_j",
                 "--fail-if-slower",
                 "3",
             ],
@@ -1079,6 +1079,7 @@ mod compare {
 mod build;
 mod faults;
 mod history;
+mod keys;
 mod ops;
 mod plots;
 

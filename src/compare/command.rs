@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 
 use super::render::render;
 use super::report::{build, CompareReport, Judge, Pairing};
-use super::session::{plan_sides, primary_metric, run as run_session, Budget, Sides};
+use super::session::{plan_sides, run as run_session, Budget, Sides};
 use super::stats::AutoRule;
 use crate::app::{shell_words, Outcome, UsageError};
 use crate::cli::CompareArgs;
@@ -37,10 +37,9 @@ pub fn run(args: &CompareArgs) -> Result<Outcome> {
     {
         crate::say!("note: {note}");
     }
-    let judge = Judge {
-        primary: primary_metric(&sides, &args.metric),
-        ..judge
-    };
+    let llama_bench = sides.a.probe.kind == crate::runner::probe::ToolKind::Bench;
+    crate::metrics::check_planned(&args.metric, llama_bench)
+        .map_err(|e| UsageError(e.to_string()))?;
     if args.opts.dry_run {
         print_dry_run(&sides, args);
         return Ok(Outcome::Ok);
@@ -112,6 +111,7 @@ fn from_files(args: &CompareArgs, judge: Judge) -> Result<Outcome> {
         ))
         .into());
     };
+    crate::metrics::resolve(&judge.primary, &records).map_err(|e| UsageError(e.to_string()))?;
     let report = build(records, pairing, &judge);
     finish(&report, args, None)
 }

@@ -8,16 +8,14 @@ use anyhow::{bail, Context, Result};
 
 use super::cooldown::{self, Cooldown};
 use super::order::{pair_order, Side, WARMUP_ORDER};
-use super::report::{direction, CONFIDENCE};
-use super::stats::{auto_should_stop, AutoDecision, AutoRule, Comparison};
+use super::report::CONFIDENCE;
+use super::stats::{auto_should_stop, AutoDecision, AutoRule, Comparison, Direction};
 use crate::app::UsageError;
 use crate::cli::{CompareArgs, Gpu};
 use crate::model::RunRecord;
 use crate::plan::{check_model, plan_side, Plan, PlannedRun, SideSpec};
-use crate::runner::probe::ToolKind;
 use crate::runner::{self, interrupt, RunContext, Stop};
 use crate::store::jsonl::JsonlWriter;
-use crate::summary::metric_unit;
 
 pub struct Sides {
     pub a: Plan,
@@ -168,6 +166,8 @@ struct Runner<'a> {
     cooldown: Option<Pause>,
     /// Remarks for the report (e.g. a cooldown that timed out).
     notes: Vec<String>,
+    /// The primary metric and its direction, once a run decided it.
+    primary: Option<(String, Direction)>,
 }
 
 impl Runner<'_> {
@@ -215,6 +215,25 @@ impl Runner<'_> {
     fn paired_values(&self, metric: &str) -> (Vec<f64>, Vec<f64>) {
         super::report::paired_series(&self.records, metric)
     }
+
+    /// The primary metric as the first successful run decides it
+    /// (`eval_tps` of a llama-bench session is its generation test), checked
+    /// against the keys it printed: a name it lacks is a usage error. Until
+    /// a run succeeds, the name asked for.
+    fn primary(&mut self, asked: &str) -> Result<(String, Direction)> {
+        if let Some(p) = &self.primary {
+            return Ok(p.clone());
+        }
+        let fallback = crate::metrics::direction(asked).unwrap_or(Direction::HigherIsBetter);
+        if !self.records.iter().any(|r| r.status == "ok") {
+            return Ok((asked.to_string(), fallback));
+        }
+        let name =
+            crate::metrics::resolve(asked, &self.records).map_err(|e| UsageError(e.to_string()))?;
+        let dir = crate::metrics::direction(&name).unwrap_or(fallback);
+        self.primary = Some((name.clone(), dir));
+        Ok((name, dir))
+    }
 }
 
 /// Runs the session. Every finished run is on disk before the next starts.
@@ -246,6 +265,7 @@ pub fn run(sides: &Sides, budget: &Budget) -> Result<Outcome> {
         progress: Progress::new(total as u64, budget.pairs.is_none()),
         cooldown,
         notes,
+        primary: None,
     };
     let (stop, auto) = drive(&mut r, budget)?;
     r.progress.finish();
@@ -266,13 +286,16 @@ fn drive(r: &mut Runner<'_>, budget: &Budget) -> Result<(Stop, Option<AutoEnd>)>
         }
     }
     let started = Instant::now();
-    let dir = direction(metric_unit(&budget.primary), &budget.primary);
+    // Checked after the warmups, before any counted run (after the first
+    // pair when there are no warmups or they all failed).
+    r.primary(&budget.primary)?;
     for k in 0.. {
         if budget.pairs.is_some_and(|n| k >= n) {
             return Ok((Stop::Completed, None));
         }
+        let (name, dir) = r.primary(&budget.primary)?;
         if budget.pairs.is_none() && started.elapsed() >= budget.max_time {
-            let (a, b) = r.paired_values(&budget.primary);
+            let (a, b) = r.paired_values(&name);
             let last = super::stats::auto_final(&a, &b, dir, budget.threshold, &budget.rule);
             let why = format!(
                 "--max-time {} spent after {k} pairs",
@@ -285,8 +308,9 @@ fn drive(r: &mut Runner<'_>, budget: &Budget) -> Result<(Stop, Option<AutoEnd>)>
                 return Ok((stop, None));
             }
         }
+        let (name, dir) = r.primary(&budget.primary)?;
         if budget.pairs.is_none() {
-            let (a, b) = r.paired_values(&budget.primary);
+            let (a, b) = r.paired_values(&name);
             match auto_should_stop(&a, &b, dir, budget.threshold, &budget.rule) {
                 AutoDecision::Continue => {}
                 AutoDecision::Decided(c) => {
@@ -354,21 +378,4 @@ impl Progress {
             b.finish_and_clear();
         }
     }
-}
-
-/// The primary metric: `eval_tps` means the generation test for llama-bench
-/// (`tg` with its `-n`, 128 by default).
-pub fn primary_metric(sides: &Sides, asked: &str) -> String {
-    if sides.a.probe.kind != ToolKind::Bench || asked != "eval_tps" {
-        return asked.to_string();
-    }
-    let n = sides
-        .a
-        .argv
-        .windows(2)
-        .rev()
-        .find(|w| w[0] == "-n" || w[0] == "--n-gen")
-        .and_then(|w| w[1].split(',').next().map(str::to_string))
-        .unwrap_or_else(|| "128".to_string());
-    format!("tg{n}")
 }
