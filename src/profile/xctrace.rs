@@ -17,14 +17,17 @@ use quick_xml::Reader;
 
 use super::{bad, summarize, KernelSummary, ProfileError};
 
+/// An open value element: (id, text so far, fmt, first child's value).
+type Open = (Option<String>, String, Option<String>, Option<String>);
+
 #[derive(Default)]
 struct State {
     cols: Vec<String>,
     in_mnemonic: bool,
     /// Values by id, for refs.
     ids: HashMap<String, String>,
-    /// Open value elements inside a row: (id, text so far, fmt, first child's value).
-    stack: Vec<(Option<String>, String, Option<String>, Option<String>)>,
+    /// Open value elements inside a row.
+    stack: Vec<Open>,
     in_row: bool,
     row: Vec<String>,
     rows: Vec<Vec<String>>,
