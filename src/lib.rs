@@ -35,3 +35,4 @@ pub mod sample;
 pub mod stats;
 pub mod store;
 pub mod summary;
+pub mod sweep;

@@ -1082,6 +1082,7 @@ mod history;
 mod keys;
 mod ops;
 mod plots;
+mod sweep;
 
 #[test]
 fn doctor_lists_samplers_and_finds_llama_binaries_in_llama_cpp_bin_dir() {

@@ -76,6 +76,20 @@ pub fn builds_svg(records: &[RunRecord], metric: &str) -> Result<String> {
     )?)
 }
 
+/// The sweep plot of a file written by `sweep --format json`.
+pub fn sweep_svg(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read '{}'", path.display()))?;
+    let r: crate::sweep::result::SweepResult = serde_json::from_str(&text).map_err(|e| {
+        UsageError(format!(
+            "'{}' is not a sweep result ({e}): plot sweep reads the output of 'tokbench sweep --format json'",
+            path.display()
+        ))
+    })?;
+    let title = format!("sweep: {} of {} cells", r.metric, r.rows.len());
+    Ok(super::sweep::render(&r, &title)?)
+}
+
 fn sequence_records(loaded: Vec<(PathBuf, Vec<RunRecord>)>) -> Result<Vec<RunRecord>> {
     if let Some((records, _)) = comparison(&loaded) {
         return Ok(records);
@@ -104,18 +118,28 @@ pub fn run(args: &PlotArgs, db: &crate::history_cmd::DbChoice) -> Result<Outcome
         crate::say!("tokbench: wrote '{}'", args.output.display());
         return Ok(Outcome::Ok);
     }
-    let loaded = load(&args.files)?;
+    let loaded = || load(&args.files);
     let svg = match args.kind {
-        PlotKind::Sequence => sequence_svg(&sequence_records(loaded)?, &args.metric)?,
+        PlotKind::Sequence => sequence_svg(&sequence_records(loaded()?)?, &args.metric)?,
         PlotKind::Timeline => {
+            let loaded = loaded()?;
             let [(_, records)] = loaded.as_slice() else {
                 return Err(UsageError("plot timeline takes one results file".into()).into());
             };
             timeline_svg(pick_timeline(records, args.seq)?)?
         }
         PlotKind::Builds => {
-            let all: Vec<RunRecord> = loaded.into_iter().flat_map(|(_, rs)| rs).collect();
+            let all: Vec<RunRecord> = loaded()?.into_iter().flat_map(|(_, rs)| rs).collect();
             builds_svg(&all, &args.metric)?
+        }
+        PlotKind::Sweep => {
+            let [file] = args.files.as_slice() else {
+                return Err(UsageError(
+                    "plot sweep takes one file: the output of 'sweep --format json'".into(),
+                )
+                .into());
+            };
+            sweep_svg(file)?
         }
     };
     write(&args.output, &svg)?;
