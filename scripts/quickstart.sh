@@ -62,6 +62,10 @@ Environment:
   TOKBENCH_CACHE_DIR         cache directory (default: \${XDG_CACHE_HOME:-\$HOME/.cache}/tokbench)
   TOKBENCH_LLAMA_FROM_SOURCE=1  ignore llama-completion on PATH, use the pinned source build
   TOKBENCH_JOBS              parallel build jobs for llama.cpp (default: number of CPUs)
+  TOKBENCH_WITH_TEST_BACKEND_OPS=1  also build test-backend-ops in the same build directory
+                             (reconfigured with -DLLAMA_BUILD_TESTS=ON, only that target built,
+                             the library objects reused); --fetch-only then prints a third
+                             line TEST_BACKEND_OPS=<path> (empty when it could not be had)
   XDG_CACHE_HOME             see TOKBENCH_CACHE_DIR
 
 Examples:
@@ -429,6 +433,29 @@ find_llama() {
     log "llama.cpp: $BIN_DIR (cached build of $LLAMA_COMMIT)"
 }
 
+# test-backend-ops (TOKBENCH_WITH_TEST_BACKEND_OPS=1): only in our own cached
+# build, or already beside the binaries found. Sets TBO (empty if none).
+find_test_backend_ops() {
+    TBO=""
+    if [ -x "$BIN_DIR/test-backend-ops" ]; then TBO=$BIN_DIR/test-backend-ops; return; fi
+    if [ "$BIN_DIR" != "$LLAMA_BUILD/bin" ]; then
+        log "note: no test-backend-ops in $BIN_DIR (not tokbench's cached build: not built)"
+        return
+    fi
+    take_lock
+    local t0=$SECONDS
+    log "building test-backend-ops in $LLAMA_BUILD (tests on, the library objects reused)"
+    cmake -S "$LLAMA_SRC" -B "$LLAMA_BUILD" -DLLAMA_BUILD_TESTS=ON >>"$LLAMA_DIR/configure.log" 2>&1 &&
+        cmake --build "$LLAMA_BUILD" --config Release -j "$(ncpu)" --target test-backend-ops \
+            >>"$LLAMA_DIR/build.log" 2>&1 || {
+        tail -n 20 "$LLAMA_DIR/build.log"
+        log "warning: building test-backend-ops failed (see $LLAMA_DIR/build.log)"
+        return
+    }
+    TBO=$LLAMA_BUILD/bin/test-backend-ops
+    log "test-backend-ops built in $((SECONDS - t0))s"
+}
+
 # ---------------------------------------------------------------------------
 # Model
 # ---------------------------------------------------------------------------
@@ -535,10 +562,13 @@ main() {
     find_llama
     find_model
     verify_llama_build
+    local tbo_on=${TOKBENCH_WITH_TEST_BACKEND_OPS:-0}
+    [ "$tbo_on" = 1 ] && find_test_backend_ops
     if [ "$HAVE_LOCK" = 1 ]; then rm -rf "$LOCK"; HAVE_LOCK=0; fi
 
     if [ "$FETCH_ONLY" = 1 ]; then
         printf 'LLAMA_CPP_BIN_DIR=%s\nTOKBENCH_MODEL=%s\n' "$BIN_DIR" "$MODEL" >&3
+        [ "$tbo_on" = 1 ] && printf 'TEST_BACKEND_OPS=%s\n' "$TBO" >&3
         log "done"
         exit 0
     fi

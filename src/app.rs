@@ -73,6 +73,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Build(args) => crate::build::command::run(&args),
         Command::Completions { shell } => crate::shell::completions(shell).map(|()| Outcome::Ok),
         Command::Man { dir } => crate::shell::man(dir.as_deref()).map(|()| Outcome::Ok),
+        Command::Ops(args) => crate::ops::command::run(&args),
+        Command::Kernels(args) => crate::profile::command::run(&args),
     }
 }
 

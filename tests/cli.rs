@@ -1219,6 +1219,7 @@ mod faults;
 mod history;
 mod keys;
 mod install;
+mod ops;
 mod plots;
 mod sweep;
 
