@@ -698,14 +698,14 @@ fn parse_reads_stdin_and_refuses_garbage() {
 /// `TOKBENCH_MODEL` (what `scripts/quickstart.sh --fetch-only` prints; `.ci/run`
 /// exports both). None, after one line on stderr, when they are not set: a
 /// plain clone has no build, and building one (minutes) is not a test's job.
-fn real_llama() -> Option<(PathBuf, PathBuf)> {
+fn real_llama(test: &str) -> Option<(PathBuf, PathBuf)> {
     let get = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
     let (Some(bin_dir), Some(model)) = (get("LLAMA_CPP_BIN_DIR"), get("TOKBENCH_MODEL")) else {
         use std::io::Write as _;
         // Written past libtest's capture so that the skip shows in the output.
         let _ = writeln!(
             std::io::stderr(),
-            "e2e_real_llama_cpp skipped: LLAMA_CPP_BIN_DIR and TOKBENCH_MODEL are not both set; to run it: \
+            "{test} skipped: LLAMA_CPP_BIN_DIR and TOKBENCH_MODEL are not both set; to run it: \
              eval \"$(scripts/quickstart.sh --fetch-only | sed 's/^/export /')\""
         );
         return None;
@@ -746,7 +746,7 @@ fn e2e_real_llama_server() {
         eprintln!("TOKBENCH_SKIP_E2E is set: skipping the real llama-server test");
         return;
     }
-    let Some((bin_dir, model)) = real_llama() else {
+    let Some((bin_dir, model)) = real_llama("e2e_real_llama_server") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -848,7 +848,7 @@ fn e2e_real_llama_cpp() {
         eprintln!("TOKBENCH_SKIP_E2E is set: skipping the real llama.cpp test");
         return;
     }
-    let Some((bin_dir, model)) = real_llama() else {
+    let Some((bin_dir, model)) = real_llama("e2e_real_llama_cpp") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -1217,8 +1217,8 @@ mod compare {
 mod build;
 mod faults;
 mod history;
-mod keys;
 mod install;
+mod keys;
 mod ops;
 mod plots;
 mod sweep;
