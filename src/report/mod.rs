@@ -1,7 +1,6 @@
 //! Reporters: one per output format, all over the same [`RunReport`].
 
 pub mod csv;
-pub mod document;
 pub mod html;
 pub mod markdown;
 pub mod parsed;

@@ -1,0 +1,243 @@
+//! `tokbench compare`: a two-cell session (a warmup of each side, then
+//! pairs in ABBA order, fixed or `--auto`), the comparison report, and the
+//! exit code of `--fail-if-slower`; or the same report from results files.
+
+use anyhow::{Context, Result};
+
+use super::{print_out, shell_words, stop_if_interrupted, Sinks};
+use crate::cli::CompareArgs;
+use crate::compare::render::render;
+use crate::compare::report::{
+    build, direction, paired_series, CompareReport, Judge, Pairing, CONFIDENCE,
+};
+use crate::compare::stats::{auto_final, auto_should_stop, AutoDecision, AutoRule, Comparison};
+use crate::engine::schedule::{Abba, Look, Rule};
+use crate::engine::{self, Cell, Stop, Warning};
+use crate::exit::{Outcome, UsageError};
+use crate::model::{BuildInfo, RunRecord};
+use crate::plan::{plan_compare, Plan};
+use crate::runner::executor::{Executor, ProcessExecutor};
+use crate::runner::interrupt;
+use crate::store::db::DbChoice;
+use crate::summary::metric_unit;
+
+/// Fewest pairs for which the exact 95% interval exists.
+const MIN_PAIRS_FOR_A_VERDICT: u32 = 6;
+
+/// How an `--auto` session ended, and the comparison it decided on.
+pub type AutoEnd = (String, Option<Comparison>);
+
+pub fn run(args: &CompareArgs, db: &DbChoice) -> Result<Outcome> {
+    let judge = Judge {
+        primary: args.metric.clone(),
+        threshold: args.threshold / 100.0,
+        fail_if_slower_pct: args.fail_if_slower,
+        primary_override: None,
+    };
+    if !args.files.is_empty() {
+        return from_files(args, judge);
+    }
+    interrupt::install().context("cannot install the SIGINT/SIGTERM handlers")?;
+    let plan = plan_compare(args);
+    if let Some(out) = stop_if_interrupted() {
+        return Ok(out);
+    }
+    let plan = plan?;
+    for note in plan.notes() {
+        crate::say!("note: {note}");
+    }
+    let cell = &plan.cells[0];
+    let judge = Judge {
+        primary: cell.driver.primary_metric(&args.metric, &cell.argv),
+        ..judge
+    };
+    if args.opts.dry_run {
+        print_dry_run(&plan, args);
+        return Ok(Outcome::Ok);
+    }
+    if !args.auto && args.pairs < MIN_PAIRS_FOR_A_VERDICT {
+        crate::say!(
+            "warning: --pairs {} is too few for a 95% interval (at least {MIN_PAIRS_FOR_A_VERDICT}): the verdict will be 'inconclusive'",
+            args.pairs
+        );
+    }
+    let mut sinks = Sinks::open(&plan, db, true)?;
+    let (report, stop) = execute(&plan, args, judge, &ProcessExecutor, &mut sinks)?;
+    finish(&report, args, Some(stop))
+}
+
+/// The schedule of `args`: fixed pairs, or `--auto` judging after each pair.
+fn schedule(args: &CompareArgs, judge: &Judge) -> Abba<AutoEnd> {
+    let warmup = args.opts.warmup;
+    if !args.auto {
+        return Abba::fixed(warmup, args.pairs as usize);
+    }
+    let rule = AutoRule {
+        max_pairs: args.max_pairs as usize,
+        ..AutoRule::default()
+    };
+    let (primary, threshold, max_time) = (judge.primary.clone(), judge.threshold, args.max_time);
+    let dir = direction(metric_unit(&primary), &primary);
+    let look: Rule<AutoEnd> = Box::new(move |records: &[RunRecord], look| {
+        let (a, b) = paired_series(records, &primary);
+        match look {
+            Look::TimeSpent(k) => Some((
+                format!(
+                    "--max-time {} spent after {k} pairs",
+                    humantime::format_duration(max_time)
+                ),
+                auto_final(&a, &b, dir, threshold, &rule),
+            )),
+            Look::AfterPair(_) => match auto_should_stop(&a, &b, dir, threshold, &rule) {
+                AutoDecision::Continue => None,
+                AutoDecision::Decided(c) => Some((
+                    format!(
+                        "decided after {} pairs (each look at {:.2}% confidence, {:.0}% overall)",
+                        a.len(),
+                        rule.per_look_confidence() * 100.0,
+                        CONFIDENCE * 100.0
+                    ),
+                    Some(c),
+                )),
+                AutoDecision::BudgetSpent(c) => Some((
+                    format!("--max-pairs {} spent without a decision", rule.max_pairs),
+                    c,
+                )),
+            },
+        }
+    });
+    Abba::adaptive(warmup, args.max_pairs as usize, max_time, look)
+}
+
+/// Runs the two-cell session and builds its report.
+pub fn execute(
+    plan: &Plan,
+    args: &CompareArgs,
+    judge: Judge,
+    exec: &dyn Executor,
+    sinks: &mut Sinks,
+) -> Result<(CompareReport, Stop)> {
+    let mut abba = schedule(args, &judge);
+    let out = engine::run(
+        &plan.cells,
+        &plan.settings,
+        &mut abba,
+        exec,
+        &mut sinks.all(),
+    )?;
+    let (why, decided) = match abba.ended {
+        Some((why, c)) => (Some(why), c),
+        None => (None, None),
+    };
+    let judge = Judge {
+        primary_override: decided,
+        ..judge
+    };
+    let mut report = build(out.records, Pairing::Interleaved, &judge);
+    report.auto = why;
+    let mut warnings = session_warnings(plan, &report.runs, &out.warnings);
+    warnings.append(&mut report.warnings);
+    report.warnings = warnings;
+    Ok((report, out.stop))
+}
+
+/// What `run` reports too, for both sides: the plan's notes, the samplers'
+/// warnings, the offload check, and every per-run warning with its side and run.
+fn session_warnings(plan: &Plan, runs: &[RunRecord], seen: &[Warning]) -> Vec<String> {
+    let mut out = plan.notes();
+    for cell in &plan.cells {
+        let build = side_build(cell, runs);
+        if let Some(w) = cell.offload_warning(&build) {
+            out.push(format!("{}: {w}", side_name(cell)));
+        }
+    }
+    for w in seen {
+        let cell = &plan.cells[w.cell];
+        out.push(match w.seq {
+            Some(seq) => format!("{} run {seq}: {}", side_name(cell), w.text),
+            None => w.text.clone(),
+        });
+    }
+    out
+}
+
+fn side_name(cell: &Cell) -> String {
+    cell.side.unwrap_or("?").to_uppercase()
+}
+
+/// The build a side's runs report (the log names the backend), else the probe's.
+fn side_build(cell: &Cell, runs: &[RunRecord]) -> BuildInfo {
+    runs.iter()
+        .find(|r| r.side.as_deref() == cell.side && r.status == "ok")
+        .map(|r| r.build.clone())
+        .unwrap_or_else(|| cell.probe.build.clone())
+}
+
+fn print_dry_run(plan: &Plan, args: &CompareArgs) {
+    for (name, cell) in ["A", "B"].iter().zip(&plan.cells) {
+        println!("# {name}: {}", cell.label);
+        println!("{}", shell_words(&cell.full_argv()));
+    }
+    let pairs = if args.auto {
+        format!(
+            "--auto: up to {} pairs or {}",
+            args.max_pairs,
+            humantime::format_duration(args.max_time)
+        )
+    } else {
+        format!("{} pairs", args.pairs)
+    };
+    println!(
+        "# order: {} warmup of each side (A, B), then {pairs} in ABBA order",
+        args.opts.warmup
+    );
+}
+
+/// Reads one results file holding both sides (from `compare -o`), or two
+/// files taken as A and B.
+fn from_files(args: &CompareArgs, judge: Judge) -> Result<Outcome> {
+    let loaded = crate::compare::stored::load(&args.files)?;
+    let Some((records, pairing)) = crate::compare::stored::comparison(&loaded) else {
+        return Err(UsageError(format!(
+            "'{}' does not hold both sides of a comparison: pass two results files (before.jsonl after.jsonl)",
+            args.files[0].display()
+        ))
+        .into());
+    };
+    let report = build(records, pairing, &judge);
+    finish(&report, args, None)
+}
+
+pub(crate) fn finish(
+    report: &CompareReport,
+    args: &CompareArgs,
+    stop: Option<Stop>,
+) -> Result<Outcome> {
+    print_out(&render(report, args.opts.out.format()))?;
+    let interrupted = matches!(stop, Some(Stop::Interrupted(_)));
+    if let (Some(pct), None, false) = (args.fail_if_slower, &report.regression, interrupted) {
+        // A CI gate that checked nothing must not pass.
+        anyhow::bail!(
+            "--fail-if-slower {pct}% could not be checked: no comparison of '{}' (pass --metric with a measured metric)",
+            report.primary_metric
+        );
+    }
+    let live = stop.is_some();
+    if live {
+        for r in report.runs.iter().filter(|r| r.status != "ok") {
+            crate::say!("error: {}", r.error.as_deref().unwrap_or("run failed"));
+        }
+    }
+    Ok(match stop {
+        Some(Stop::Interrupted(sig)) => {
+            crate::say!(
+                "tokbench: interrupted; {} complete pair(s) kept",
+                report.pairs
+            );
+            Outcome::Interrupted(sig)
+        }
+        _ if live && !report.failed_runs.is_empty() => Outcome::Failed,
+        _ if report.regression.as_ref().is_some_and(|r| r.regressed) => Outcome::Regression,
+        _ => Outcome::Ok,
+    })
+}
