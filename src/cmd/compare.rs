@@ -241,3 +241,140 @@ pub(crate) fn finish(
         _ => Outcome::Ok,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use crate::driver::probe::ToolKind;
+    use crate::engine::test_support::{bin, cell, fixture};
+    use crate::engine::Settings;
+    use crate::runner::executor::{Recorded, Replay};
+    use clap::Parser;
+
+    fn args(extra: &[&str]) -> CompareArgs {
+        let argv = [
+            "tokbench", "compare", "--a", "a", "--b", "b", "-m", "m.gguf",
+        ];
+        let cli = Cli::try_parse_from(argv.iter().chain(extra)).unwrap();
+        match cli.command {
+            Command::Compare(a) => *a,
+            _ => unreachable!(),
+        }
+    }
+
+    fn plan(dir: &std::path::Path, b_cuda: bool) -> Plan {
+        let mut a = cell(bin(dir, "a"), ToolKind::Completion, vec![false]);
+        let mut b = cell(bin(dir, "b"), ToolKind::Completion, vec![false]);
+        (a.side, b.side) = (Some("a"), Some("b"));
+        a.notes.push("note of A".into());
+        b.notes.push("note of B".into());
+        b.offload_to = b_cuda.then_some("CUDA");
+        Plan {
+            cells: vec![a, b],
+            settings: Settings {
+                timeout: std::time::Duration::from_secs(5),
+                ..Settings::default()
+            },
+            format: crate::cli::Format::Table,
+        }
+    }
+
+    fn judge(args: &CompareArgs) -> Judge {
+        Judge {
+            primary: args.metric.clone(),
+            threshold: args.threshold / 100.0,
+            fail_if_slower_pct: args.fail_if_slower,
+            primary_override: None,
+        }
+    }
+
+    fn cpu_run() -> Recorded {
+        let log = fixture("llama/2026_completion_cpu_stderr.txt");
+        Recorded::ok(
+            "",
+            &format!("system_info: n_threads = 2 | CPU : SSE3 = 1 |\n{log}"),
+            400,
+        )
+    }
+
+    fn no_sinks() -> Sinks {
+        Sinks::none()
+    }
+
+    #[test]
+    fn compare_b_gpu_cuda_on_a_cpu_build_warns_like_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = plan(dir.path(), true);
+        let args = args(&["--b-gpu", "cuda", "--pairs", "1", "--warmup", "0"]);
+        let exec = Replay::new([cpu_run(), cpu_run()]);
+        let (report, stop) = execute(&plan, &args, judge(&args), &exec, &mut no_sinks()).unwrap();
+        assert_eq!(stop, Stop::Completed);
+        let backend = report.runs[1].build.backend.clone().unwrap_or_default();
+        let expected = format!("B: --gpu cuda was asked for but the build reports backend '{backend}': nothing was offloaded to a CUDA device");
+        assert!(
+            report.warnings.contains(&expected),
+            "{:#?}",
+            report.warnings
+        );
+        assert!(!report.warnings.iter().any(|w| w.starts_with("A: --gpu")));
+    }
+
+    #[test]
+    fn compare_reports_per_run_warnings_with_side_and_run_and_both_sides_notes() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = plan(dir.path(), false);
+        let args = args(&["--pairs", "2", "--warmup", "0"]);
+        let no_eval = "llama_perf_context_print:        load time =     100.00 ms\nllama_perf_context_print: prompt eval time =      50.00 ms /    10 tokens (    5.00 ms per token,   200.00 tokens per second)\n";
+        let exec = Replay::new([
+            cpu_run(),
+            cpu_run(),
+            Recorded::ok("", no_eval, 10),
+            cpu_run(),
+        ]);
+        let (report, _) = execute(&plan, &args, judge(&args), &exec, &mut no_sinks()).unwrap();
+        let w = &report.warnings;
+        assert!(
+            w.contains(&"note of A".to_string()) && w.contains(&"note of B".to_string()),
+            "{w:#?}"
+        );
+        assert!(
+            w.iter()
+                .any(|x| x.starts_with("B run 2: its timing block has no eval (generation) line")),
+            "{w:#?}"
+        );
+    }
+
+    #[test]
+    fn fail_if_slower_gates_a_planted_slowdown() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = plan(dir.path(), false);
+        let args = args(&["--pairs", "6", "--warmup", "0", "--fail-if-slower", "5"]);
+        let line = |tps: f64| {
+            format!("llama_perf_context_print:        eval time =     {:.2} ms /    64 runs   ({:.2} ms per token, {tps:.2} tokens per second)\n", 64000.0 / tps, 1000.0 / tps)
+        };
+        // ABBA ABBA ...: B at 80 t/s against A at 100.
+        let order = "ABBAABBAABBA";
+        let runs = order.chars().enumerate().map(|(i, s)| {
+            let jitter = (i % 3) as f64 * 0.2;
+            let tps = if s == 'A' {
+                100.0 + jitter
+            } else {
+                80.0 + jitter
+            };
+            Recorded::ok("", &line(tps), 100)
+        });
+        let exec = Replay::new(runs);
+        let (report, stop) = execute(&plan, &args, judge(&args), &exec, &mut no_sinks()).unwrap();
+        assert_eq!(report.pairs, 6);
+        assert!(
+            report.regression.as_ref().is_some_and(|r| r.regressed),
+            "{:?}",
+            report.regression
+        );
+        assert_eq!(
+            finish(&report, &args, Some(stop)).unwrap(),
+            Outcome::Regression
+        );
+    }
+}

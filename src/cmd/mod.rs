@@ -106,6 +106,16 @@ impl Sinks {
         })
     }
 
+    /// No file, no history, line progress: for tests of the commands.
+    #[cfg(test)]
+    pub fn none() -> Sinks {
+        Sinks {
+            jsonl: None,
+            history: None,
+            progress: Progress::new(false),
+        }
+    }
+
     pub fn all(&mut self) -> Vec<&mut dyn Sink> {
         let mut v: Vec<&mut dyn Sink> = Vec::new();
         if let Some(j) = self.jsonl.as_mut() {

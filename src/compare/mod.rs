@@ -9,3 +9,6 @@ pub mod render;
 pub mod report;
 pub mod stats;
 pub mod stored;
+
+#[cfg(test)]
+mod snapshot_tests;

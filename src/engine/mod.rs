@@ -291,4 +291,6 @@ fn wait(pause: &Option<Resolved>, settings: &Settings, cell: usize, warnings: &m
 }
 
 #[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
 mod tests;

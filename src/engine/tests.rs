@@ -1,45 +1,16 @@
 //! The engine's loop over recorded outputs (no process is started).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::schedule::{Abba, Sequential};
 use super::sink::{Sink, Starting};
+use super::test_support::{bin, cell, fixture};
 use super::*;
-use crate::driver::probe::{Flags, ToolKind};
-use crate::driver::{for_probe, Invocation, Output, Request};
+use crate::driver::probe::ToolKind;
+use crate::driver::{Invocation, Output, Request};
 use crate::runner::executor::{Recorded, Replay};
 use crate::runner::process::Ending;
-
-fn fixture(path: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(path);
-    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// A stand-in binary file (the engine hashes it; nothing runs it).
-fn bin(dir: &Path, name: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, name).unwrap();
-    p
-}
-
-fn cell(bin: PathBuf, kind: ToolKind, processes: Vec<bool>) -> Cell {
-    let probe = crate::driver::test_support::probe(kind, Flags::default());
-    Cell {
-        label: "test".into(),
-        bin,
-        argv: vec!["-m".into(), "/m.gguf".into()],
-        driver: for_probe(&probe),
-        probe,
-        model: Default::default(),
-        side: None,
-        offload_to: None,
-        notes: Vec::new(),
-        processes,
-    }
-}
 
 fn completion_ok() -> Recorded {
     Recorded::ok("", &fixture("llama/2026_completion_cpu_stderr.txt"), 500)

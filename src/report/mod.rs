@@ -187,3 +187,6 @@ pub fn context_lines(r: &RunReport) -> Vec<(String, String)> {
         ("tokbench".to_string(), r.tokbench_version.clone()),
     ]
 }
+
+#[cfg(test)]
+mod snapshot_tests;
