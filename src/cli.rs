@@ -59,6 +59,68 @@ pub enum Command {
     Plot(PlotArgs),
     /// Write one self-contained HTML (or markdown) report from results files.
     Report(ReportArgs),
+    /// Build llama.cpp revisions of a git checkout into tokbench's cache (reused when built).
+    #[command(after_help = BUILD_HELP)]
+    Build(BuildArgs),
+}
+
+pub const BUILD_HELP: &str = "\
+Each commit is built in a git worktree and CMake build directory of its own under
+$TOKBENCH_CACHE_DIR/builds (default ~/.cache/tokbench/builds); the checkout itself is
+never changed. WORKTREE builds the checkout as it is, uncommitted changes included.
+
+Exit codes:
+  0    every revision built (or found built)
+  1    error: unknown revision, not a git checkout, a failed configure or build
+  2    usage error";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuildBackend {
+    /// Metal on macOS, CUDA when nvcc is found, else CPU
+    Auto,
+    Cpu,
+    Metal,
+    Cuda,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuildFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// The llama.cpp git checkout (any CMake project that builds the tools into build/bin).
+    #[arg(long, value_name = "DIR", required_unless_present_any = ["list", "prune"])]
+    pub src: Option<PathBuf>,
+    /// Revisions: anything git resolves to a commit (master, HEAD~3, b7001, a hash), or WORKTREE.
+    #[arg(value_name = "REV", required_unless_present_any = ["list", "prune"])]
+    pub revs: Vec<String>,
+    /// Tool to build (repeatable), by its current name; older names (main, server) are found.
+    #[arg(long = "tool", value_name = "NAME", default_value = "llama-completion")]
+    pub tools: Vec<String>,
+    /// Backend to build for.
+    #[arg(long, value_enum, default_value_t = BuildBackend::Auto)]
+    pub backend: BuildBackend,
+    /// Extra CMake configure argument, passed verbatim (repeatable; part of the build's key).
+    #[arg(long = "cmake-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub cmake_args: Vec<String>,
+    /// Parallel compile jobs (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    /// List the cached builds with their sizes.
+    #[arg(long, conflicts_with_all = ["prune", "revs"])]
+    pub list: bool,
+    /// Remove cached builds and their worktrees (all, or all but --keep N).
+    #[arg(long, conflicts_with = "revs")]
+    pub prune: bool,
+    /// With --prune: keep the N most recently used builds.
+    #[arg(long, value_name = "N", requires = "prune")]
+    pub keep: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BuildFormat::Text)]
+    pub format: BuildFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

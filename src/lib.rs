@@ -18,6 +18,8 @@ macro_rules! say {
     }};
 }
 
+pub mod bisect;
+pub mod build;
 pub mod cli;
 pub mod cmd;
 pub mod compare;
@@ -27,6 +29,7 @@ pub mod engine;
 pub mod exit;
 pub mod gguf;
 pub mod identity;
+pub mod metrics;
 pub mod model;
 pub mod parse;
 pub mod plan;

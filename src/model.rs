@@ -189,6 +189,36 @@ pub struct BuildInfo {
     /// Backends seen in the log (`CUDA`, `Metal`, `CPU`, ...), comma separated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
+    /// The source tree and configuration, when tokbench built it (`tokbench build`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceInfo>,
+}
+
+/// What a build that `tokbench build` made was built from: the commit (with
+/// the checkout's uncommitted changes when `dirty`) and the configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceInfo {
+    /// The user's checkout the commit was taken from.
+    pub repo: String,
+    /// Full hash of the commit (HEAD, for a dirty `WORKTREE` build).
+    pub commit: String,
+    pub subject: String,
+    /// Committer date, ISO 8601.
+    pub date: String,
+    /// Built with the checkout's uncommitted changes (`WORKTREE`).
+    #[serde(default)]
+    pub dirty: bool,
+    /// Hash of the uncommitted diff and untracked files, when `dirty`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty_key: Option<String>,
+    /// `cpu`, `metal` or `cuda` (after `auto` was resolved).
+    pub backend: String,
+    /// Every argument given to the CMake configure step, tokbench's and the user's.
+    #[serde(default)]
+    pub cmake_args: Vec<String>,
+    /// The C++ compiler's `--version` line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiler: Option<String>,
 }
 
 /// One llama-bench test (a row of its table / an object of its JSON).
@@ -196,6 +226,12 @@ pub struct BuildInfo {
 pub struct BenchTest {
     /// `pp512`, `tg128`, `pp512+tg128`, with ` @ d4096` when a depth is set.
     pub test: String,
+    /// The test plus the parameters that vary within its invocation
+    /// (`tg128 fa=1`, see `parse::bench::key`); what every table, file and
+    /// comparison names it by. Empty in records written before it existed:
+    /// read it through [`BenchTest::key`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
     pub n_prompt: u64,
     pub n_gen: u64,
     pub n_depth: u64,
@@ -229,6 +265,18 @@ pub struct BenchTest {
     /// and csv, JSON values for json/jsonl/sql).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl BenchTest {
+    /// The name this result goes by: its key, or its test name in records
+    /// written before keys existed.
+    pub fn key(&self) -> &str {
+        if self.key.is_empty() {
+            &self.test
+        } else {
+            &self.key
+        }
+    }
 }
 
 /// Which llama-bench output format a file holds.

@@ -301,11 +301,7 @@ pub fn plan_compare(args: &CompareArgs) -> Result<Plan> {
         b.label = format!("{} {tb}", b.label);
     }
     (a.side, b.side) = (Some("a"), Some("b"));
-    Ok(Plan {
-        cells: vec![a, b],
-        settings: plan_settings(&args.opts, args.cooldown)?,
-        format: args.opts.out.format(),
-    })
+    compare_plan(args, a, b)
 }
 
 /// What tells two sides with the same build label apart: their offload,
@@ -325,4 +321,12 @@ fn side_tags(args: &CompareArgs, gpu_a: Gpu, gpu_b: Gpu) -> (String, String) {
         ),
         _ => ("(A)".to_string(), "(B)".to_string()),
     }
+}
+
+fn compare_plan(args: &CompareArgs, a: Cell, b: Cell) -> Result<Plan> {
+    Ok(Plan {
+        cells: vec![a, b],
+        settings: plan_settings(&args.opts, args.cooldown)?,
+        format: args.opts.out.format(),
+    })
 }

@@ -909,7 +909,7 @@ mod compare {
                 "--pairs",
                 "6",
                 "--metric",
-                "eval_tsp",
+                "gpu_energy_j",
                 "--fail-if-slower",
                 "3",
             ],
@@ -1076,8 +1076,10 @@ mod compare {
     }
 }
 
+mod build;
 mod faults;
 mod history;
+mod keys;
 mod plots;
 
 #[test]

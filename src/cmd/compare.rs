@@ -7,19 +7,17 @@ use anyhow::{Context, Result};
 use super::{print_out, shell_words, stop_if_interrupted, Sinks};
 use crate::cli::CompareArgs;
 use crate::compare::render::render;
-use crate::compare::report::{
-    build, direction, paired_series, CompareReport, Judge, Pairing, CONFIDENCE,
-};
+use crate::compare::report::{build, paired_series, CompareReport, Judge, Pairing, CONFIDENCE};
 use crate::compare::stats::{auto_final, auto_should_stop, AutoDecision, AutoRule, Comparison};
 use crate::engine::schedule::{Abba, Look, Rule};
 use crate::engine::{self, Cell, Stop, Warning};
 use crate::exit::{Outcome, UsageError};
+use crate::metrics::{self, Direction};
 use crate::model::{BuildInfo, RunRecord};
 use crate::plan::{plan_compare, Plan};
 use crate::runner::executor::{Executor, ProcessExecutor};
 use crate::runner::interrupt;
 use crate::store::db::DbChoice;
-use crate::summary::metric_unit;
 
 /// Fewest pairs for which the exact 95% interval exists.
 const MIN_PAIRS_FOR_A_VERDICT: u32 = 6;
@@ -46,11 +44,10 @@ pub fn run(args: &CompareArgs, db: &DbChoice) -> Result<Outcome> {
     for note in plan.notes() {
         crate::say!("note: {note}");
     }
-    let cell = &plan.cells[0];
-    let judge = Judge {
-        primary: cell.driver.primary_metric(&args.metric, &cell.argv),
-        ..judge
-    };
+    plan.cells[0]
+        .driver
+        .check_metric(&args.metric)
+        .map_err(|e| UsageError(e.to_string()))?;
     if args.opts.dry_run {
         print_dry_run(&plan, args);
         return Ok(Outcome::Ok);
@@ -66,47 +63,97 @@ pub fn run(args: &CompareArgs, db: &DbChoice) -> Result<Outcome> {
     finish(&report, args, Some(stop))
 }
 
-/// The schedule of `args`: fixed pairs, or `--auto` judging after each pair.
-fn schedule(args: &CompareArgs, judge: &Judge) -> Abba<AutoEnd> {
-    let warmup = args.opts.warmup;
-    if !args.auto {
-        return Abba::fixed(warmup, args.pairs as usize);
+/// The primary metric and its direction, settled by the first successful
+/// run (`eval_tps` of a llama-bench session is its generation test) and
+/// checked against the keys it printed: a name it lacks is a usage error.
+/// Until a run succeeds, the name asked for.
+struct Primary {
+    asked: String,
+    driver: &'static dyn crate::driver::Driver,
+    settled: Option<(String, Direction)>,
+}
+
+impl Primary {
+    fn get(&mut self, records: &[RunRecord]) -> Result<(String, Direction)> {
+        if let Some(p) = &self.settled {
+            return Ok(p.clone());
+        }
+        let fallback = metrics::direction(&self.asked).unwrap_or(Direction::HigherIsBetter);
+        if !records.iter().any(|r| r.status == "ok") {
+            return Ok((self.asked.clone(), fallback));
+        }
+        let name = self
+            .driver
+            .primary_metric(&self.asked, records)
+            .map_err(|e| UsageError(e.to_string()))?;
+        let dir = metrics::direction(&name).unwrap_or(fallback);
+        self.settled = Some((name.clone(), dir));
+        Ok((name, dir))
     }
+}
+
+/// After each pair: `--auto`'s decision on the primary metric.
+fn auto_look(
+    rule: &AutoRule,
+    (a, b): (Vec<f64>, Vec<f64>),
+    dir: Direction,
+    threshold: f64,
+) -> Option<AutoEnd> {
+    match auto_should_stop(&a, &b, dir, threshold, rule) {
+        AutoDecision::Continue => None,
+        AutoDecision::Decided(c) => Some((
+            format!(
+                "decided after {} pairs (each look at {:.2}% confidence, {:.0}% overall)",
+                a.len(),
+                rule.per_look_confidence() * 100.0,
+                CONFIDENCE * 100.0
+            ),
+            Some(c),
+        )),
+        AutoDecision::BudgetSpent(c) => Some((
+            format!("--max-pairs {} spent without a decision", rule.max_pairs),
+            c,
+        )),
+    }
+}
+
+/// The schedule of `args`: fixed pairs, or `--auto` judging after each
+/// pair. Either way the primary metric is checked after the warmups,
+/// before any counted run (after the first pair when no warmup succeeded).
+fn schedule(args: &CompareArgs, plan: &Plan) -> Abba<AutoEnd> {
+    let mut primary = Primary {
+        asked: args.metric.clone(),
+        driver: plan.cells[0].driver,
+        settled: None,
+    };
     let rule = AutoRule {
         max_pairs: args.max_pairs as usize,
         ..AutoRule::default()
     };
-    let (primary, threshold, max_time) = (judge.primary.clone(), judge.threshold, args.max_time);
-    let dir = direction(metric_unit(&primary), &primary);
+    let (auto, threshold, max_time) = (args.auto, args.threshold / 100.0, args.max_time);
     let look: Rule<AutoEnd> = Box::new(move |records: &[RunRecord], look| {
-        let (a, b) = paired_series(records, &primary);
-        match look {
-            Look::TimeSpent(k) => Some((
-                format!(
-                    "--max-time {} spent after {k} pairs",
-                    humantime::format_duration(max_time)
-                ),
-                auto_final(&a, &b, dir, threshold, &rule),
-            )),
-            Look::AfterPair(_) => match auto_should_stop(&a, &b, dir, threshold, &rule) {
-                AutoDecision::Continue => None,
-                AutoDecision::Decided(c) => Some((
+        let (name, dir) = primary.get(records)?;
+        let series = || paired_series(records, &name);
+        Ok(match look {
+            _ if !auto => None,
+            Look::BeforePair(_) => None,
+            Look::TimeSpent(k) => {
+                let (a, b) = series();
+                Some((
                     format!(
-                        "decided after {} pairs (each look at {:.2}% confidence, {:.0}% overall)",
-                        a.len(),
-                        rule.per_look_confidence() * 100.0,
-                        CONFIDENCE * 100.0
+                        "--max-time {} spent after {k} pairs",
+                        humantime::format_duration(max_time)
                     ),
-                    Some(c),
-                )),
-                AutoDecision::BudgetSpent(c) => Some((
-                    format!("--max-pairs {} spent without a decision", rule.max_pairs),
-                    c,
-                )),
-            },
-        }
+                    auto_final(&a, &b, dir, threshold, &rule),
+                ))
+            }
+            Look::AfterPair(_) => auto_look(&rule, series(), dir, threshold),
+        })
     });
-    Abba::adaptive(warmup, args.max_pairs as usize, max_time, look)
+    match args.auto {
+        true => Abba::adaptive(args.opts.warmup, args.max_pairs as usize, max_time, look),
+        false => Abba::fixed(args.opts.warmup, args.pairs as usize, Some(look)),
+    }
 }
 
 /// Runs the two-cell session and builds its report.
@@ -117,7 +164,7 @@ pub fn execute(
     exec: &dyn Executor,
     sinks: &mut Sinks,
 ) -> Result<(CompareReport, Stop)> {
-    let mut abba = schedule(args, &judge);
+    let mut abba = schedule(args, plan);
     let out = engine::run(
         &plan.cells,
         &plan.settings,
@@ -204,6 +251,7 @@ fn from_files(args: &CompareArgs, judge: Judge) -> Result<Outcome> {
         ))
         .into());
     };
+    metrics::resolve(&judge.primary, &records).map_err(|e| UsageError(e.to_string()))?;
     let report = build(records, pairing, &judge);
     finish(&report, args, None)
 }

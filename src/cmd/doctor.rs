@@ -44,7 +44,17 @@ pub fn report() -> String {
             "  none found (pass --bin PATH to 'tokbench run', or run scripts/quickstart.sh)\n",
         );
     }
+    out.push_str(&ccache_line());
     out
+}
+
+/// `tokbench build` compiles through ccache when it is on PATH (llama.cpp's
+/// `GGML_CCACHE`, on by default): rebuilding nearby commits is then fast.
+fn ccache_line() -> String {
+    match which("ccache") {
+        Some(p) => format!("ccache: {} (tokbench build uses it through GGML_CCACHE)\n", p.display()),
+        None => "ccache: not on PATH (tokbench build compiles every commit from scratch; install ccache to reuse objects between commits)\n".to_string(),
+    }
 }
 
 /// Directories where llama.cpp builds are found without PATH:
@@ -54,10 +64,7 @@ fn known_dirs() -> Vec<PathBuf> {
         .map(PathBuf::from)
         .into_iter()
         .collect();
-    let cache = std::env::var_os("TOKBENCH_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("tokbench")))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/tokbench")));
+    let cache = crate::build::cache::root();
     if let Some(Ok(entries)) = cache.map(std::fs::read_dir) {
         let mut builds: Vec<PathBuf> = entries
             .flatten()

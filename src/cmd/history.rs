@@ -319,6 +319,7 @@ pub fn cmd_compare(args: &CompareArgs, db: &DbChoice) -> Result<Outcome> {
         fail_if_slower_pct: args.fail_if_slower,
         primary_override: None,
     };
+    crate::metrics::resolve(&judge.primary, &records).map_err(|e| UsageError(e.to_string()))?;
     let mut report = build(records, Pairing::Separate, &judge);
     report.warnings.insert(
         0,

@@ -2,6 +2,7 @@
 //! the reporters. One file per command; this one dispatches and holds the
 //! little they share (stdout/stderr writers, shell quoting).
 
+pub mod build;
 pub mod compare;
 pub mod doctor;
 pub mod history;
@@ -38,19 +39,11 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Plot(args) => plot::run(&args, &db),
         Command::Report(args) => report::run(&args),
+        Command::Build(args) => build::run(&args),
     }
 }
 
-pub fn shell_words(argv: &[String]) -> String {
-    argv.iter()
-        .map(|a| {
-            shlex::try_quote(a)
-                .map(|q| q.into_owned())
-                .unwrap_or_else(|_| format!("{a:?}"))
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use crate::runner::shell_words;
 
 /// A signal during planning kills the binary's `--help` probe and so fails
 /// it; report the interrupt, not the failed probe it caused.

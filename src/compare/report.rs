@@ -6,8 +6,8 @@
 use serde::Serialize;
 
 use super::stats::{compare, drift_check, regressed, Comparison, Direction, DriftCheck, Verdict};
+use crate::metrics::{self, counted};
 use crate::model::{BinaryInfo, BuildInfo, MachineInfo, ModelInfo, RunRecord};
-use crate::summary::{counted, metric_names, metric_unit, metric_value};
 
 /// Confidence of every interval in the report.
 pub const CONFIDENCE: f64 = 0.95;
@@ -98,16 +98,7 @@ pub struct Judge {
     pub primary_override: Option<Comparison>,
 }
 
-pub fn direction(unit: &str, metric: &str) -> Direction {
-    match unit {
-        "t/s" | "token/J" => Direction::HigherIsBetter,
-        "%" if metric == "gpu_busy_pct" || metric == "roofline_pct" => Direction::HigherIsBetter,
-        _ => Direction::LowerIsBetter,
-    }
-}
-
-fn verdict_text(c: &Comparison, unit: &str) -> String {
-    let speed = unit == "t/s" || unit == "ms";
+fn verdict_text(c: &Comparison, speed: bool) -> String {
     match c.verdict {
         Verdict::NoChange => "no significant change".to_string(),
         Verdict::Inconclusive => "inconclusive".to_string(),
@@ -125,7 +116,7 @@ fn series(
     metric: &str,
     pairing: Pairing,
 ) -> (Vec<f64>, Vec<f64>) {
-    let val = |r: &&RunRecord| metric_value(r, metric);
+    let val = |r: &&RunRecord| metrics::value(r, metric);
     match pairing {
         Pairing::Interleaved => a
             .iter()
@@ -185,8 +176,8 @@ fn compare_metric(
     pairing: Pairing,
     judge: &Judge,
 ) -> Option<MetricComparison> {
-    let unit = metric_unit(name).to_string();
-    let dir = direction(&unit, name);
+    let m = metrics::lookup(name)?;
+    let dir = m.direction;
     let paired = pairing == Pairing::Interleaved;
     let c = match (&judge.primary_override, name == judge.primary) {
         (Some(c), true) => c.clone(),
@@ -195,11 +186,11 @@ fn compare_metric(
     let pct = |x: f64| (x - 1.0) * 100.0;
     Some(MetricComparison {
         metric: name.to_string(),
-        verdict_text: verdict_text(&c, &unit),
+        verdict_text: verdict_text(&c, m.speed),
         change_pct: pct(c.ratio),
         change_ci_low_pct: c.ci_low.map(pct),
         change_ci_high_pct: c.ci_high.map(pct),
-        unit,
+        unit: m.unit.to_string(),
         direction: dir,
         comparison: c,
     })
@@ -235,8 +226,11 @@ pub fn build(records: Vec<RunRecord>, pairing: Pairing, judge: &Judge) -> Compar
                 .to_string(),
         );
     }
-    let names = metric_names(&records);
-    let judge = &resolve_primary(judge, &names);
+    let names = metrics::names_in(&records);
+    let judge = &Judge {
+        primary: metrics::primary(&judge.primary, &records),
+        ..judge.clone()
+    };
     if !names.contains(&judge.primary) {
         warnings.push(format!(
             "primary metric '{}' was not measured in these runs",
@@ -304,18 +298,6 @@ pub fn build(records: Vec<RunRecord>, pairing: Pairing, judge: &Judge) -> Compar
     }
 }
 
-/// With llama-bench runs `eval_tps` means the generation test (`tg128`):
-/// the first `tg` test measured.
-fn resolve_primary(judge: &Judge, names: &[String]) -> Judge {
-    let mut j = judge.clone();
-    if j.primary == "eval_tps" && !names.iter().any(|n| n == "eval_tps") {
-        if let Some(tg) = names.iter().find(|n| n.starts_with("tg")) {
-            j.primary = tg.clone();
-        }
-    }
-    j
-}
-
 fn drift_warning(metric: &str, c: &DriftCheck) -> Option<String> {
     if !c.drift {
         return None;
@@ -338,23 +320,4 @@ fn drift_warning(metric: &str, c: &DriftCheck) -> Option<String> {
         size(&c.a),
         size(&c.b)
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn more_tokens_per_joule_is_better() {
-        assert_eq!(
-            direction("token/J", "tokens_per_j"),
-            Direction::HigherIsBetter
-        );
-        assert_eq!(
-            direction("J/token", "gpu_j_per_token"),
-            Direction::LowerIsBetter
-        );
-        assert_eq!(direction("t/s", "tg128"), Direction::HigherIsBetter);
-        assert_eq!(direction("ms", "load_ms"), Direction::LowerIsBetter);
-    }
 }

@@ -65,12 +65,8 @@ pub const EXACT_MAX_MN: usize = 100;
 /// Significance level of [`trend`].
 pub const TREND_ALPHA: f64 = 0.05;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    HigherIsBetter,
-    LowerIsBetter,
-}
+/// Which way is better: the metric registry's, used here as it is.
+pub use crate::metrics::Direction;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

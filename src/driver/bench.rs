@@ -79,18 +79,10 @@ impl Driver for Bench {
         "printed no llama-bench results on stdout"
     }
 
-    /// `eval_tps` means the generation test (`tg` with its `-n`, 128 by default).
-    fn primary_metric(&self, asked: &str, argv: &[String]) -> String {
-        if asked != "eval_tps" {
-            return asked.to_string();
-        }
-        let n = argv
-            .windows(2)
-            .rev()
-            .find(|w| w[0] == "-n" || w[0] == "--n-gen")
-            .and_then(|w| w[1].split(',').next().map(str::to_string))
-            .unwrap_or_else(|| "128".to_string());
-        format!("tg{n}")
+    /// A named metric, or a name shaped like a llama-bench key (checked
+    /// against the keys once the first results exist).
+    fn check_metric(&self, asked: &str) -> Result<(), crate::metrics::UnknownMetric> {
+        crate::metrics::check_planned(asked, true)
     }
 }
 
@@ -146,11 +138,34 @@ mod tests {
     }
 
     #[test]
-    fn primary_metric_is_the_generation_test_of_its_n() {
-        let argv: Vec<String> = ["-n", "64", "-d", "512"].map(String::from).to_vec();
-        assert_eq!(Bench.primary_metric("eval_tps", &argv), "tg64");
-        assert_eq!(Bench.primary_metric("eval_tps", &[]), "tg128");
-        assert_eq!(Bench.primary_metric("pp512", &argv), "pp512");
+    fn metric_names_are_checked_as_llama_bench_keys() {
+        assert!(Bench.check_metric("tg64 @ d512").is_ok());
+        assert!(Bench.check_metric("eval_tps").is_ok());
+        assert!(crate::driver::completion::Completion
+            .check_metric("tg64 @ d512")
+            .is_err());
+        assert!(Bench.check_metric("evl_tps").is_err());
+    }
+
+    #[test]
+    fn primary_metric_is_the_generation_test_it_printed() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/llama-bench/2026_current_cpu.jsonl");
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut r = blank_record();
+        assert!(Bench.read(
+            Output {
+                stdout: &text,
+                stderr: ""
+            },
+            &mut r,
+            &mut Vec::new()
+        ));
+        assert_eq!(
+            Bench.primary_metric("eval_tps", &[r.clone()]).unwrap(),
+            "tg8"
+        );
+        assert!(Bench.primary_metric("tg128", &[r]).is_err());
     }
 
     #[test]

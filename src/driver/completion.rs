@@ -111,8 +111,11 @@ mod tests {
             stderr: &stderr,
         };
         assert!(Completion.read(out, &mut r, &mut w));
-        let t = r.timings.unwrap();
+        let t = r.timings.clone().unwrap();
         assert!(t.eval_tps.is_some() && t.prompt_eval_tps.is_some(), "{t:?}");
-        assert_eq!(Completion.primary_metric("eval_tps", &[]), "eval_tps");
+        assert_eq!(
+            Completion.primary_metric("eval_tps", &[r]).unwrap(),
+            "eval_tps"
+        );
     }
 }

@@ -16,6 +16,7 @@ pub mod timings;
 
 use std::path::{Path, PathBuf};
 
+use crate::metrics::UnknownMetric;
 use crate::model::RunRecord;
 use crate::sample::Window;
 use probe::Probe;
@@ -106,10 +107,17 @@ pub trait Driver: Sync + std::fmt::Debug {
     /// Why a run that exited 0 without results failed (after "exited 0 but").
     fn nothing_read(&self) -> &'static str;
 
-    /// The metric a comparison judges and gates on when `--metric` is
-    /// `asked`, for a session of this tool run with `argv`.
-    fn primary_metric(&self, asked: &str, _argv: &[String]) -> String {
-        asked.to_string()
+    /// Whether `--metric asked` can name a result of this tool, before any
+    /// run (the metric registry holds the definitions).
+    fn check_metric(&self, asked: &str) -> Result<(), UnknownMetric> {
+        crate::metrics::check_planned(asked, false)
+    }
+
+    /// The metric a session judges and gates on when `--metric` is `asked`,
+    /// once `records` hold results (`eval_tps` of llama-bench is its
+    /// generation test); a name they do not hold is an error.
+    fn primary_metric(&self, asked: &str, records: &[RunRecord]) -> Result<String, UnknownMetric> {
+        crate::metrics::resolve(asked, records)
     }
 
     /// The part of the run the samplers' figures are over: the generation

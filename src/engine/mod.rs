@@ -195,7 +195,7 @@ fn drive(
         if let Some(sig) = interrupt::received() {
             return Ok(Stop::Interrupted(sig));
         }
-        let Next::Run(step) = schedule.next(&out.records) else {
+        let Next::Run(step) = schedule.next(&out.records)? else {
             return Ok(Stop::Completed);
         };
         let cell = &cells[step.cell];

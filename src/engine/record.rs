@@ -136,17 +136,7 @@ fn describe(
         stderr: &stderr,
     };
     let found = cell.driver.read(out, &mut record, &mut warnings);
-    for (name, cap) in [("stdout", &f.stdout), ("stderr", &f.stderr)] {
-        if cap.dropped_bytes > 0 {
-            warnings.push(format!(
-                "{name}: {} bytes of {} not kept (middle of the stream)",
-                cap.dropped_bytes, cap.total_bytes
-            ));
-        }
-        if let Some(e) = &cap.log_error {
-            warnings.push(format!("{name}: could not write the --keep-logs copy: {e}"));
-        }
-    }
+    warnings.extend(stream_warnings(f));
     record.warnings = warnings;
     if let Some(why) = failure(f.ending, found, cell, settings) {
         record.status = "failed".to_string();
@@ -159,6 +149,23 @@ fn describe(
         ));
     }
     record
+}
+
+/// Output not kept whole, or a `--keep-logs` copy that could not be written.
+fn stream_warnings(f: &Finished) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (name, cap) in [("stdout", &f.stdout), ("stderr", &f.stderr)] {
+        if cap.dropped_bytes > 0 {
+            warnings.push(format!(
+                "{name}: {} bytes of {} not kept (middle of the stream)",
+                cap.dropped_bytes, cap.total_bytes
+            ));
+        }
+        if let Some(e) = &cap.log_error {
+            warnings.push(format!("{name}: could not write the --keep-logs copy: {e}"));
+        }
+    }
+    warnings
 }
 
 fn merge_build(probed: &BuildInfo, stderr: &str) -> BuildInfo {

@@ -27,8 +27,9 @@ pub enum Next {
 pub trait Schedule {
     /// Runs it will make at most, and whether it may stop earlier (adaptive).
     fn planned(&self) -> (usize, bool);
-    /// The next run, given every record so far (in run order).
-    fn next(&mut self, done: &[RunRecord]) -> Next;
+    /// The next run, given every record so far (in run order); an error
+    /// ends the session (e.g. a `--metric` the first results do not hold).
+    fn next(&mut self, done: &[RunRecord]) -> anyhow::Result<Next>;
 }
 
 /// The given steps in order (one cell's warmups, then its counted runs).
@@ -50,30 +51,34 @@ impl Schedule for Sequential {
     fn planned(&self) -> (usize, bool) {
         (self.steps.len(), false)
     }
-    fn next(&mut self, _done: &[RunRecord]) -> Next {
+    fn next(&mut self, _done: &[RunRecord]) -> anyhow::Result<Next> {
         let n = self.steps.get(self.at).copied();
         self.at += 1;
-        n.map_or(Next::Done, Next::Run)
+        Ok(n.map_or(Next::Done, Next::Run))
     }
 }
 
-/// When [`Abba`] looks at its results: after each complete pair, or when its time is spent.
+/// When [`Abba`] looks at its results: before pair k (after the warmups),
+/// after k complete pairs, or when its time is spent after k pairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Look {
+    BeforePair(usize),
     AfterPair(usize),
     TimeSpent(usize),
 }
 
-/// An adaptive rule: given the records and the look, Some(end) stops the session.
-pub type Rule<E> = Box<dyn FnMut(&[RunRecord], Look) -> Option<E>>;
+/// A look at the results: Ok(Some(end)) stops the session (an adaptive
+/// rule decided), an error ends it.
+pub type Rule<E> = Box<dyn FnMut(&[RunRecord], Look) -> anyhow::Result<Option<E>>>;
 
 /// Two cells (A = 0, B = 1): `warmup` rounds of A then B, then pairs in
-/// ABBA order: `pairs` of them, or with a rule until it decides, at most
-/// `max_pairs` or `max_time`. `ended` holds what the rule decided.
+/// ABBA order: `pairs` of them, or (adaptive) until the rule decides, at
+/// most `max_pairs` or `max_time`. `ended` holds what the rule decided.
 pub struct Abba<E> {
     warmup: u32,
     pairs: usize,
-    rule: Option<Rule<E>>,
+    look: Option<Rule<E>>,
+    adaptive: bool,
     max_time: Duration,
     queue: Vec<Step>,
     done_warmups: bool,
@@ -83,11 +88,14 @@ pub struct Abba<E> {
 }
 
 impl<E> Abba<E> {
-    pub fn fixed(warmup: u32, pairs: usize) -> Abba<E> {
+    /// `pairs` pairs; `look` (if any) sees the results before and after each
+    /// pair and may end the session early.
+    pub fn fixed(warmup: u32, pairs: usize, look: Option<Rule<E>>) -> Abba<E> {
         Abba {
             warmup,
             pairs,
-            rule: None,
+            look,
+            adaptive: false,
             max_time: Duration::MAX,
             queue: Vec::new(),
             done_warmups: false,
@@ -100,9 +108,16 @@ impl<E> Abba<E> {
     /// `--auto`: the rule looks after each pair; `max_pairs` and `max_time` bound it.
     pub fn adaptive(warmup: u32, max_pairs: usize, max_time: Duration, rule: Rule<E>) -> Abba<E> {
         Abba {
-            rule: Some(rule),
+            adaptive: true,
             max_time,
-            ..Abba::fixed(warmup, max_pairs)
+            ..Abba::fixed(warmup, max_pairs, Some(rule))
+        }
+    }
+
+    fn ask(&mut self, done: &[RunRecord], look: Look) -> anyhow::Result<Option<E>> {
+        match self.look.as_mut() {
+            Some(l) => l(done, look),
+            None => Ok(None),
         }
     }
 
@@ -114,24 +129,24 @@ impl<E> Abba<E> {
     }
 
     /// Refills the queue with the next pair, or says the session is over.
-    fn refill(&mut self, done: &[RunRecord]) -> bool {
+    fn refill(&mut self, done: &[RunRecord]) -> anyhow::Result<bool> {
         let started = *self.started.get_or_insert_with(Instant::now);
         if self.k > 0 {
-            if let Some(rule) = self.rule.as_mut() {
-                if let Some(end) = rule(done, Look::AfterPair(self.k)) {
-                    self.ended = Some(end);
-                    return false;
-                }
+            if let Some(end) = self.ask(done, Look::AfterPair(self.k))? {
+                self.ended = Some(end);
+                return Ok(false);
             }
         }
         if self.k >= self.pairs {
-            return false;
+            return Ok(false);
         }
-        if self.rule.is_some() && started.elapsed() >= self.max_time {
-            if let Some(rule) = self.rule.as_mut() {
-                self.ended = rule(done, Look::TimeSpent(self.k));
-            }
-            return false;
+        if self.adaptive && started.elapsed() >= self.max_time {
+            self.ended = self.ask(done, Look::TimeSpent(self.k))?;
+            return Ok(false);
+        }
+        if let Some(end) = self.ask(done, Look::BeforePair(self.k))? {
+            self.ended = Some(end);
+            return Ok(false);
         }
         let order = pair_order(self.k);
         self.k += 1;
@@ -143,19 +158,16 @@ impl<E> Abba<E> {
                 warmup: false,
             })
             .collect();
-        true
+        Ok(true)
     }
 }
 
 impl<E> Schedule for Abba<E> {
     fn planned(&self) -> (usize, bool) {
-        (
-            self.pairs * 2 + self.warmup as usize * 2,
-            self.rule.is_some(),
-        )
+        (self.pairs * 2 + self.warmup as usize * 2, self.adaptive)
     }
 
-    fn next(&mut self, done: &[RunRecord]) -> Next {
+    fn next(&mut self, done: &[RunRecord]) -> anyhow::Result<Next> {
         if !self.done_warmups {
             self.done_warmups = true;
             // A stack: the first run last.
@@ -168,10 +180,10 @@ impl<E> Schedule for Abba<E> {
                 })
                 .collect();
         }
-        if self.queue.is_empty() && !self.refill(done) {
-            return Next::Done;
+        if self.queue.is_empty() && !self.refill(done)? {
+            return Ok(Next::Done);
         }
-        self.queue.pop().map_or(Next::Done, Next::Run)
+        Ok(self.queue.pop().map_or(Next::Done, Next::Run))
     }
 }
 
@@ -181,7 +193,7 @@ mod tests {
 
     fn drain(s: &mut dyn Schedule) -> String {
         let mut out = String::new();
-        while let Next::Run(step) = s.next(&[]) {
+        while let Ok(Next::Run(step)) = s.next(&[]) {
             out.push(match (step.cell, step.warmup) {
                 (0, true) => 'a',
                 (1, true) => 'b',
@@ -197,12 +209,12 @@ mod tests {
         let mut s = Sequential::of_cell(0, &[true, false, false]);
         assert_eq!(s.planned(), (3, false));
         assert_eq!(drain(&mut s), "aAA");
-        assert_eq!(s.next(&[]), Next::Done);
+        assert_eq!(s.next(&[]).unwrap(), Next::Done);
     }
 
     #[test]
     fn abba_warms_each_side_then_alternates_pairs() {
-        let mut s: Abba<()> = Abba::fixed(2, 4);
+        let mut s: Abba<()> = Abba::fixed(2, 4, None);
         assert_eq!(s.planned(), (12, false));
         assert_eq!(drain(&mut s), "ababABBAABBA");
     }
@@ -213,20 +225,27 @@ mod tests {
         let seen = looks.clone();
         let rule: Rule<&'static str> = Box::new(move |_, look| {
             seen.borrow_mut().push(look);
-            (look == Look::AfterPair(3)).then_some("decided")
+            Ok((look == Look::AfterPair(3)).then_some("decided"))
         });
         let mut s = Abba::adaptive(1, 10, Duration::from_secs(3600), rule);
         assert_eq!(s.planned(), (22, true));
         assert_eq!(drain(&mut s), "abABBAAB");
         assert_eq!(s.ended, Some("decided"));
-        let expected = [Look::AfterPair(1), Look::AfterPair(2), Look::AfterPair(3)];
+        let expected = [
+            Look::BeforePair(0),
+            Look::AfterPair(1),
+            Look::BeforePair(1),
+            Look::AfterPair(2),
+            Look::BeforePair(2),
+            Look::AfterPair(3),
+        ];
         assert_eq!(looks.borrow().as_slice(), expected);
     }
 
     #[test]
     fn adaptive_abba_asks_once_more_when_its_time_is_spent() {
         let rule: Rule<Look> =
-            Box::new(|_, look| matches!(look, Look::TimeSpent(_)).then_some(look));
+            Box::new(|_, look| Ok(matches!(look, Look::TimeSpent(_)).then_some(look)));
         let mut s = Abba::adaptive(0, 10, Duration::ZERO, rule);
         assert_eq!(drain(&mut s), "");
         assert_eq!(s.ended, Some(Look::TimeSpent(0)));
@@ -235,11 +254,36 @@ mod tests {
     #[test]
     fn adaptive_abba_stops_at_max_pairs_after_the_last_look() {
         let rule: Rule<usize> = Box::new(|_, look| match look {
-            Look::AfterPair(k) if k == 2 => Some(k),
-            _ => None,
+            Look::AfterPair(k) if k == 2 => Ok(Some(k)),
+            _ => Ok(None),
         });
         let mut s = Abba::adaptive(0, 2, Duration::from_secs(60), rule);
         assert_eq!(drain(&mut s), "ABBA");
         assert_eq!(s.ended, Some(2));
+    }
+
+    #[test]
+    fn a_look_that_fails_after_the_warmups_ends_the_session_before_any_pair() {
+        let rule: Rule<()> = Box::new(|_, look| match look {
+            Look::BeforePair(0) => anyhow::bail!("unknown metric"),
+            _ => Ok(None),
+        });
+        let mut s = Abba::fixed(1, 5, Some(rule));
+        assert_eq!(
+            s.next(&[]).unwrap(),
+            Next::Run(Step {
+                cell: 0,
+                warmup: true
+            })
+        );
+        assert_eq!(
+            s.next(&[]).unwrap(),
+            Next::Run(Step {
+                cell: 1,
+                warmup: true
+            })
+        );
+        let e = s.next(&[]).unwrap_err();
+        assert_eq!(e.to_string(), "unknown metric");
     }
 }

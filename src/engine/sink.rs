@@ -89,7 +89,7 @@ pub fn progress_text(r: &RunRecord) -> String {
         }
     }
     for b in &r.bench {
-        parts.push(format!("{} {} t/s", b.test, b.avg_tps.0));
+        parts.push(format!("{} {} t/s", b.key(), b.avg_tps.0));
     }
     parts.join(", ")
 }

@@ -160,7 +160,7 @@ fn warnings_are_collected_with_their_cell_and_run() {
         completion_ok(),
         Recorded::ok("", no_eval, 10),
     ]);
-    let mut sched: Abba<()> = Abba::fixed(0, 2);
+    let mut sched: Abba<()> = Abba::fixed(0, 2, None);
     let out = run(&[a, b], &settings(), &mut sched, &exec, &mut []).unwrap();
     let sides: Vec<&str> = out
         .records

@@ -129,6 +129,7 @@ mod tests {
             compiler: s("GNU 13.3.0"),
             target: s("Linux x86_64"),
             backend: None,
+            source: None,
         };
         assert_eq!(info, Some(want));
     }
@@ -154,6 +155,7 @@ mod tests {
             compiler: s("cc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0"),
             target: s("x86_64-linux-gnu"),
             backend: None,
+            source: None,
         };
         assert_eq!(parse_build_info(text), Some(want));
     }

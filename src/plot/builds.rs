@@ -6,8 +6,8 @@
 use plotters::prelude::*;
 
 use super::{draw_err, padded_range, PlotError, COLOUR_A, COLOUR_GREY, SIZE};
+use crate::metrics::{counted, unit as metric_unit, value as metric_value};
 use crate::model::RunRecord;
-use crate::summary::{counted, metric_unit, metric_value};
 
 /// Longest build label shown under its column.
 const MAX_LABEL: usize = 28;

@@ -40,7 +40,14 @@ pub fn sides_title(records: &[RunRecord]) -> String {
     }
 }
 
+/// `--metric` as the records decide it (`eval_tps` of llama-bench runs is
+/// their generation test); a name they do not hold is a usage error.
+fn plotted(records: &[RunRecord], asked: &str) -> Result<String> {
+    Ok(crate::metrics::resolve(asked, records).map_err(|e| UsageError(e.to_string()))?)
+}
+
 pub fn sequence_svg(records: &[RunRecord], metric: &str) -> Result<String> {
+    let metric = &plotted(records, metric)?;
     let title = format!("{metric} per run: {}", sides_title(records));
     Ok(sequence::render(
         &sequence::points(records, metric),
@@ -58,6 +65,7 @@ pub fn timeline_svg(r: &RunRecord) -> Result<String> {
 }
 
 pub fn builds_svg(records: &[RunRecord], metric: &str) -> Result<String> {
+    let metric = &plotted(records, metric)?;
     let title = format!("{metric} across builds");
     Ok(builds::render(
         &builds::from_records(records, metric),

@@ -5,8 +5,8 @@
 use plotters::prelude::*;
 
 use super::{draw_err, padded_range, PlotError, COLOUR_A, COLOUR_B, SIZE};
+use crate::metrics::{unit as metric_unit, value as metric_value};
 use crate::model::RunRecord;
-use crate::summary::{metric_unit, metric_value};
 
 /// One run's figure at its place in the run order.
 #[derive(Debug, Clone, PartialEq)]

@@ -18,7 +18,7 @@ pub fn render(r: &RunReport) -> String {
         let st = &s.stats;
         let nums: Vec<String> = [st.median, st.mean, st.stddev, st.min, st.max]
             .iter()
-            .map(|v| fmt_value(*v, &s.unit))
+            .map(|v| fmt_value(*v, &s.metric))
             .collect();
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",

@@ -110,14 +110,9 @@ pub fn render(report: &RunReport, format: Format) -> String {
     }
 }
 
-/// A figure with the precision its unit deserves.
-pub fn fmt_value(v: f64, unit: &str) -> String {
-    match unit {
-        "t/s" | "ms" => format!("{v:.2}"),
-        "%" | "W" | "J" | "J/token" | "token/J" | "MHz" | "°C" => format!("{v:.2}"),
-        "bytes" => format!("{v:.0}"),
-        _ => format!("{v}"),
-    }
+/// A figure of `metric` with the precision the registry gives it.
+pub fn fmt_value(v: f64, metric: &str) -> String {
+    crate::metrics::render(metric, v)
 }
 
 /// `0.5.0-dev, commit 0c1e570, build 1, CUDA` from whatever is known.
@@ -159,7 +154,11 @@ pub fn machine_line(m: &MachineInfo) -> String {
 
 pub fn ci_text(s: &MetricSummary) -> String {
     match (s.stats.ci95_low, s.stats.ci95_high) {
-        (Some(lo), Some(hi)) => format!("{} .. {}", fmt_value(lo, &s.unit), fmt_value(hi, &s.unit)),
+        (Some(lo), Some(hi)) => format!(
+            "{} .. {}",
+            fmt_value(lo, &s.metric),
+            fmt_value(hi, &s.metric)
+        ),
         _ => "n/a".to_string(),
     }
 }

@@ -111,7 +111,7 @@ fn bench_table(p: &Parsed) -> Table {
             _ => String::new(),
         };
         t.add_row([
-            b.test.clone(),
+            b.key().to_string(),
             value_text(&serde_json::to_value(b.avg_tps).unwrap_or(Value::Null)),
             value_text(&serde_json::to_value(b.stddev_tps).unwrap_or(Value::Null)),
             samples.join(" "),
@@ -197,7 +197,9 @@ fn render_markdown(files: &[Parsed]) -> String {
             for b in &p.bench {
                 out.push_str(&format!(
                     "| {} | {} | {} |\n",
-                    b.test, b.avg_tps.0, b.stddev_tps.0
+                    b.key(),
+                    b.avg_tps.0,
+                    b.stddev_tps.0
                 ));
             }
         }

@@ -41,7 +41,7 @@ fn summary_table(r: &RunReport) -> Table {
         let st = &s.stats;
         let mut row = vec![Cell::new(&s.metric), Cell::new(&s.unit), Cell::new(st.n)];
         for v in [st.median, st.mean, st.stddev, st.min, st.max] {
-            row.push(Cell::new(fmt_value(v, &s.unit)).set_alignment(CellAlignment::Right));
+            row.push(Cell::new(fmt_value(v, &s.metric)).set_alignment(CellAlignment::Right));
         }
         row.push(Cell::new(ci_text(s)).set_alignment(CellAlignment::Right));
         t.add_row(row);

@@ -7,3 +7,15 @@ pub mod capture;
 pub mod executor;
 pub mod interrupt;
 pub mod process;
+
+/// An argv as one line a shell would take back (for display and logs).
+pub fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            shlex::try_quote(a)
+                .map(|q| q.into_owned())
+                .unwrap_or_else(|_| format!("{a:?}"))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

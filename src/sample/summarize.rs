@@ -73,31 +73,6 @@ pub struct SampledFigures {
     pub missing: Vec<String>,
 }
 
-type FigureGetter = fn(&SampledFigures) -> Option<f64>;
-
-/// Per-run aggregates summarised over the counted runs, in table order.
-pub const RUN_METRICS: [(&str, &str, FigureGetter); 11] = [
-    ("gpu_busy_pct", "%", |f| f.gpu_busy_pct_mean),
-    ("gpu_power_w", "W", |f| f.gpu_power_w_mean),
-    ("gpu_energy_j", "J", |f| f.gpu_energy_j),
-    ("gpu_j_per_token", "J/token", |f| f.gpu_j_per_token),
-    ("tokens_per_j", "token/J", |f| f.tokens_per_j),
-    ("combined_j_per_token", "J/token", |f| {
-        f.combined_j_per_token
-    }),
-    ("gpu_temp_c_max", "°C", |f| f.gpu_temp_c_max),
-    ("peak_rss_bytes", "bytes", |f| {
-        f.peak_rss_bytes.map(|b| b as f64)
-    }),
-    ("peak_phys_footprint_bytes", "bytes", |f| {
-        f.peak_phys_footprint_bytes.map(|b| b as f64)
-    }),
-    ("gpu_mem_bytes", "bytes", |f| {
-        f.gpu_mem_bytes_peak.map(|b| b as f64)
-    }),
-    ("roofline_pct", "%", |f| f.roofline_pct),
-];
-
 /// True when the sample's measured interval (or instant) touches the window.
 fn in_window(s: &Sample, w: &Window) -> bool {
     let start = s.t_ms - s.span_ms.unwrap_or(0.0);

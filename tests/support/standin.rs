@@ -343,42 +343,108 @@ fn print_perf(n: u64, prompt_tokens: u64, rates: &Rates) {
     eprintln!("{p}    graphs reused = {:10}", runs.saturating_sub(1));
 }
 
+/// A comma list of `-x a,b` (llama-bench's grid syntax), or the default.
+fn arg_list(args: &[String], names: &[&str], default: &str) -> Vec<String> {
+    arg_value(args, names)
+        .unwrap_or_else(|| default.into())
+        .split(',')
+        .map(str::to_string)
+        .collect()
+}
+
+/// One grid point: threads, layers, flash attention (-1 auto), depth.
+struct Point {
+    t: String,
+    ngl: String,
+    fa: i64,
+    d: u64,
+}
+
+fn grid(args: &[String]) -> Vec<Point> {
+    let mut out = Vec::new();
+    for t in arg_list(args, &["-t", "--threads"], "2") {
+        for ngl in arg_list(args, &["-ngl", "--n-gpu-layers"], "99") {
+            for fa in arg_list(args, &["-fa", "--flash-attn"], "auto") {
+                let fa = match fa.as_str() {
+                    "1" | "on" => 1,
+                    "0" | "off" => 0,
+                    _ => -1,
+                };
+                for d in arg_list(args, &["-d", "--n-depth"], "0") {
+                    let (t, ngl) = (t.clone(), ngl.clone());
+                    out.push(Point {
+                        t,
+                        ngl,
+                        fa,
+                        d: d.parse().unwrap_or(0),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Prints llama-bench results for every grid point (`-t`, `-ngl`, `-fa`,
+/// `-d` comma lists) and test (`-p`, `-n` lists): flash attention on runs
+/// 20% faster and depth 10% slower, so the grid's rows differ.
 fn bench(args: &[String], rates: &Rates) {
     let reps: usize = arg_value(args, &["-r", "--repetitions"])
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
-    let p: u64 = arg_value(args, &["-p", "--n-prompt"])
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(512);
-    let n: u64 = arg_value(args, &["-n", "--n-gen"])
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(128);
+    let num = |s: &String| s.parse::<u64>().unwrap_or(0);
+    let ps: Vec<u64> = arg_list(args, &["-p", "--n-prompt"], "512")
+        .iter()
+        .map(num)
+        .collect();
+    let ns: Vec<u64> = arg_list(args, &["-n", "--n-gen"], "128")
+        .iter()
+        .map(num)
+        .collect();
     let fmt = arg_value(args, &["-o", "--output"]).unwrap_or_else(|| "md".into());
-    for (np, ng, rate) in [(p, 0u64, rates.prompt), (0, n, rates.eval)] {
-        let samples: Vec<f64> = (0..reps)
-            .map(|_| (rates.jitter(rate) * 1000.0).round() / 1000.0)
-            .collect();
-        let avg = samples.iter().sum::<f64>() / reps as f64;
+    if fmt != "jsonl" {
+        println!("| model | size | params | backend | threads | fa | test | t/s |");
+        println!("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
+    }
+    for pt in grid(args) {
+        let factor = if pt.fa == 1 { 1.2 } else { 1.0 } * if pt.d > 0 { 0.9 } else { 1.0 };
+        let tests = ps
+            .iter()
+            .filter(|&&p| p > 0)
+            .map(|&p| (p, 0u64, rates.prompt));
+        let tests = tests.chain(ns.iter().filter(|&&n| n > 0).map(|&n| (0, n, rates.eval)));
+        for (np, ng, rate) in tests {
+            let samples: Vec<f64> = (0..reps)
+                .map(|_| (rates.jitter(rate * factor) * 1000.0).round() / 1000.0)
+                .collect();
+            bench_row(&fmt, &pt, np, ng, &samples);
+        }
+    }
+}
+
+fn bench_row(fmt: &str, pt: &Point, np: u64, ng: u64, samples: &[f64]) {
+    let avg = samples.iter().sum::<f64>() / samples.len().max(1) as f64;
+    let (t, ngl, fa, d) = (&pt.t, &pt.ngl, pt.fa, pt.d);
+    if fmt == "jsonl" {
         let ns: Vec<String> = samples
             .iter()
             .map(|s| format!("{}", ((np + ng) as f64 / s * 1e9) as u64))
             .collect();
         let ts: Vec<String> = samples.iter().map(|s| format!("{s}")).collect();
-        if fmt == "jsonl" {
-            println!(
-                "{{\"build_commit\": \"abc1234\", \"build_number\": 7001, \"backends\": \"CPU\", \"model_type\": \"standin 1M\", \"model_size\": 1000, \"model_n_params\": 1000000, \"n_threads\": 2, \"n_gpu_layers\": 99, \"n_prompt\": {np}, \"n_gen\": {ng}, \"n_depth\": 0, \"test_time\": \"2026-11-29T00:00:00Z\", \"avg_ns\": 1, \"stddev_ns\": 0, \"avg_ts\": {avg:.6}, \"stddev_ts\": 0.0, \"samples_ns\": [ {} ],\"samples_ts\": [ {} ]}}",
-                ns.join(", "),
-                ts.join(", ")
-            );
-        } else {
-            let test = if ng == 0 {
-                format!("pp{np}")
-            } else {
-                format!("tg{ng}")
-            };
-            println!("| model | size | params | backend | threads | test | t/s |");
-            println!("| --- | ---: | ---: | --- | ---: | ---: | ---: |");
-            println!("| standin 1M | 0.00 MiB | 1.00 M | CPU | 2 | {test} | {avg:.2} ± 0.00 |");
-        }
+        println!(
+            "{{\"build_commit\": \"abc1234\", \"build_number\": 7001, \"backends\": \"CPU\", \"model_type\": \"standin 1M\", \"model_size\": 1000, \"model_n_params\": 1000000, \"n_threads\": {t}, \"n_gpu_layers\": {ngl}, \"flash_attn\": {fa}, \"n_prompt\": {np}, \"n_gen\": {ng}, \"n_depth\": {d}, \"test_time\": \"2026-11-29T00:00:00Z\", \"avg_ns\": 1, \"stddev_ns\": 0, \"avg_ts\": {avg:.6}, \"stddev_ts\": 0.0, \"samples_ns\": [ {} ],\"samples_ts\": [ {} ]}}",
+            ns.join(", "),
+            ts.join(", ")
+        );
+        return;
     }
+    let mut test = if ng == 0 {
+        format!("pp{np}")
+    } else {
+        format!("tg{ng}")
+    };
+    if d > 0 {
+        test.push_str(&format!(" @ d{d}"));
+    }
+    println!("| standin 1M | 0.00 MiB | 1.00 M | CPU | {t} | {fa} | {test} | {avg:.2} ± 0.00 |");
 }
