@@ -23,7 +23,7 @@ pub struct ProcessExecutor;
 
 impl Executor for ProcessExecutor {
     fn run(&self, spec: &Spawn<'_>, on_start: &mut dyn FnMut(u32)) -> Result<Finished, SpawnError> {
-        process::run(spec, |pid| on_start(pid))
+        process::run(spec, on_start)
     }
 }
 
