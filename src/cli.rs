@@ -55,7 +55,7 @@ pub enum Command {
     Import(ImportArgs),
     /// Write the history in llama-bench's formats (read by compare-llama-bench.py).
     Export(ExportArgs),
-    /// Draw a plot (SVG) from results files: sequence, timeline or builds.
+    /// Draw a plot (SVG) from results files: sequence, timeline, builds or sweep.
     Plot(PlotArgs),
     /// Write one self-contained HTML (or markdown) report from results files.
     Report(ReportArgs),
@@ -406,6 +406,9 @@ pub enum PlotKind {
     Timeline,
     /// Median t/s per build with min-max whiskers (run files, grouped by label).
     Builds,
+    /// A sweep's metric against memory, Pareto front and tied group marked, and the
+    /// per-parameter effect (the file 'sweep --format json' writes).
+    Sweep,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -454,6 +457,58 @@ pub struct ReportArgs {
     /// Noise band of a comparison (see 'compare --help').
     #[arg(long, default_value = "1%", value_parser = parse_percent)]
     pub threshold: f64,
+}
+
+/// `tokbench sweep` (issue 12): the best configuration of a grid, raced
+/// with statistics. Defined here, run by `crate::sweep::spec` once the
+/// session engine carries it.
+#[derive(Debug, Clone, Args)]
+pub struct SweepArgs {
+    /// The llama.cpp binary: llama-completion or llama-bench (one cell per invocation).
+    #[arg(long, value_name = "PATH")]
+    pub bin: PathBuf,
+    /// The GGUF model file.
+    #[arg(short = 'm', long, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// A flag and its values in llama-bench's syntax: "-t 1,2,4,8", "-ub 64-512*2",
+    /// "-t 2-8+2" (repeatable: the cells are the product).
+    #[arg(long, value_name = "\"FLAG VALUES\"", allow_hyphen_values = true)]
+    pub vary: Vec<String>,
+    /// One value of a dimension of whole argument sets, e.g. "-t 4 -tb 8" (repeatable).
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    pub vary_args: Vec<String>,
+    /// The metric to race on (eval_tps, prompt_eval_tps, a llama-bench test such as tg128, ...).
+    #[arg(long, default_value = "eval_tps")]
+    pub metric: String,
+    /// Noise band: cells within it of the best are tied (e.g. 1 or 1%).
+    #[arg(long, default_value = "1%", value_parser = parse_percent)]
+    pub threshold: f64,
+    /// Budget of time (the sweep stops before a round would overrun it).
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    pub max_time: std::time::Duration,
+    /// Budget of rounds.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(3..))]
+    pub max_rounds: u32,
+    /// Rounds before the first elimination can happen.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..))]
+    pub min_rounds: u32,
+    /// Within the tied group, recommend the least memory, the least energy, or the best.
+    #[arg(long, value_enum, default_value_t = crate::sweep::result::Prefer::Memory)]
+    pub prefer: crate::sweep::result::Prefer,
+    /// Seed of the rounds' random order (default: from the clock; always recorded).
+    #[arg(long, value_name = "N")]
+    pub order_seed: Option<u64>,
+    /// GPU offload for every cell (see 'run --help').
+    #[arg(long, value_enum, default_value_t = Gpu::Auto)]
+    pub gpu: Gpu,
+    /// Name for this build in reports (default: the binary's version and commit).
+    #[arg(long)]
+    pub label: Option<String>,
+    #[command(flatten)]
+    pub opts: RunOptions,
+    /// Arguments every cell shares, passed verbatim (after --).
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<String>,
 }
 
 /// `--cooldown`: a fixed pause between runs, or `auto` (until the GPU is

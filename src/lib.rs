@@ -40,3 +40,4 @@ pub mod sample;
 pub mod stats;
 pub mod store;
 pub mod summary;
+pub mod sweep;

@@ -1081,6 +1081,7 @@ mod faults;
 mod history;
 mod keys;
 mod plots;
+mod sweep;
 
 #[test]
 fn doctor_lists_samplers_and_finds_llama_binaries_in_llama_cpp_bin_dir() {

@@ -8,7 +8,9 @@ use crate::cli::{PlotArgs, PlotKind};
 use crate::compare::stored::{comparison, load};
 use crate::exit::{Outcome, UsageError};
 use crate::model::RunRecord;
-use crate::plot::command::{builds_svg, pick_timeline, sequence_svg, timeline_svg, write};
+use crate::plot::command::{
+    builds_svg, pick_timeline, sequence_svg, sweep_svg, timeline_svg, write,
+};
 use crate::store::db::DbChoice;
 use crate::store::query::stored_records;
 
@@ -36,18 +38,28 @@ pub fn run(args: &PlotArgs, db: &DbChoice) -> Result<Outcome> {
         crate::say!("tokbench: wrote '{}'", args.output.display());
         return Ok(Outcome::Ok);
     }
-    let loaded = load(&args.files)?;
+    let loaded = || load(&args.files);
     let svg = match args.kind {
-        PlotKind::Sequence => sequence_svg(&sequence_records(loaded)?, &args.metric)?,
+        PlotKind::Sequence => sequence_svg(&sequence_records(loaded()?)?, &args.metric)?,
         PlotKind::Timeline => {
+            let loaded = loaded()?;
             let [(_, records)] = loaded.as_slice() else {
                 return Err(UsageError("plot timeline takes one results file".into()).into());
             };
             timeline_svg(pick_timeline(records, args.seq)?)?
         }
         PlotKind::Builds => {
-            let all: Vec<RunRecord> = loaded.into_iter().flat_map(|(_, rs)| rs).collect();
+            let all: Vec<RunRecord> = loaded()?.into_iter().flat_map(|(_, rs)| rs).collect();
             builds_svg(&all, &args.metric)?
+        }
+        PlotKind::Sweep => {
+            let [file] = args.files.as_slice() else {
+                return Err(UsageError(
+                    "plot sweep takes one file: the output of 'sweep --format json'".into(),
+                )
+                .into());
+            };
+            sweep_svg(file)?
         }
     };
     write(&args.output, &svg)?;

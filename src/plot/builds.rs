@@ -5,7 +5,7 @@
 
 use plotters::prelude::*;
 
-use super::{draw_err, padded_range, PlotError, COLOUR_A, COLOUR_GREY, SIZE};
+use super::{draw_err, padded_range, segment_label, PlotError, COLOUR_A, COLOUR_GREY, SIZE};
 use crate::metrics::{counted, unit as metric_unit, value as metric_value};
 use crate::model::RunRecord;
 
@@ -63,10 +63,7 @@ pub fn render(
             .y_label_area_size(70)
             .build_cartesian_2d((0..n - 1).into_segmented(), y0..y1)
             .map_err(draw_err)?;
-        let label_of = |x: &SegmentValue<i32>| match x {
-            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        };
+        let label_of = |x: &SegmentValue<i32>| segment_label(&labels, x);
         chart
             .configure_mesh()
             .disable_x_mesh()

@@ -74,6 +74,20 @@ pub fn builds_svg(records: &[RunRecord], metric: &str) -> Result<String> {
     )?)
 }
 
+/// The sweep plot of a file written by `sweep --format json`.
+pub fn sweep_svg(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read '{}'", path.display()))?;
+    let r: crate::sweep::result::SweepResult = serde_json::from_str(&text).map_err(|e| {
+        UsageError(format!(
+            "'{}' is not a sweep result ({e}): plot sweep reads the output of 'tokbench sweep --format json'",
+            path.display()
+        ))
+    })?;
+    let title = format!("sweep: {} of {} cells", r.metric, r.rows.len());
+    Ok(super::sweep::render(&r, &title)?)
+}
+
 pub fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write '{}'", path.display()))
 }

@@ -7,11 +7,14 @@
 //! * [`sequence`]: per-run t/s of A and B in run order (drift made visible);
 //! * [`timeline`]: one run's GPU busy %, power and memory over time, with the
 //!   generation window shaded;
-//! * [`builds`]: median t/s per build with min–max whiskers.
+//! * [`builds`]: median t/s per build with min–max whiskers;
+//! * [`sweep`]: a sweep's metric against memory with the Pareto front and
+//!   the tied group, and the per-parameter effect.
 
 pub mod builds;
 pub mod command;
 pub mod sequence;
+pub mod sweep;
 pub mod timeline;
 
 use plotters::style::RGBColor;
@@ -57,6 +60,19 @@ pub fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)>
         lo.abs().max(1.0) * 0.05
     };
     Some((lo - pad, hi + pad))
+}
+
+/// The label of a segmented axis's column `i` (nothing between columns).
+pub(crate) fn segment_label(
+    labels: &[String],
+    x: &plotters::coord::ranged1d::SegmentValue<i32>,
+) -> String {
+    match x {
+        plotters::coord::ranged1d::SegmentValue::CenterOf(i) => {
+            labels.get(*i as usize).cloned().unwrap_or_default()
+        }
+        _ => String::new(),
+    }
 }
 
 /// Escapes text placed inside SVG/HTML markup.

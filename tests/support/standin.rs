@@ -25,6 +25,14 @@
 //! STANDIN_HOT_FILE   after a run, write there the epoch second until which a
 //!                    stand-in GPU counts as hot (now + 3)
 //!
+//! STANDIN_ALLOC_MB   memory to allocate and touch before "generating" (held to the end)
+//! STANDIN_ARG_RULES  settings that depend on the arguments, for sweeps:
+//!                    `ARGS => SETTING&SETTING; ARGS => ...`, where a rule
+//!                    applies when its ARGS words appear in a row in argv and
+//!                    a SETTING is `scale=F` (multiplies both rates) or
+//!                    `STANDIN_X=VALUE` (sets that variable for this run),
+//!                    e.g. `-t 2 => scale=1.1&STANDIN_ALLOC_MB=64; -t 8 => STANDIN_CRASH=segv`
+//!
 //! The argument `--standin-scale F` multiplies both rates by F, so two sides
 //! of a comparison can differ through their arguments alone.
 
@@ -157,11 +165,13 @@ fn main() {
             let _ = writeln!(f, "{}", json_array(&args));
         }
     }
+    let rule_scale = apply_arg_rules(&args);
     let run = next_run_index();
     let failing = env("STANDIN_FAIL_AT").is_none_or(|s| s.parse::<u64>().ok() == Some(run));
     let scale: f64 = arg_value(&args, &["--standin-scale"])
         .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
+        .unwrap_or(1.0)
+        * rule_scale;
     let rates = Rates::new(run, scale);
     if mode == "bench" {
         bench(&args, &rates);
@@ -198,6 +208,47 @@ impl Rates {
     fn jitter(&self, rate: f64) -> f64 {
         rate * (1.0 + self.noise * self.rng.borrow_mut().normal())
     }
+}
+
+/// Applies the STANDIN_ARG_RULES that match `args`: sets their variables
+/// and returns the product of their scales.
+fn apply_arg_rules(args: &[String]) -> f64 {
+    let Some(rules) = env("STANDIN_ARG_RULES") else {
+        return 1.0;
+    };
+    let mut scale = 1.0;
+    for rule in rules.split(';') {
+        let Some((when, then)) = rule.split_once("=>") else {
+            continue;
+        };
+        let want: Vec<&str> = when.split_whitespace().collect();
+        let matches = !want.is_empty()
+            && args
+                .windows(want.len())
+                .any(|w| w.iter().zip(&want).all(|(a, b)| a == b));
+        if !matches {
+            continue;
+        }
+        for setting in then.split('&') {
+            match setting.trim().split_once('=') {
+                Some(("scale", f)) => scale *= f.trim().parse::<f64>().unwrap_or(1.0),
+                Some((k, v)) if k.starts_with("STANDIN_") => std::env::set_var(k, v),
+                _ => {}
+            }
+        }
+    }
+    scale
+}
+
+/// Allocates and touches STANDIN_ALLOC_MB megabytes, so the process's peak
+/// RSS depends on its arguments; the memory is held until exit.
+fn allocate() -> Vec<u8> {
+    let mb = env_f64("STANDIN_ALLOC_MB", 0.0).max(0.0) as usize;
+    let mut v = vec![0u8; mb << 20];
+    for i in (0..v.len()).step_by(4096) {
+        v[i] = 1;
+    }
+    v
 }
 
 fn json_array(items: &[String]) -> String {
@@ -289,10 +340,12 @@ fn completion(args: &[String], rates: &Rates, failing: bool) {
     let _ = std::io::stdout().flush();
     flood();
     die_as_asked(failing);
+    let held = allocate();
     let sleep = env_f64("STANDIN_SLEEP_MS", 0.0);
     if sleep > 0.0 {
         std::thread::sleep(Duration::from_secs_f64(sleep / 1000.0));
     }
+    std::hint::black_box(&held);
     println!(" and the generated text goes here");
     if !(failing && env("STANDIN_NO_TIMINGS").is_some()) {
         print_perf(n, prompt_tokens, rates);
