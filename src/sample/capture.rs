@@ -49,7 +49,7 @@ pub fn parse(format: &str, text: &str) -> Result<Vec<Sample>, SampleParseError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::test_support::read_public;
+    use crate::parse::test_support::read_fixture;
     use proptest::prelude::*;
 
     const FORMATS: [&str; 6] = [
@@ -90,21 +90,32 @@ mod tests {
     }
 
     #[test]
-    fn detects_every_public_capture() {
+    fn detects_every_own_capture() {
         for (file, fmt) in [
-            ("powermetrics_text_macos14_m1.txt", "powermetrics-text"),
-            ("powermetrics_plist_macos13_m1.xml", "powermetrics-plist"),
-            ("vmmap_summary_macos26_llama_server_metal.txt", "vmmap"),
-            ("macmon_pipe_2026_beszel_test_fixture.jsonl", "macmon"),
+            ("powermetrics_text_two.txt", "powermetrics-text"),
+            ("powermetrics_text_macos11_layout.txt", "powermetrics-text"),
+            ("powermetrics_text_gpu_power_only.txt", "powermetrics-text"),
+            ("powermetrics_plist_two.xml", "powermetrics-plist"),
+            (
+                "powermetrics_plist_gpu_energy_only.xml",
+                "powermetrics-plist",
+            ),
+            ("vmmap_summary_llama.txt", "vmmap"),
+            ("vmmap_summary_owned_unmapped.txt", "vmmap"),
+            ("macmon_pipe.jsonl", "macmon"),
             ("nvidia_smi_csv_h200_full.txt", "nvidia-smi-csv"),
             ("nvidia_smi_csv_h200_invalid_field.txt", "nvidia-smi-csv"),
+            ("nvsmi-gpu.csv", "nvidia-smi-csv"),
+            ("proc-status.txt", "proc-status"),
         ] {
-            assert_eq!(detect(&read_public(file)), Some(fmt), "{file}");
+            assert_eq!(
+                detect(&read_fixture(&format!("sample/{file}"))),
+                Some(fmt),
+                "{file}"
+            );
         }
         assert_eq!(
-            detect(&read_public(
-                "llama_timings_2026_current_b0c1e570_plain.txt"
-            )),
+            detect(&read_fixture("llama/2026_common_perf_plain.txt")),
             None
         );
         assert_eq!(detect(""), None);

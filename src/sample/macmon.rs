@@ -93,23 +93,8 @@ pub fn parse_capture(text: &str) -> Result<Vec<Sample>, SampleParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::test_support::read_public;
 
     const OWN: &str = include_str!("../../fixtures/sample/macmon_pipe.jsonl");
-
-    #[test]
-    fn public_line_exact() {
-        let v = parse_capture(&read_public("macmon_pipe_2026_beszel_test_fixture.jsonl")).unwrap();
-        assert_eq!(v.len(), 1);
-        let s = &v[0];
-        assert_eq!(s.gpu_freq_mhz, Some(503.0));
-        assert_eq!(s.gpu_busy_pct, Some(0.013633215799927711 * 100.0));
-        assert_eq!(s.gpu_power_w, Some(0.010859241709113121));
-        assert_eq!(s.combined_power_w, Some(0.6468324661254883));
-        assert_eq!(s.gpu_temp_c, Some(29.44516944885254));
-        assert_eq!(s.t_ms, 0.0);
-        assert_eq!(s.span_ms, None);
-    }
 
     #[test]
     fn own_capture_spans_from_timestamps() {

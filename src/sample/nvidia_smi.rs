@@ -237,14 +237,14 @@ fn place_rows(rows: Vec<Row>) -> Vec<Sample> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::test_support::read_public;
+    use crate::parse::test_support::read_fixture;
 
     const H200_GPU: &str = include_str!("../../fixtures/sample/nvsmi-gpu.csv");
     const H200_APPS: &str = include_str!("../../fixtures/sample/nvsmi-apps.csv");
 
     #[test]
     fn full_capture_with_units() {
-        let v = parse_capture(&read_public("nvidia_smi_csv_h200_full.txt")).unwrap();
+        let v = parse_capture(&read_fixture("sample/nvidia_smi_csv_h200_full.txt")).unwrap();
         assert_eq!(v.len(), 1);
         let s = &v[0];
         assert_eq!(s.gpu_name.as_deref(), Some("NVIDIA H200"));
@@ -259,10 +259,10 @@ mod tests {
 
     #[test]
     fn nounits_and_loop() {
-        let v = parse_capture(&read_public("nvidia_smi_csv_h200_nounits.txt")).unwrap();
+        let v = parse_capture(&read_fixture("sample/nvidia_smi_csv_h200_nounits.txt")).unwrap();
         assert_eq!(v[0].gpu_power_w, Some(76.64));
         assert_eq!(v[0].gpu_freq_mhz, Some(345.0));
-        let v = parse_capture(&read_public("nvidia_smi_csv_h200_loop_lms500.txt")).unwrap();
+        let v = parse_capture(&read_fixture("sample/nvidia_smi_csv_h200_loop_lms500.txt")).unwrap();
         assert_eq!(v.len(), 6);
         assert_eq!(v[1].t_ms, 506.0);
         assert_eq!(v[1].span_ms, Some(506.0));
@@ -272,16 +272,23 @@ mod tests {
 
     #[test]
     fn instant_power_wins_over_draw() {
-        let v = parse_capture(&read_public("nvidia_smi_csv_h200_newer_fields.txt")).unwrap();
+        let v =
+            parse_capture(&read_fixture("sample/nvidia_smi_csv_h200_newer_fields.txt")).unwrap();
         assert_eq!(v[0].gpu_power_w, Some(77.32));
         assert_eq!(v[0].gpu_mem_used_bytes, Some(0));
     }
 
     #[test]
     fn refusals_and_headerless_are_errors_empty_apps_is_empty() {
-        assert!(parse_capture(&read_public("nvidia_smi_csv_h200_invalid_field.txt")).is_err());
-        assert!(parse_capture(&read_public("nvidia_smi_csv_h200_noheader.txt")).is_err());
-        let v = parse_capture(&read_public("nvidia_smi_csv_h200_compute_apps_empty.txt")).unwrap();
+        assert!(parse_capture(&read_fixture(
+            "sample/nvidia_smi_csv_h200_invalid_field.txt"
+        ))
+        .is_err());
+        assert!(parse_capture(&read_fixture("sample/nvidia_smi_csv_h200_noheader.txt")).is_err());
+        let v = parse_capture(&read_fixture(
+            "sample/nvidia_smi_csv_h200_compute_apps_empty.txt",
+        ))
+        .unwrap();
         assert!(v.is_empty());
     }
 

@@ -234,7 +234,7 @@ pub fn parse_plist_sample(bytes: &[u8]) -> Result<Sample, SampleParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::test_support::read_public;
+    use crate::parse::test_support::read_fixture;
 
     const OWN_TEXT: &str = include_str!("../../fixtures/sample/powermetrics_text_two.txt");
     const OWN_PLIST: &[u8] = include_bytes!("../../fixtures/sample/powermetrics_plist_two.xml");
@@ -297,75 +297,50 @@ mod tests {
     }
 
     #[test]
-    fn macos26_gpu_power_fixture() {
-        let v = parse_text(&read_public(
-            "powermetrics_text_macos26_m2pro_gpu_power_fixture.txt",
-        ))
-        .unwrap();
+    fn gpu_power_sampler_only() {
+        let v = parse_text(&read_fixture("sample/powermetrics_text_gpu_power_only.txt")).unwrap();
         assert_eq!(v.len(), 1);
-        assert_eq!(v[0].span_ms, Some(503.05));
-        assert_eq!(v[0].gpu_freq_mhz, Some(444.0));
-        assert_eq!(v[0].gpu_busy_pct, Some(0.97));
-        assert_eq!(v[0].gpu_power_w, Some(0.004));
-        assert_eq!(v[0].combined_power_w, None);
+        assert_eq!(v[0].span_ms, Some(250.5));
+        assert_eq!(v[0].gpu_freq_mhz, Some(1398.0));
+        assert_eq!(v[0].gpu_busy_pct, Some(42.0));
+        assert_eq!(v[0].gpu_power_w, Some(3.125));
+        assert_eq!((v[0].cpu_power_w, v[0].combined_power_w), (None, None));
     }
 
     #[test]
-    fn macos14_m1_text_has_combined_power() {
-        let v = parse_text(&read_public("powermetrics_text_macos14_m1.txt")).unwrap();
-        assert_eq!(v[0].span_ms, Some(5009.62));
-        assert_eq!(v[0].cpu_power_w, Some(0.057));
-        assert_eq!(v[0].gpu_power_w, Some(0.001));
-        assert_eq!(v[0].combined_power_w, Some(0.059));
-    }
-
-    #[test]
-    fn macos11_uses_old_gpu_names_and_package_power() {
-        let v = parse_text(&read_public("powermetrics_text_macos11_m1_gpuload.txt")).unwrap();
+    fn macos11_layout_uses_old_gpu_names_and_package_power() {
+        let v = parse_text(&read_fixture("sample/powermetrics_text_macos11_layout.txt")).unwrap();
         assert_eq!(v.len(), 1);
-        assert_eq!(v[0].span_ms, Some(1013.6));
-        assert_eq!(v[0].gpu_busy_pct, Some(100.0));
-        assert_eq!(v[0].gpu_freq_mhz, Some(1278.0));
+        assert_eq!(v[0].span_ms, Some(1005.0));
+        assert_eq!(v[0].gpu_busy_pct, Some(88.0));
+        assert_eq!(v[0].gpu_freq_mhz, Some(1128.0));
         // `GPU Power` is printed twice (processor and GPU sections): the first counts.
-        assert_eq!(v[0].gpu_power_w, Some(7.539));
-        assert_eq!(v[0].combined_power_w, Some(7.731));
+        assert_eq!(v[0].gpu_power_w, Some(6.25));
+        assert_eq!(v[0].combined_power_w, Some(6.4));
     }
 
     #[test]
     fn intel_lifetime_sample_is_skipped_and_package_power_read() {
-        let v = parse_text(&read_public(
-            "powermetrics_text_macos10.14_intel_mbp8_1_showall.txt",
-        ))
-        .unwrap();
+        let v = parse_text(&read_fixture("sample/powermetrics_text_intel_lifetime.txt")).unwrap();
         assert_eq!(v.len(), 1);
-        assert_eq!(v[0].span_ms, Some(10043.73));
-        assert_eq!(v[0].combined_power_w, Some(4.84));
-        assert_eq!(v[0].thermal_pressure.as_deref(), Some("Nominal"));
+        assert_eq!(v[0].span_ms, Some(2000.5));
+        assert_eq!(v[0].t_ms, 2000.5);
+        assert_eq!(v[0].combined_power_w, Some(3.25));
+        assert_eq!(v[0].thermal_pressure.as_deref(), Some("Moderate"));
         assert_eq!(v[0].gpu_power_w, None);
     }
 
     #[test]
-    fn plist_single_and_multi() {
-        let one = read_public("powermetrics_plist_macos13_m1.xml");
-        let v = parse_plist_stream(one.as_bytes()).unwrap();
-        assert_eq!(v.len(), 1);
-        assert_eq!(v[0].span_ms, Some(2019.17875));
-        assert_eq!(v[0].gpu_power_w, Some(0.0153528));
-        assert_eq!(v[0].combined_power_w, Some(0.0594301));
-        assert_eq!(v[0].gpu_freq_mhz, Some(714.836));
-        assert_eq!(v[0].gpu_busy_pct, Some(1.6659));
-        assert_eq!(v[0].thermal_pressure.as_deref(), Some("Nominal"));
-        let multi = read_public("powermetrics_plist_gpu_power_multi_macos15_m4pro.xml");
-        assert_eq!(parse_plist_stream(multi.as_bytes()).unwrap().len(), 5);
-    }
-
-    #[test]
     fn plist_without_processor_derives_gpu_power_from_energy() {
-        let x = read_public("powermetrics_plist_gpu_power_macos15_m4pro.xml");
+        let x = read_fixture("sample/powermetrics_plist_gpu_energy_only.xml");
         let v = parse_plist_stream(x.as_bytes()).unwrap();
-        assert_eq!(v[0].gpu_freq_mhz, Some(338.0));
-        // 9 mJ over 5005.449083 ms.
-        assert_eq!(v[0].gpu_power_w, Some(9.0 / 5005.449083));
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].span_ms, Some(250.0));
+        assert_eq!(v[0].gpu_freq_mhz, Some(1398.0));
+        assert_eq!(v[0].gpu_busy_pct, Some(80.0));
+        // 2500 mJ over 250 ms.
+        assert_eq!(v[0].gpu_power_w, Some(10.0));
+        assert_eq!(v[0].combined_power_w, None);
     }
 
     #[test]

@@ -176,7 +176,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::parse::test_support::read_public;
+    use crate::parse::test_support::read_fixture;
 
     const OWN: &str = include_str!("../../fixtures/sample/vmmap_summary_llama.txt");
 
@@ -237,32 +237,16 @@ mod tests {
     }
 
     #[test]
-    fn macos26_llama_server_sample() {
-        let s =
-            parse_summary(&read_public("vmmap_summary_macos26_llama_server_metal.txt")).unwrap();
-        assert_eq!(s.phys_footprint_bytes, parse_size("11.5G"));
-        assert_eq!(s.phys_footprint_peak_bytes, parse_size("14.5G"));
-        // 64K + 4864K + owned unmapped (graphics) 72.0M, RESIDENT column.
-        assert_eq!(s.gpu_mem_bytes, Some((64 + 4864) * 1024 + 72 * 1048576));
-    }
-
-    #[test]
-    fn macos14_and_13_samples() {
-        let s = parse_summary(&read_public(
-            "vmmap_summary_macos14_clion_ioaccelerator.txt",
-        ))
-        .unwrap();
-        // IOAccelerator 161.4M + IOSurface 85.5M resident.
+    fn owned_unmapped_graphics_and_rows_without_trailing_spaces() {
+        let s = parse_summary(&read_fixture("sample/vmmap_summary_owned_unmapped.txt")).unwrap();
+        assert_eq!(s.phys_footprint_bytes, parse_size("6.2G"));
+        assert_eq!(s.phys_footprint_peak_bytes, parse_size("7.75G"));
+        // RESIDENT column: IOAccelerator 128K + IOAccelerator (graphics) 2048K
+        // + IOSurface 16K (no trailing space) + owned unmapped (graphics) 40.0M.
         assert_eq!(
             s.gpu_mem_bytes,
-            Some(parse_size("161.4M").unwrap() + parse_size("85.5M").unwrap())
+            Some((128 + 2048 + 16) * 1024 + 40 * 1048576)
         );
-        let s = parse_summary(&read_public(
-            "vmmap_summary_macos13_intel_memory_user_100M.txt",
-        ))
-        .unwrap();
-        assert_eq!(s.phys_footprint_bytes, parse_size("100.3M"));
-        assert_eq!(s.phys_footprint_peak_bytes, parse_size("100.3M"));
     }
 
     #[test]

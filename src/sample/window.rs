@@ -95,7 +95,7 @@ pub fn generation_window(perf_ms: Option<f64>, eval_ms: Option<f64>, wall_ms: f6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::test_support::read_public;
+    use crate::parse::test_support::read_fixture;
 
     #[test]
     fn log_times() {
@@ -109,13 +109,11 @@ mod tests {
 
     #[test]
     fn perf_time_from_the_own_run_log() {
-        let log = read_public("llama_timings_2026_current_b0c1e570_timestamped.txt");
+        let log = read_fixture("llama/2026_common_perf_timestamped.txt");
         // `0.02.742.802 I common_perf_print:        eval time = ...`
         assert_eq!(perf_log_time_ms(&log), Some(2742.802));
         assert_eq!(
-            perf_log_time_ms(&read_public(
-                "llama_timings_2026_current_b0c1e570_plain.txt"
-            )),
+            perf_log_time_ms(&read_fixture("llama/2026_common_perf_plain.txt")),
             None
         );
     }

@@ -55,8 +55,7 @@ mod tests {
 
     #[test]
     fn recorded_metrics_give_counters_only() {
-        let dir = crate::parse::test_support::samples_dir("cuda-h200/server-2026-12");
-        let text = std::fs::read_to_string(dir.join("metrics.txt")).unwrap();
+        let text = crate::parse::test_support::read_fixture("serve/metrics.txt");
         let c = counters(&text);
         assert_eq!(c.get("tokens_predicted_total"), Some(&1760.0));
         assert_eq!(c.get("prompt_tokens_total"), Some(&134.0));

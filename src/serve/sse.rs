@@ -183,11 +183,10 @@ pub fn is_limit(stop: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The H200 recordings of `../shared/samples/cuda-h200/server-2026-12/`,
+    /// copied into `fixtures/serve/`.
     fn sample(name: &str) -> String {
-        let dir = crate::parse::test_support::samples_dir("cuda-h200/server-2026-12");
-        let path = dir.join(name);
-        std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read '{}': {e}", path.display()))
+        crate::parse::test_support::read_fixture(&format!("serve/{name}"))
     }
 
     #[test]

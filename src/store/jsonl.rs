@@ -55,6 +55,11 @@ impl JsonlWriter {
 
     /// Appends one record as one line and flushes it to the OS.
     pub fn append<T: serde::Serialize>(&mut self, record: &T) -> Result<(), StoreError> {
+        self.append_value(record)
+    }
+
+    /// Appends any serializable value as one line (other commands' records).
+    pub fn append_value<T: serde::Serialize>(&mut self, record: &T) -> Result<(), StoreError> {
         let err = |e: String| StoreError::Write {
             path: self.path.display().to_string(),
             why: e,
