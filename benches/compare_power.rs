@@ -18,12 +18,10 @@
 //! With `--trials 2000`: 0.000 / 0.976 / 0.000 / 1.000.
 
 use std::time::Instant;
-use tokbench::compare::order::{
-    interleave_order, pair_order, sequential_order, Side, WARMUP_ORDER,
-};
 use tokbench::compare::stats::{
     auto_should_stop, compare, drift_check, AutoDecision, AutoRule, Direction, SplitMix64, Verdict,
 };
+use tokbench::engine::order::{interleave_order, pair_order, sequential_order, Side, WARMUP_ORDER};
 
 const THRESHOLD: f64 = 0.01;
 const CONFIDENCE: f64 = 0.95;

@@ -19,7 +19,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use tokbench::parse::{bench, detect, server, timings, version};
+use tokbench::detect;
+use tokbench::parse::{bench, server, timings, version};
 use tokbench::sample::{capture, macmon, nvidia_smi, powermetrics, procfs, vmmap};
 
 /// xorshift64*: reproducible without extra dependencies.

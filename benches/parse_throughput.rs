@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use tokbench::parse::detect::parse_any;
+use tokbench::detect::parse_any;
 use tokbench::parse::timings::parse_timings;
 
 /// The recorded log with its task ids and figures varied per copy `i`.

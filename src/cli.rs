@@ -414,8 +414,8 @@ pub struct CompareArgs {
     pub metric: String,
     /// Wait between runs: a duration (e.g. 5s), or 'auto': until the GPU's temperature and power
     /// (from the samplers) are back near their idle level before the first run (at most 2 min).
-    #[arg(long, value_name = "DURATION|auto", value_parser = crate::compare::cooldown::parse_cooldown)]
-    pub cooldown: Option<crate::compare::cooldown::Cooldown>,
+    #[arg(long, value_name = "DURATION|auto", value_parser = parse_cooldown)]
+    pub cooldown: Option<Cooldown>,
     /// Compare two builds stored in the history (a build id, a run label or a commit)
     /// instead of running anything; -m narrows to runs of one model.
     #[arg(long, num_args = 2, value_names = ["BUILD_A", "BUILD_B"], conflicts_with_all = ["a", "b", "files"])]
@@ -729,4 +729,36 @@ pub struct ServeArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub out: OutputArgs,
+}
+
+/// `--cooldown`: a fixed pause between runs, or `auto` (until the GPU is
+/// back near its idle temperature and power).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cooldown {
+    Fixed(std::time::Duration),
+    Auto,
+}
+
+/// `auto`, or a duration such as `5s`.
+pub fn parse_cooldown(s: &str) -> Result<Cooldown, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(Cooldown::Auto);
+    }
+    parse_duration(s).map(Cooldown::Fixed)
+}
+
+#[cfg(test)]
+mod cooldown_tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn parse_auto_or_a_duration() {
+        assert_eq!(parse_cooldown("auto"), Ok(Cooldown::Auto));
+        assert_eq!(
+            parse_cooldown("5s"),
+            Ok(Cooldown::Fixed(Duration::from_secs(5)))
+        );
+        assert!(parse_cooldown("soon").is_err());
+    }
 }

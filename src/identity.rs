@@ -97,6 +97,13 @@ pub fn llama_env() -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A time as RFC 3339 (`2026-01-31T12:00:00Z`), as every record stores it.
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    let t: time::OffsetDateTime = t.into();
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

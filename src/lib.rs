@@ -1,8 +1,12 @@
 //! tokbench: a benchmark harness for llama.cpp builds.
 //!
-//! The data flow: `cli` (options) -> `plan` (validated runs) -> `runner`
-//! (spawn, capture, time) -> `parse` (timings from the output) -> `store`
-//! (JSONL results, written as each run ends) -> `summary`/`stats` -> `report`.
+//! The data flow: `cli` (options) -> `cmd` (one file per command) -> `plan`
+//! (validated cells and settings) -> `engine` (the one session loop:
+//! schedules, sinks) -> `driver` (one per llama.cpp tool: argv, reading the
+//! output) -> `runner` (spawn, capture, time, behind an executor) -> `parse`
+//! (pure parsers) -> `store` (JSONL results and the history, written as each
+//! run ends) -> `summary`/`stats` -> `report`. Imports flow that way only
+//! (`tests/layering.rs` checks it).
 
 /// `eprintln!` that never panics: a closed stderr (`2>&1 | head`) must not
 /// stop a benchmark whose runs are being written to disk.
@@ -14,14 +18,17 @@ macro_rules! say {
     }};
 }
 
-pub mod app;
 pub mod bisect;
 pub mod build;
 pub mod cli;
+pub mod cmd;
 pub mod compare;
 pub mod context_fit;
+pub mod detect;
+pub mod driver;
+pub mod engine;
+pub mod exit;
 pub mod gguf;
-pub mod history_cmd;
 pub mod identity;
 pub mod metrics;
 pub mod model;

@@ -1,53 +1,41 @@
-//! From command-line options to a list of runs. All validation happens here,
+//! From command-line options to a session: the cells (binary, argv, label,
+//! offload, driver) and the session's settings. All validation happens here,
 //! before anything is launched: a bad model path never starts the binary.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{Format, Gpu, RunArgs, RunOptions};
+use crate::cli::{CompareArgs, Cooldown, Format, Gpu, RunArgs, RunOptions};
+use crate::driver::probe::probe;
+use crate::driver::{for_probe, Offload, Prompt, Request};
+use crate::engine::{Cell, Pause, Settings};
+use crate::exit::UsageError;
 use crate::gguf::GgufError;
 use crate::model::ModelInfo;
-use crate::runner::probe::{probe, Probe, ToolKind};
 
-/// The built-in prompt: about 500 tokens of plain English (497 with Gemma 3's tokenizer), long enough that
-/// prompt-eval t/s measures batched prompt processing, not start-up.
-pub const DEFAULT_PROMPT: &str = include_str!("prompt.txt");
+pub use crate::driver::{DEFAULT_N_PREDICT, DEFAULT_PROMPT};
 
-/// Generation length when `-n` is not given.
-pub const DEFAULT_N_PREDICT: u32 = 128;
-
-/// Layers requested for "offload everything"; every llama.cpp era accepts a
-/// number, and one larger than any model's layer count means all of them.
-const ALL_LAYERS: &str = "999";
-
-#[derive(Debug, Clone)]
-pub struct PlannedRun {
-    pub seq: u32,
-    pub warmup: bool,
-}
-
-/// Everything needed to execute and report a `tokbench run`.
+/// A session to run and how to report it.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub bin: PathBuf,
-    pub probe: Probe,
-    pub model: ModelInfo,
-    pub argv: Vec<String>,
-    pub runs: Vec<PlannedRun>,
-    pub label: String,
-    pub timeout: Duration,
-    pub output: Option<PathBuf>,
-    pub keep_logs: Option<PathBuf>,
-    pub keep_going: bool,
+    pub cells: Vec<Cell>,
+    pub settings: Settings,
     pub format: Format,
-    /// Requested llama-bench output format, when the tool is llama-bench.
-    pub bench_format: Option<String>,
-    pub gpu: Gpu,
-    pub notes: Vec<String>,
-    /// Samplers to run alongside each run (`--sampler`).
-    pub sampler: crate::sample::SamplerConfig,
+}
+
+impl Plan {
+    /// Notes of every cell, then the samplers' warnings, each once.
+    pub fn notes(&self) -> Vec<String> {
+        let mut v: Vec<String> = Vec::new();
+        for n in self.cells.iter().flat_map(|c| c.notes.iter()) {
+            if !v.contains(n) {
+                v.push(n.clone());
+            }
+        }
+        v.extend(self.settings.sampler.warnings());
+        v
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,7 +96,7 @@ pub fn check_model(path: &Path) -> Result<ModelInfo, ModelError> {
 /// One side of a benchmark: which binary, with which offload and arguments.
 #[derive(Debug, Clone)]
 pub struct SideSpec {
-    pub bin: PathBuf,
+    pub bin: std::path::PathBuf,
     pub gpu: Gpu,
     pub label: Option<String>,
     /// Arguments passed verbatim after tokbench's own.
@@ -117,7 +105,7 @@ pub struct SideSpec {
     pub reps: u32,
 }
 
-/// Builds the plan of `tokbench run`.
+/// Builds the plan of `tokbench run`: one cell.
 pub fn plan_run(args: &RunArgs) -> Result<Plan> {
     let model = check_model(&args.model)?;
     let side = SideSpec {
@@ -127,17 +115,31 @@ pub fn plan_run(args: &RunArgs) -> Result<Plan> {
         extra: args.extra.clone(),
         reps: args.reps,
     };
-    plan_side(&side, &args.model, model, &args.opts)
+    let cell = plan_cell(&side, &args.model, model, &args.opts)?;
+    Ok(Plan {
+        cells: vec![cell],
+        settings: plan_settings(&args.opts, None)?,
+        format: args.opts.out.format(),
+    })
 }
 
-/// Builds the plan of one side: probes the binary, builds the argv. The
+fn offload(gpu: Gpu) -> (Offload, Option<&'static str>) {
+    match gpu {
+        Gpu::Auto => (Offload::Auto, None),
+        Gpu::Cpu => (Offload::Cpu, None),
+        Gpu::Metal => (Offload::All, Some("Metal")),
+        Gpu::Cuda => (Offload::All, Some("CUDA")),
+    }
+}
+
+/// Builds one cell: probes the binary, lets its driver build the argv. The
 /// model has been checked by the caller.
-pub fn plan_side(
+pub fn plan_cell(
     side: &SideSpec,
     model_path: &Path,
     model: ModelInfo,
     opts: &RunOptions,
-) -> Result<Plan> {
+) -> Result<Cell> {
     if let Some(f) = &opts.file {
         std::fs::metadata(f).with_context(|| {
             format!(
@@ -154,59 +156,61 @@ pub fn plan_side(
             side.bin.display()
         );
     }
-    let mut notes = Vec::new();
-    let (argv, bench_format) = match probe.kind {
-        ToolKind::Bench => {
-            let (argv, fmt) = bench_argv(side, model_path, opts, &probe, &mut notes);
-            (argv, Some(fmt))
-        }
-        ToolKind::Completion => (completion_argv(side, model_path, opts, &probe), None),
-        ToolKind::InteractiveCli => {
-            if !probe.flags.single_turn {
-                bail!(interactive_cli_message(&side.bin));
-            }
-            notes.push(interactive_cli_note(&side.bin));
-            (completion_argv(side, model_path, opts, &probe), None)
-        }
+    let driver = for_probe(&probe);
+    let (offload, offload_to) = offload(side.gpu);
+    let req = Request {
+        bin: &side.bin,
+        model: model_path,
+        prompt: prompt_of(opts),
+        n_predict: opts.n_predict,
+        seed: opts.seed,
+        warmup: opts.warmup,
+        reps: side.reps,
+        offload,
+        extra: &side.extra,
     };
-    let mut argv = argv;
-    if probe.kind != ToolKind::Bench {
-        fit_context(side, opts, &probe, &model, &mut argv, &mut notes);
+    let mut inv = driver.invocation(&req, &probe)?;
+    if driver.takes_prompt() {
+        fit_context(side, opts, &probe, &model, &mut inv.argv, &mut inv.notes);
     }
-    let runs = match probe.kind {
-        // llama-bench repeats (and warms up) by itself: one process.
-        ToolKind::Bench => vec![PlannedRun {
-            seq: 0,
-            warmup: false,
-        }],
-        _ => (0..opts.warmup + side.reps)
-            .map(|seq| PlannedRun {
-                seq,
-                warmup: seq < opts.warmup,
-            })
-            .collect(),
-    };
-    let sampler = plan_sampler(opts)?;
     let label = side
         .label
         .clone()
         .unwrap_or_else(|| default_label(&side.bin, &probe));
-    Ok(Plan {
+    Ok(Cell {
+        label,
         bin: side.bin.clone(),
+        argv: inv.argv,
+        driver,
+        processes: driver.processes(opts.warmup, side.reps),
         probe,
         model,
-        argv,
-        runs,
-        label,
+        side: None,
+        offload_to,
+        notes: inv.notes,
+    })
+}
+
+fn prompt_of(opts: &RunOptions) -> Prompt {
+    match (&opts.prompt, &opts.file) {
+        (Some(p), _) => Prompt::Text(p.clone()),
+        (None, Some(f)) => Prompt::File(f.clone()),
+        (None, None) => Prompt::Builtin,
+    }
+}
+
+/// The session's settings; the samplers are probed here, once.
+fn plan_settings(opts: &RunOptions, cooldown: Option<Cooldown>) -> Result<Settings> {
+    Ok(Settings {
         timeout: opts.timeout,
+        sampler: plan_sampler(opts)?,
         output: opts.output.clone(),
         keep_logs: opts.keep_logs.clone(),
         keep_going: opts.keep_going,
-        format: opts.out.format(),
-        bench_format,
-        gpu: side.gpu,
-        notes,
-        sampler,
+        cooldown: cooldown.map(|c| match c {
+            Cooldown::Fixed(d) => Pause::Fixed(d),
+            Cooldown::Auto => Pause::UntilIdle,
+        }),
     })
 }
 
@@ -229,7 +233,7 @@ fn plan_sampler(args: &RunOptions) -> Result<crate::sample::SamplerConfig> {
 fn fit_context(
     side: &SideSpec,
     opts: &RunOptions,
-    probe: &Probe,
+    probe: &crate::driver::probe::Probe,
     model: &ModelInfo,
     argv: &mut Vec<String>,
     notes: &mut Vec<String>,
@@ -251,35 +255,7 @@ fn fit_context(
     }
 }
 
-fn completion_hint(bin: &Path) -> String {
-    let sibling = bin.with_file_name("llama-completion");
-    if sibling.exists() {
-        format!("'{}', built alongside it", sibling.display())
-    } else {
-        "llama-completion from the same build".to_string()
-    }
-}
-
-fn interactive_cli_message(bin: &Path) -> String {
-    format!(
-        "'{}' is an interactive llama-cli without --single-turn, so it cannot be run unattended; \
-         benchmark {} instead",
-        bin.display(),
-        completion_hint(bin)
-    )
-}
-
-fn interactive_cli_note(bin: &Path) -> String {
-    format!(
-        "'{}' is the interactive llama-cli: it prints only '[ Prompt: x t/s | Generation: y t/s ]', \
-         rounded to 0.1 t/s, with no load time, token counts or per-phase times, and it wraps the \
-         prompt in the chat template. For full timings benchmark {}",
-        bin.display(),
-        completion_hint(bin)
-    )
-}
-
-fn default_label(bin: &Path, probe: &Probe) -> String {
+fn default_label(bin: &Path, probe: &crate::driver::probe::Probe) -> String {
     let name = bin
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -291,92 +267,99 @@ fn default_label(bin: &Path, probe: &Probe) -> String {
     }
 }
 
-fn gpu_flags(gpu: Gpu, probe: &Probe) -> Vec<String> {
-    let mut v = Vec::new();
-    match gpu {
-        Gpu::Auto => {}
-        Gpu::Cpu => {
-            // A binary without -ngl offloads nothing anyway.
-            if probe.flags.ngl {
-                v.extend(["-ngl".to_string(), "0".to_string()]);
-            }
-            if probe.flags.device {
-                v.extend(["-dev".to_string(), "none".to_string()]);
-            }
-        }
-        Gpu::Metal | Gpu::Cuda => v.extend(["-ngl".to_string(), ALL_LAYERS.to_string()]),
-    }
-    v
+fn split_args(s: &Option<String>, flag: &str) -> Result<Vec<String>> {
+    let Some(s) = s else { return Ok(Vec::new()) };
+    shlex::split(s).ok_or_else(|| {
+        UsageError(format!(
+            "{flag} '{s}' has an unclosed quote or a trailing backslash"
+        ))
+        .into()
+    })
 }
 
-fn completion_argv(side: &SideSpec, model: &Path, args: &RunOptions, probe: &Probe) -> Vec<String> {
-    let f = &probe.flags;
-    let mut v = vec!["-m".to_string(), model.display().to_string()];
-    match (&args.prompt, &args.file) {
-        (Some(p), _) => v.extend(["-p".to_string(), p.clone()]),
-        (None, Some(file)) => v.extend(["-f".to_string(), file.display().to_string()]),
-        (None, None) => v.extend(["-p".to_string(), DEFAULT_PROMPT.to_string()]),
+/// Plans both sides; refuses a comparison of a build with itself.
+pub fn plan_compare(args: &CompareArgs) -> Result<Plan> {
+    let Some(bin_a) = &args.a else {
+        return Err(UsageError(
+            "compare needs --a PATH (and --b PATH or --b-args), or two results files".into(),
+        )
+        .into());
+    };
+    let Some(model_path) = &args.model else {
+        return Err(UsageError("compare needs -m MODEL when it runs binaries".into()).into());
+    };
+    let bin_b = args.b.clone().unwrap_or_else(|| bin_a.clone());
+    let (gpu_a, gpu_b) = (
+        args.a_gpu.unwrap_or(args.gpu),
+        args.b_gpu.unwrap_or(args.gpu),
+    );
+    if bin_b == *bin_a && args.a_args == args.b_args && gpu_a == gpu_b {
+        return Err(UsageError(
+            "A and B are the same binary with the same arguments: pass --b PATH, or --a-args/--b-args, or --a-gpu/--b-gpu".into(),
+        )
+        .into());
     }
-    v.extend([
-        "-n".to_string(),
-        args.n_predict.unwrap_or(DEFAULT_N_PREDICT).to_string(),
-    ]);
-    if f.seed {
-        v.extend(["--seed".to_string(), args.seed.to_string()]);
-    }
-    if f.temp {
-        v.extend(["--temp".to_string(), "0".to_string()]);
-    }
-    if f.ignore_eos {
-        v.push("--ignore-eos".to_string());
-    }
-    if f.no_cnv {
-        v.push("-no-cnv".to_string());
-    }
-    if probe.kind == ToolKind::InteractiveCli {
-        // One turn, then exit; --simple-io drops the spinner drawn with backspaces.
-        v.push("--single-turn".to_string());
-        if f.simple_io {
-            v.push("--simple-io".to_string());
-        }
-    }
-    v.extend(gpu_flags(side.gpu, probe));
-    v.extend(side.extra.iter().cloned());
-    v
-}
-
-/// llama-bench: `-r` from `--reps`, the most structured output format the
-/// build offers, tokbench's `--warmup 0` as `--no-warmup`.
-fn bench_argv(
-    side: &SideSpec,
-    model: &Path,
-    args: &RunOptions,
-    probe: &Probe,
-    notes: &mut Vec<String>,
-) -> (Vec<String>, String) {
-    let offered = &probe.flags.bench_outputs;
-    let fmt = ["jsonl", "json", "md"]
-        .into_iter()
-        .find(|f| offered.iter().any(|o| o == f))
-        .unwrap_or("md")
-        .to_string();
-    let mut v = vec!["-m".to_string(), model.display().to_string()];
-    v.extend([
-        "-r".to_string(),
-        side.reps.to_string(),
-        "-o".to_string(),
-        fmt.clone(),
-    ]);
-    if args.warmup == 0 && probe.flags.no_warmup {
-        v.push("--no-warmup".to_string());
-    }
-    v.extend(gpu_flags(side.gpu, probe));
-    if args.prompt.is_some() || args.file.is_some() || args.n_predict.is_some() {
-        notes.push(
-            "-p/-f/-n do not apply to llama-bench; pass its own options after --, e.g. -- -p 512 -n 128"
-                .to_string(),
+    let model = check_model(model_path)?;
+    let side = |bin, gpu, label: &Option<String>, own: Vec<String>| SideSpec {
+        bin,
+        gpu,
+        label: label.clone(),
+        extra: own.into_iter().chain(args.extra.iter().cloned()).collect(),
+        reps: 1,
+    };
+    let spec_a = side(
+        bin_a.clone(),
+        gpu_a,
+        &args.a_label,
+        split_args(&args.a_args, "--a-args")?,
+    );
+    let spec_b = side(
+        bin_b,
+        gpu_b,
+        &args.b_label,
+        split_args(&args.b_args, "--b-args")?,
+    );
+    let mut a = plan_cell(&spec_a, model_path, model.clone(), &args.opts)?;
+    let mut b = plan_cell(&spec_b, model_path, model, &args.opts)?;
+    if a.probe.kind != b.probe.kind {
+        bail!(
+            "A is {} and B is {}: compare two binaries of the same kind",
+            a.driver.tool(),
+            b.driver.tool()
         );
     }
-    v.extend(side.extra.iter().cloned());
-    (v, fmt)
+    if a.label == b.label {
+        let (ta, tb) = side_tags(args, gpu_a, gpu_b);
+        a.label = format!("{} {ta}", a.label);
+        b.label = format!("{} {tb}", b.label);
+    }
+    (a.side, b.side) = (Some("a"), Some("b"));
+    compare_plan(args, a, b)
+}
+
+/// What tells two sides with the same build label apart: their offload,
+/// else their own arguments, else just the side.
+fn side_tags(args: &CompareArgs, gpu_a: Gpu, gpu_b: Gpu) -> (String, String) {
+    let gpu = |g: Gpu| format!("{g:?}").to_lowercase();
+    if gpu_a != gpu_b {
+        return (
+            format!("[--gpu {}]", gpu(gpu_a)),
+            format!("[--gpu {}]", gpu(gpu_b)),
+        );
+    }
+    match (&args.a_args, &args.b_args) {
+        (a, b) if a != b => (
+            format!("[{}]", a.as_deref().unwrap_or("")),
+            format!("[{}]", b.as_deref().unwrap_or("")),
+        ),
+        _ => ("(A)".to_string(), "(B)".to_string()),
+    }
+}
+
+fn compare_plan(args: &CompareArgs, a: Cell, b: Cell) -> Result<Plan> {
+    Ok(Plan {
+        cells: vec![a, b],
+        settings: plan_settings(&args.opts, args.cooldown)?,
+        format: args.opts.out.format(),
+    })
 }

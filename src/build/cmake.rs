@@ -120,7 +120,7 @@ pub fn run_step(
         .append(true)
         .open(log)
         .map_err(|e| fail(format!("cannot open the log: {e}"), String::new()))?;
-    let _ = writeln!(file, "$ cmake {}", crate::app::shell_words(args));
+    let _ = writeln!(file, "$ cmake {}", crate::runner::shell_words(args));
     let mut child = Command::new(cmake)
         .args(args)
         .stdin(Stdio::null())

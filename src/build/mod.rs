@@ -10,7 +10,6 @@
 
 pub mod cache;
 pub mod cmake;
-pub mod command;
 pub mod git;
 pub mod lock;
 pub mod prune;
@@ -448,14 +447,14 @@ fn compile(
         let pct = targets::progress(line);
         if req.live_progress && pct.is_some() && pct != shown {
             shown = pct;
-            crate::app::progress(&format!(
+            crate::engine::sink::progress(&format!(
                 "\rtokbench: building {short} {:>3}%",
                 pct.unwrap_or(0)
             ));
         }
     });
     if req.live_progress && shown.is_some() {
-        crate::app::progress("\n");
+        crate::engine::sink::progress("\n");
     }
     result
 }

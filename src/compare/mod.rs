@@ -5,11 +5,10 @@
 //!   ratio B/A with an exact rank interval, the verdict against the noise
 //!   band, drift within a session, and the sequential rule of `--auto`.
 
-pub mod command;
-pub mod cooldown;
-pub mod order;
 pub mod render;
 pub mod report;
-pub mod session;
 pub mod stats;
 pub mod stored;
+
+#[cfg(test)]
+mod snapshot_tests;

@@ -310,7 +310,7 @@ fn auto_stops_only_at_looks_and_at_the_budget() {
 #[test]
 fn interleaving_cancels_a_common_drift() {
     // Throttling of 0.5% per run, ABBA order: A at runs 0,3,4,7,..., B at 1,2,5,6,...
-    use crate::compare::order::{interleave_order, Side};
+    use crate::engine::order::{interleave_order, Side};
     let order = interleave_order(12);
     let rate = |t: usize| 100.0 * (1.0 - 0.005 * t as f64);
     let side = |s| -> Vec<f64> {
@@ -331,7 +331,7 @@ fn interleaving_cancels_a_common_drift() {
 
 #[test]
 fn sequential_runs_turn_drift_into_a_false_claim_interleaved_do_not() {
-    use crate::compare::order::{interleave_order, sequential_order, Side};
+    use crate::engine::order::{interleave_order, sequential_order, Side};
     // Identical builds, 0.5% slower every run, a small jitter to break ties.
     let split = |order: &[Side]| -> (Vec<f64>, Vec<f64>) {
         let rate = |t: usize| 100.0 * (1.0 - 0.005 * t as f64) * (1.0 + 1e-4 * (t as f64).sin());

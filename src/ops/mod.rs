@@ -11,7 +11,6 @@
 //!   `test_backend_ops` SQLite table compare-llama-bench.py reads.
 //! * [`command`]: the glue that runs the rounds.
 
-pub mod command;
 pub mod compare;
 pub mod console;
 pub mod export;

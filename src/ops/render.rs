@@ -94,7 +94,7 @@ fn header(r: &OpsReport) -> Vec<(String, String)> {
     if let Some(b) = &r.b {
         v.push(("B".into(), b.clone()));
     }
-    v.push(("command".into(), crate::app::shell_words(&r.argv)));
+    v.push(("command".into(), crate::runner::shell_words(&r.argv)));
     let design = if r.b.is_some() {
         "rounds, interleaved ABBA"
     } else {

@@ -6,7 +6,6 @@
 //! printed; a value tokbench computes itself is listed in `Timings::derived`.
 
 pub mod bench;
-pub mod detect;
 pub mod server;
 pub mod text;
 pub mod timings;

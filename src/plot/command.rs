@@ -1,14 +1,12 @@
-//! `tokbench plot`: results files in, one SVG out. The loading and picking
-//! here is shared with `tokbench report`.
+//! The plots' entry points over run records (shared by `tokbench plot` and
+//! `tokbench report`): which run a timeline shows, and each kind as SVG text.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
 use super::{builds, sequence, timeline};
-use crate::app::{Outcome, UsageError};
-use crate::cli::{PlotArgs, PlotKind};
-use crate::compare::stored::{comparison, load};
+use crate::exit::UsageError;
 use crate::model::RunRecord;
 
 /// The run `--seq` names, or the first counted run with a timeline.
@@ -90,76 +88,6 @@ pub fn sweep_svg(path: &Path) -> Result<String> {
     Ok(super::sweep::render(&r, &title)?)
 }
 
-fn sequence_records(loaded: Vec<(PathBuf, Vec<RunRecord>)>) -> Result<Vec<RunRecord>> {
-    if let Some((records, _)) = comparison(&loaded) {
-        return Ok(records);
-    }
-    match loaded.as_slice() {
-        [(_, one)] => Ok(one.clone()),
-        _ => Err(UsageError(
-            "plot sequence takes one results file (from 'compare -o' or 'run -o') or two run files (A and B)".into(),
-        )
-        .into()),
-    }
-}
-
 pub fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write '{}'", path.display()))
-}
-
-/// `plot serve`: its records are not runs, so it reads its own file.
-fn serve_plot(args: &PlotArgs) -> Result<Outcome> {
-    let [file] = args.files.as_slice() else {
-        return Err(
-            UsageError("plot serve takes one results file (from 'serve -o')".into()).into(),
-        );
-    };
-    let title = format!("tokbench serve: {}", file.display());
-    write(
-        &args.output,
-        &super::serve::render(&super::serve::read(file)?, &title)?,
-    )?;
-    crate::say!("tokbench: wrote '{}'", args.output.display());
-    Ok(Outcome::Ok)
-}
-
-pub fn run(args: &PlotArgs, db: &crate::history_cmd::DbChoice) -> Result<Outcome> {
-    if args.from_history {
-        if args.kind != PlotKind::Builds {
-            return Err(UsageError("--from-history draws the 'builds' plot only".into()).into());
-        }
-        let h = db.open()?;
-        let records = crate::history_cmd::stored_records(&h, &Default::default())?;
-        write(&args.output, &builds_svg(&records, &args.metric)?)?;
-        crate::say!("tokbench: wrote '{}'", args.output.display());
-        return Ok(Outcome::Ok);
-    }
-    let loaded = || load(&args.files);
-    let svg = match args.kind {
-        PlotKind::Serve => return serve_plot(args),
-        PlotKind::Sequence => sequence_svg(&sequence_records(loaded()?)?, &args.metric)?,
-        PlotKind::Timeline => {
-            let loaded = loaded()?;
-            let [(_, records)] = loaded.as_slice() else {
-                return Err(UsageError("plot timeline takes one results file".into()).into());
-            };
-            timeline_svg(pick_timeline(records, args.seq)?)?
-        }
-        PlotKind::Builds => {
-            let all: Vec<RunRecord> = loaded()?.into_iter().flat_map(|(_, rs)| rs).collect();
-            builds_svg(&all, &args.metric)?
-        }
-        PlotKind::Sweep => {
-            let [file] = args.files.as_slice() else {
-                return Err(UsageError(
-                    "plot sweep takes one file: the output of 'sweep --format json'".into(),
-                )
-                .into());
-            };
-            sweep_svg(file)?
-        }
-    };
-    write(&args.output, &svg)?;
-    crate::say!("tokbench: wrote '{}'", args.output.display());
-    Ok(Outcome::Ok)
 }

@@ -10,7 +10,6 @@
 //! Wiring `--profile` onto `run` / `compare` waits for the session engine;
 //! these are the pure parts.
 
-pub mod command;
 pub mod kernels;
 pub mod ncu;
 pub mod nsys;

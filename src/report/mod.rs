@@ -1,7 +1,6 @@
 //! Reporters: one per output format, all over the same [`RunReport`].
 
 pub mod csv;
-pub mod document;
 pub mod html;
 pub mod markdown;
 pub mod parsed;
@@ -187,3 +186,6 @@ pub fn context_lines(r: &RunReport) -> Vec<(String, String)> {
         ("tokbench".to_string(), r.tokbench_version.clone()),
     ]
 }
+
+#[cfg(test)]
+mod snapshot_tests;

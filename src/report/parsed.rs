@@ -5,8 +5,8 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use serde_json::Value;
 
 use crate::cli::Format;
+use crate::detect::Parsed;
 use crate::model::TimingBlock;
-use crate::parse::detect::Parsed;
 
 /// Timing fields in display order.
 const FIELDS: [&str; 22] = [

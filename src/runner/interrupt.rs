@@ -52,11 +52,6 @@ pub fn received() -> Option<i32> {
     }
 }
 
-/// The conventional exit code for a signal: 128 + its number.
-pub fn exit_code(sig: i32) -> u8 {
-    (128 + sig).clamp(0, 255) as u8
-}
-
 /// Process groups started by tokbench and not yet reaped. Fixed slots: the
 /// signal handler that reads them must not lock or allocate.
 static GROUPS: [AtomicI32; 16] = [const { AtomicI32::new(0) }; 16];

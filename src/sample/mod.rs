@@ -13,9 +13,7 @@
 //! Parsing each format is a pure, total function in its own file; rates and
 //! energy use the measured time between samples, never the nominal interval.
 
-pub mod attach;
 pub mod capture;
-pub mod doctor;
 pub mod macmon;
 pub mod nvidia_smi;
 pub mod powermetrics;

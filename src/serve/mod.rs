@@ -12,7 +12,6 @@
 
 pub mod block;
 pub mod client;
-pub mod command;
 pub mod figures;
 pub mod metrics;
 pub mod output;

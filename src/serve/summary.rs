@@ -147,7 +147,7 @@ pub fn summarize(
         kind: "serve_block",
         schema_version: crate::model::SCHEMA_VERSION,
         tokbench_version: env!("CARGO_PKG_VERSION"),
-        started_at: crate::runner::rfc3339(std::time::SystemTime::now()),
+        started_at: crate::identity::rfc3339(std::time::SystemTime::now()),
         block: spec.index,
         label,
         api: spec.api,

@@ -168,7 +168,7 @@ fn record_of(tests: Vec<BenchTest>, label: &str, source: &str) -> RunRecord {
 }
 
 fn now_rfc3339() -> String {
-    crate::runner::rfc3339(std::time::SystemTime::now())
+    crate::identity::rfc3339(std::time::SystemTime::now())
 }
 
 /// Groups tests by (build key, model), keeping the order first seen.

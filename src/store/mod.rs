@@ -2,7 +2,9 @@
 //! SQLite history (every run, keyed by build identity), with llama-bench
 //! import and export.
 
+pub mod db;
 pub mod export;
 pub mod history;
 pub mod import;
 pub mod jsonl;
+pub mod query;

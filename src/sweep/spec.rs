@@ -12,8 +12,8 @@ use super::race::{Measurement, Outcome, Race, RaceConfig};
 use super::recommend::{command_lines, Tool};
 use super::result::{summarize, Prefer, SweepResult};
 use super::vary::{parse_vary, parse_vary_args, Dimension};
-use crate::app::UsageError;
 use crate::cli::SweepArgs;
+use crate::exit::UsageError;
 use crate::model::RunRecord;
 
 /// A validated sweep.

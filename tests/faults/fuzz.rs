@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use tokbench::parse::{bench, detect, server, timings, version};
+use tokbench::detect;
+use tokbench::parse::{bench, server, timings, version};
 use tokbench::sample::{capture, macmon, nvidia_smi, powermetrics, procfs, vmmap};
 
 fn fixtures() -> &'static [Vec<u8>] {

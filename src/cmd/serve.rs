@@ -7,18 +7,18 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::block::{self, Api, BlockSpec};
-use super::client::Endpoint;
-use super::output::RecordWriter;
-use super::prompts::{self, PromptSpec};
-use super::schedule::{Arrival, Extent, Load};
-use super::server::{self, Server, ServerInfo};
-use super::slo::{self, Target};
-use super::standin::{Standin, StandinConfig};
-use super::summary::{self, BlockSummary, SweepPoint, SweepSummary};
-use super::{render, sweep};
-use crate::app::{Outcome, UsageError};
 use crate::cli::{ServeApi, ServeArgs};
+use crate::exit::{Outcome, UsageError};
+use crate::serve::block::{self, Api, BlockSpec};
+use crate::serve::client::Endpoint;
+use crate::serve::output::RecordWriter;
+use crate::serve::prompts::{self, PromptSpec};
+use crate::serve::schedule::{Arrival, Extent, Load};
+use crate::serve::server::{self, Server, ServerInfo};
+use crate::serve::slo::{self, Target};
+use crate::serve::standin::{Standin, StandinConfig};
+use crate::serve::summary::{self, BlockSummary, SweepPoint, SweepSummary};
+use crate::serve::{render, sweep};
 
 /// What the load goes to; a server or stand-in tokbench started stops when this drops.
 enum Goal {
@@ -57,9 +57,10 @@ fn server_log(args: &ServeArgs) -> PathBuf {
     }
     match &args.output {
         Some(o) => PathBuf::from(format!("{}.server.log", o.display())),
-        None => {
-            std::env::temp_dir().join(format!("tokbench-server-{}.log", crate::runner::log_stem()))
-        }
+        None => std::env::temp_dir().join(format!(
+            "tokbench-server-{}.log",
+            crate::engine::record::log_stem()
+        )),
     }
 }
 
@@ -72,7 +73,7 @@ fn open_target(args: &ServeArgs) -> Result<Goal> {
     if let Some(spec) = &args.standin {
         let cfg: StandinConfig = spec
             .parse()
-            .map_err(|e: super::standin::StandinSpecError| usage(e.to_string()))?;
+            .map_err(|e: crate::serve::standin::StandinSpecError| usage(e.to_string()))?;
         let s = Standin::start(cfg).context("cannot start the built-in stand-in server")?;
         let e = Endpoint::parse(&s.url(), &args.headers)?;
         return Ok(Goal::Standin {
@@ -108,7 +109,7 @@ fn plan(args: &ServeArgs) -> Result<Plan> {
     let arrival: Arrival = args
         .arrival
         .parse()
-        .map_err(|e: super::schedule::ScheduleError| usage(e.to_string()))?;
+        .map_err(|e: crate::serve::schedule::ScheduleError| usage(e.to_string()))?;
     let texts = match &args.prompts {
         Some(p) => prompts::read_file(p)?,
         None => vec![crate::plan::DEFAULT_PROMPT.trim().to_string()],
@@ -187,7 +188,7 @@ impl Runner<'_> {
         };
         self.blocks += 1;
         let writer = &self.writer;
-        let mut sink = |r: &super::request::RequestRecord| {
+        let mut sink = |r: &crate::serve::request::RequestRecord| {
             if let Some(w) = writer {
                 w.send(r);
             }
@@ -241,7 +242,7 @@ fn single(r: &mut Runner<'_>) -> Result<Outcome> {
     let closed = r.args.rate.is_none();
     let load = load_at(r.args, &r.plan, None, closed);
     let s = r.block(load, r.args.seed)?;
-    crate::app::print_out(&render::block(&s, r.args.out.format()))?;
+    super::print_out(&render::block(&s, r.args.out.format()))?;
     Ok(outcome(&[&s], s.slo_met == Some(false)))
 }
 
@@ -296,7 +297,7 @@ fn run_sweep(r: &mut Runner<'_>) -> Result<Outcome> {
     if let Some(w) = &r.writer {
         w.send(&s);
     }
-    crate::app::print_out(&render::sweep(&s, r.args.out.format()))?;
+    super::print_out(&render::sweep(&s, r.args.out.format()))?;
     let refs: Vec<&BlockSummary> = blocks.iter().collect();
     Ok(outcome(&refs, has_slo && s.slo_max.is_none()))
 }

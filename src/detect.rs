@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use super::bench::{detect_bench_format, parse_bench};
-use super::server::parse_server_json;
-use super::timings::parse_timings;
-use super::version::parse_build_info;
-use super::{ParseError, ParseWarning};
 use crate::model::{BenchFormat, BenchTest, BuildInfo, TimingBlock};
+use crate::parse::bench::{detect_bench_format, parse_bench};
+use crate::parse::server::parse_server_json;
+use crate::parse::timings::parse_timings;
+use crate::parse::version::parse_build_info;
+use crate::parse::{ParseError, ParseWarning};
 
 /// Everything recognised in one input.
 #[derive(Debug, Clone, Serialize)]

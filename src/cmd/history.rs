@@ -1,203 +1,17 @@
 //! The history commands (`history`, `import`, `export`,
-//! `compare --from-history`) and the recorder that stores every run.
-//!
-//! The recorder is installed once per invocation by `app` and called by
-//! `runner::step` right after the JSONL append; it is process-wide so that
-//! the runner's and the comparison session's signatures stay as they are.
-//! A default database that cannot be opened or written gives one warning
-//! and the benchmark goes on; an explicit `--db` that cannot be opened stops
-//! the command before anything runs.
+//! `compare --from-history`). Runs reach the history through the engine's
+//! history sink (see `cmd::Sinks`); the SQL lives in `store::query`.
 
-use std::path::PathBuf;
-use std::sync::Mutex;
+use anyhow::Result;
 
-use anyhow::{Context, Result};
-use serde::Serialize;
-
-use crate::app::{Outcome, UsageError};
 use crate::cli::{CompareArgs, ExportArgs, ExportFormat, Format, HistoryArgs, ImportArgs};
+use crate::exit::{Outcome, UsageError};
 use crate::model::RunRecord;
+use crate::store::db::DbChoice;
 use crate::store::history::History;
-
-/// Which database the invocation uses.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DbChoice {
-    pub path: Option<PathBuf>,
-    /// Named by `--db` or `TOKBENCH_DB` (failures are errors, not warnings).
-    pub explicit: bool,
-    /// `--no-history` or `TOKBENCH_NO_HISTORY=1`: runs are not recorded.
-    pub disabled: bool,
-}
-
-impl DbChoice {
-    /// `--db` wins over `TOKBENCH_DB`, which wins over the data directory.
-    pub fn resolve(db: Option<PathBuf>, no_history: bool) -> DbChoice {
-        let env_db = std::env::var_os("TOKBENCH_DB")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from);
-        let env_off = std::env::var("TOKBENCH_NO_HISTORY")
-            .map(|v| !v.is_empty() && v != "0")
-            .unwrap_or(false);
-        let explicit = db.or(env_db);
-        DbChoice {
-            explicit: explicit.is_some(),
-            path: explicit.or_else(crate::store::history::default_path),
-            disabled: no_history || env_off,
-        }
-    }
-
-    /// Opens the database for a command that reads or writes it on purpose.
-    pub fn open(&self) -> Result<History> {
-        let path = self.path.clone().context(
-            "no data directory is known for the default history database: pass --db PATH or set TOKBENCH_DB",
-        )?;
-        Ok(History::open(&path)?)
-    }
-}
-
-struct Recorder {
-    history: Option<History>,
-    warned: bool,
-}
-
-static RECORDER: Mutex<Option<Recorder>> = Mutex::new(None);
-
-/// Opens the history for a benchmark. An explicit database that cannot be
-/// opened is an error; the default one gives a warning and no recording.
-pub fn install_recorder(choice: &DbChoice) -> Result<()> {
-    if choice.disabled {
-        return Ok(());
-    }
-    let history = match choice.open() {
-        Ok(h) => Some(h),
-        Err(e) if choice.explicit => return Err(e),
-        Err(e) => {
-            crate::say!("warning: runs will not be recorded in the history: {e:#}");
-            None
-        }
-    };
-    if let Ok(mut slot) = RECORDER.lock() {
-        *slot = Some(Recorder {
-            history,
-            warned: false,
-        });
-    }
-    Ok(())
-}
-
-/// Records one finished run; a failure is a warning (once), never an error.
-pub fn record_run(record: &RunRecord) {
-    let Ok(mut slot) = RECORDER.lock() else {
-        return;
-    };
-    let Some(rec) = slot.as_mut() else {
-        return;
-    };
-    let Some(h) = rec.history.as_mut() else {
-        return;
-    };
-    if let Err(e) = h.record(record, "run") {
-        if !rec.warned {
-            crate::say!(
-                "warning: could not record a run in the history: {e}; the benchmark goes on"
-            );
-            rec.warned = true;
-        }
-    }
-}
-
-/// A stored run as `history --runs` lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunRow {
-    pub id: i64,
-    pub build_id: i64,
-    pub label: String,
-    pub started_at: String,
-    pub warmup: bool,
-    pub status: String,
-    pub source: String,
-    pub model: String,
-    pub eval_tps: Option<f64>,
-    pub prompt_eval_tps: Option<f64>,
-}
-
-/// A build as `history` lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct BuildRow {
-    pub id: i64,
-    pub label: String,
-    pub source: String,
-    pub commit: Option<String>,
-    pub build_number: Option<i64>,
-    pub backend: Option<String>,
-    pub device: Option<String>,
-    pub binary_sha256: Option<String>,
-    /// Counted, successful runs matching the filters.
-    pub runs: usize,
-    pub median_eval_tps: Option<f64>,
-    pub last_run: String,
-}
-
-/// Which stored runs a filter or a `--from-history` side selects.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub builds: Option<Vec<i64>>,
-    pub label: Option<String>,
-    pub model: Option<String>,
-    pub since: Option<String>,
-}
-
-/// Resolves a build id, a run label, a commit (prefix) or an exported
-/// `commit-key` name to build ids; a label keeps its runs only.
-pub fn resolve_build(h: &History, spec: &str) -> Result<Filter> {
-    let ids = |sql: &str, arg: &str| -> Result<Vec<i64>> {
-        let mut stmt = h.conn().prepare(sql).map_err(|e| h.sql(e))?;
-        let rows = stmt
-            .query_map([arg], |r| r.get::<_, i64>(0))
-            .map_err(|e| h.sql(e))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>().map_err(|e| h.sql(e))?)
-    };
-    if let Ok(id) = spec.parse::<i64>() {
-        if !ids("SELECT id FROM builds WHERE id = ?1", &id.to_string())?.is_empty() {
-            return Ok(build_filter(vec![id]));
-        }
-    }
-    let by_label = ids("SELECT DISTINCT build_id FROM runs WHERE label = ?1", spec)?;
-    if !by_label.is_empty() {
-        return Ok(Filter {
-            builds: Some(by_label),
-            label: Some(spec.to_string()),
-            ..Filter::default()
-        });
-    }
-    let by_commit = match spec.split_once('-') {
-        Some((c, k)) if k.len() == 6 => ids("SELECT id FROM builds WHERE substr(key, 1, 6) = ?1", k)?
-            .into_iter()
-            .filter(|_| c.len() == 7)
-            .collect(),
-        _ => ids(
-            "SELECT id FROM builds WHERE commit_hash IS NOT NULL AND ?1 <> '' AND commit_hash LIKE ?1 || '%'",
-            spec,
-        )?,
-    };
-    match by_commit.len() {
-        0 => anyhow::bail!(
-            "no build in the history matches '{spec}' (not a build id, a run label or a commit): see 'tokbench history'"
-        ),
-        1 => Ok(build_filter(by_commit)),
-        _ => anyhow::bail!(
-            "'{spec}' matches several builds ({}): pass a build id from 'tokbench history'",
-            by_commit.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
-        ),
-    }
-}
-
-fn build_filter(ids: Vec<i64>) -> Filter {
-    Filter {
-        builds: Some(ids),
-        ..Filter::default()
-    }
-}
+use crate::store::query::{
+    build_rows, query_runs, resolve_build, stored_records, BuildRow, Filter, RunRow,
+};
 
 /// `2026-01-31`, an RFC 3339 time, or a duration back from now (`7d`, `12h`).
 pub fn parse_since(s: &str) -> Result<String> {
@@ -217,96 +31,6 @@ pub fn parse_since(s: &str) -> Result<String> {
         "--since '{s}' is neither a date (2026-01-31), an RFC 3339 time nor a duration (7d, 12h)"
     ))
     .into())
-}
-
-/// Runs matching the filter, oldest first.
-pub fn query_runs(h: &History, f: &Filter) -> Result<Vec<RunRow>> {
-    let sql =
-        "SELECT r.id, r.build_id, r.label, r.started_at, r.warmup, r.status, r.source, m.path,
-               r.eval_tps, r.prompt_eval_tps
-               FROM runs r JOIN models m ON m.id = r.model_id
-               WHERE (?1 IS NULL OR r.label = ?1) AND (?2 IS NULL OR instr(m.path, ?2) > 0)
-               AND (?3 IS NULL OR r.started_at >= ?3) ORDER BY r.started_at, r.id";
-    let mut stmt = h.conn().prepare(sql).map_err(|e| h.sql(e))?;
-    let rows = stmt
-        .query_map(rusqlite::params![f.label, f.model, f.since], |r| {
-            Ok(RunRow {
-                id: r.get(0)?,
-                build_id: r.get(1)?,
-                label: r.get(2)?,
-                started_at: r.get(3)?,
-                warmup: r.get(4)?,
-                status: r.get(5)?,
-                source: r.get(6)?,
-                model: r.get(7)?,
-                eval_tps: r.get(8)?,
-                prompt_eval_tps: r.get(9)?,
-            })
-        })
-        .map_err(|e| h.sql(e))?;
-    let all = rows.collect::<Result<Vec<_>, _>>().map_err(|e| h.sql(e))?;
-    Ok(all
-        .into_iter()
-        .filter(|r| match &f.builds {
-            Some(b) => b.contains(&r.build_id),
-            None => true,
-        })
-        .collect())
-}
-
-/// One row per build and label: a build run with different arguments under
-/// different labels (configurations) shows as several rows with one id.
-fn build_rows(h: &History, runs: &[RunRow]) -> Result<Vec<BuildRow>> {
-    let mut keys: Vec<(i64, String)> = Vec::new();
-    for r in runs {
-        let key = (r.build_id, r.label.clone());
-        if !keys.contains(&key) {
-            keys.push(key);
-        }
-    }
-    keys.sort_by_key(|k| k.0);
-    let mut out = Vec::new();
-    for (id, label) in keys {
-        let mine: Vec<&RunRow> = runs
-            .iter()
-            .filter(|r| r.build_id == id && r.label == label)
-            .collect();
-        let counted: Vec<&&RunRow> = mine
-            .iter()
-            .filter(|r| !r.warmup && r.status == "ok")
-            .collect();
-        let evals: Vec<f64> = counted.iter().filter_map(|r| r.eval_tps).collect();
-        let last = mine
-            .iter()
-            .map(|r| r.started_at.as_str())
-            .max()
-            .unwrap_or("");
-        let row = h
-            .conn()
-            .query_row(
-                "SELECT source, commit_hash, build_number, backend, device, binary_sha256 FROM builds WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(BuildRow {
-                        id,
-                        label,
-                        source: r.get(0)?,
-                        commit: r.get(1)?,
-                        build_number: r.get(2)?,
-                        backend: r.get(3)?,
-                        device: r.get(4)?,
-                        binary_sha256: r.get(5)?,
-                        runs: counted.len(),
-                        median_eval_tps: (!evals.is_empty()).then(|| crate::stats::median(&evals)),
-                        last_run: last.to_string(),
-                    })
-                },
-            )
-            .map_err(|e| h.sql(e))?;
-        out.push(row);
-    }
-    out.sort_by(|a, b| a.last_run.cmp(&b.last_run));
-    Ok(out)
 }
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -535,23 +259,6 @@ pub fn cmd_export(args: &ExportArgs, db: &DbChoice) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
-/// The stored records of the runs `filter` selects, in run order.
-pub fn stored_records(h: &History, filter: &Filter) -> Result<Vec<RunRecord>> {
-    let mut out = Vec::new();
-    for row in query_runs(h, filter)? {
-        let json: String = h
-            .conn()
-            .query_row("SELECT record FROM runs WHERE id = ?1", [row.id], |r| {
-                r.get(0)
-            })
-            .map_err(|e| h.sql(e))?;
-        let rec: RunRecord = serde_json::from_str(&json)
-            .with_context(|| format!("stored run {} cannot be read by this tokbench", row.id))?;
-        out.push(rec);
-    }
-    Ok(out)
-}
-
 fn side_records(
     h: &History,
     spec: &str,
@@ -628,5 +335,5 @@ pub fn cmd_compare(args: &CompareArgs, db: &DbChoice) -> Result<Outcome> {
             mb.join(", ")
         ));
     }
-    crate::compare::command::finish(&report, args, None)
+    super::compare::finish(&report, args, None)
 }

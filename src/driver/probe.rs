@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::process::{query, Ending};
 use crate::model::BuildInfo;
 use crate::parse::version::parse_build_info;
+use crate::runner::process::{query, Ending};
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -89,7 +89,7 @@ pub fn check_binary(bin: &Path) -> Result<(), ProbeError> {
 pub fn probe(bin: &Path) -> Result<Probe, ProbeError> {
     check_binary(bin)?;
     let path = bin.display().to_string();
-    let spawn_err = |e: super::process::SpawnError| ProbeError::Spawn {
+    let spawn_err = |e: crate::runner::process::SpawnError| ProbeError::Spawn {
         path: path.clone(),
         why: e.source.to_string(),
     };

@@ -1,7 +1,7 @@
 //! `tokbench ops`: the glue that finds the builds, runs the rounds and
 //! reports. Until the session engine lands this is a loop of its own: the
 //! order comes from [`crate::compare::order`], each invocation from
-//! [`crate::runner::process`], the judgement from [`super::compare`].
+//! [`crate::runner::process`], the judgement from [`crate::ops::compare`].
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -10,12 +10,14 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 
-use super::compare::{compare_rounds, regressions, summarize_rounds, OpCase, Settings};
-use super::record::OpResult;
-use super::render::{render, OpsReport};
-use crate::app::{print_out, progress, Outcome, UsageError};
+use super::print_out;
 use crate::cli::OpsArgs;
-use crate::compare::order::{interleave_order, Side};
+use crate::engine::order::{interleave_order, Side};
+use crate::engine::sink::progress;
+use crate::exit::{Outcome, UsageError};
+use crate::ops::compare::{compare_rounds, regressions, summarize_rounds, OpCase, Settings};
+use crate::ops::record::OpResult;
+use crate::ops::render::{render, OpsReport};
 use crate::runner::interrupt;
 use crate::runner::process::{self, Ending, Spawn};
 use crate::store::jsonl::JsonlWriter;
@@ -57,7 +59,7 @@ pub fn run(args: &OpsArgs) -> Result<Outcome> {
     };
     if args.dry_run {
         for s in std::iter::once(&a).chain(b.as_ref()) {
-            println!("{}", crate::app::shell_words(&full_argv(s)));
+            println!("{}", crate::runner::shell_words(&full_argv(s)));
         }
         return Ok(Outcome::Ok);
     }
@@ -94,7 +96,7 @@ fn side_binary(path: Option<&Path>, rev: Option<&str>, args: &OpsArgs) -> Result
     let bin = found.with_context(|| {
         format!("'{}' is neither {BINARY} nor a directory holding it (or bin/{BINARY}); build it with 'cmake --build DIR --target {BINARY}' (tests on: -DLLAMA_BUILD_TESTS=ON)", path.display())
     })?;
-    crate::runner::probe::check_binary(&bin)?;
+    crate::driver::probe::check_binary(&bin)?;
     Ok(bin)
 }
 
@@ -219,10 +221,10 @@ fn invoke(
         logs: None,
     };
     let f = process::run(&spec, |_| {})?;
-    let shown = crate::app::shell_words(&full_argv(b));
+    let shown = crate::runner::shell_words(&full_argv(b));
     let tail = || f.stderr.last_lines(8).join("\n");
     let results = match f.ending {
-        Ending::Exited(0) | Ending::Exited(1) => super::parse_output(&shown, &f.stdout.text()),
+        Ending::Exited(0) | Ending::Exited(1) => crate::ops::parse_output(&shown, &f.stdout.text()),
         other => bail!(
             "'{shown}' ended with {other:?}; last lines of its stderr:\n{}",
             tail()
@@ -244,7 +246,7 @@ fn invoke(
             "side": b.side,
             "round": round,
             "argv": full_argv(b),
-            "started_at": crate::runner::rfc3339(f.started_at),
+            "started_at": crate::identity::rfc3339(f.started_at),
             "wall_s": f.wall.as_secs_f64(),
             "results": results,
         });
@@ -321,11 +323,11 @@ fn export(
     for (build, rounds) in std::iter::once((a, ra)).chain(b.map(|b| (b, rb))) {
         let side = format!("{:?}", build.side);
         for r in rounds.iter().flatten() {
-            let commit = super::export::side_commit(&r.build_commit, &side, &build.bin);
+            let commit = crate::ops::export::side_commit(&r.build_commit, &side, &build.bin);
             rows.push((commit, r.clone()));
         }
     }
-    super::export::write_sqlite(path, &rows)?;
+    crate::ops::export::write_sqlite(path, &rows)?;
     crate::say!(
         "tokbench: wrote {} row(s) into '{}' (table test_backend_ops)",
         rows.len(),

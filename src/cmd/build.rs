@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use super::cache::{self, human_bytes};
-use super::{build, prune, Built, Request};
-use crate::app::{print_out, Outcome};
+use super::print_out;
+use crate::build::cache::{self, human_bytes};
+use crate::build::{build, prune, Built, Request};
 use crate::cli::{BuildArgs, BuildFormat};
+use crate::exit::Outcome;
 
 pub fn run(args: &BuildArgs) -> Result<Outcome> {
     let cache = cache::root().context(

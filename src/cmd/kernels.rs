@@ -5,9 +5,10 @@
 
 use anyhow::{Context, Result};
 
-use super::{diff, parse_any, KernelSummary};
-use crate::app::{print_out, Outcome};
+use super::print_out;
 use crate::cli::KernelsArgs;
+use crate::exit::Outcome;
+use crate::profile::{diff, parse_any, KernelSummary};
 
 fn ms(ns: f64) -> String {
     format!("{:.3} ms", ns / 1e6)

@@ -8,15 +8,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::html::{self, Document, Figure, Section};
-use super::{machine_line, RunReport};
-use crate::app::Outcome;
 use crate::cli::{Format, ReportArgs, ReportFormat};
 use crate::compare::report::{build, Judge};
 use crate::compare::stored::{comparison, load};
+use crate::exit::Outcome;
 use crate::model::RunRecord;
 use crate::plot::command::{builds_svg, pick_timeline, sequence_svg, timeline_svg, write};
 use crate::plot::PlotError;
+use crate::report::html::{self, Document, Figure, Section};
+use crate::report::{machine_line, RunReport};
 
 /// Adds a figure, or a note when the data holds nothing to draw.
 fn add_figure(doc: &mut Document, name: &str, caption: &str, svg: Result<String>) -> Result<()> {
@@ -111,7 +111,7 @@ fn runs_doc(loaded: Vec<(PathBuf, Vec<RunRecord>)>, args: &ReportArgs) -> Result
         let report = RunReport::from_records(records.clone());
         doc.sections.push(Section {
             title: format!("Runs: {} ({})", report.label, path.display()),
-            markdown: super::markdown::render(&report),
+            markdown: crate::report::markdown::render(&report),
         });
         let caption = format!(
             "{} of every run of '{}' in run order (hollow: warmup)",

@@ -1,24 +1,22 @@
 //! Joins a run's sampling to its record: the generation window from the
 //! log, the per-run figures, the timeline, and one warning per source that
 //! failed mid-run. Sources that were not available at all are said once
-//! per invocation (by the plan), and in each record's `sampled.missing`.
+//! per session (by the plan), and in each record's `sampled.missing`.
 
-use super::window::{generation_window, perf_log_time_ms};
-use super::{summarize, RunFacts, SamplerConfig, Sampling, SourceState, Window};
 use crate::model::RunRecord;
+use crate::sample::{summarize, RunFacts, SamplerConfig, Sampling, SourceState, Window};
 
-/// Fills `record.sampled` and `record.timeline`. `offset_ms` is how long
-/// after the process's start the timeline's 0 ms lies.
+/// Fills `record.sampled` and `record.timeline`. `w` is the generation
+/// window the driver placed (from the process's start); `offset_ms` is how
+/// long after the process's start the timeline's 0 ms lies.
 pub fn attach(
     record: &mut RunRecord,
     sampling: Sampling,
     cfg: &SamplerConfig,
-    stderr: &str,
+    w: Window,
     offset_ms: f64,
 ) {
     let t = record.timings.as_ref();
-    let eval_ms = t.and_then(|t| t.eval_ms).and_then(|n| n.finite());
-    let w = generation_window(perf_log_time_ms(stderr), eval_ms, record.wall_ms);
     let window = Window {
         start_ms: w.start_ms - offset_ms,
         end_ms: w.end_ms - offset_ms,

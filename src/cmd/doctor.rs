@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::probe::{auto_sources, probe, which};
-use super::SourceKind;
 use crate::parse::version::parse_build_info;
 use crate::runner::process::query;
+use crate::sample::probe::{auto_sources, probe, which};
+use crate::sample::SourceKind;
 
 /// llama.cpp binaries looked for on PATH.
 const LLAMA_BINARIES: [&str; 5] = [

@@ -1,4 +1,4 @@
-//! `--cooldown`: a pause between the runs of a comparison. A fixed duration,
+//! `--cooldown`: a pause between the runs of a session. A fixed duration,
 //! or `auto`: before the first run tokbench takes the GPU's idle temperature
 //! and power from the samplers, and between runs it waits until both are
 //! back near that baseline (a hot GPU throttles, which would bias whichever
@@ -19,20 +19,6 @@ const TEMP_MARGIN_C: f64 = 3.0;
 /// ... and within this share (plus [`POWER_MARGIN_W`]) of idle power.
 const POWER_MARGIN: f64 = 0.15;
 const POWER_MARGIN_W: f64 = 5.0;
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Cooldown {
-    Fixed(Duration),
-    Auto,
-}
-
-/// `auto`, or a duration such as `5s`.
-pub fn parse_cooldown(s: &str) -> Result<Cooldown, String> {
-    if s.trim().eq_ignore_ascii_case("auto") {
-        return Ok(Cooldown::Auto);
-    }
-    crate::cli::parse_duration(s).map(Cooldown::Fixed)
-}
 
 /// GPU temperature and power, each when a source gives it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -149,15 +135,5 @@ mod tests {
             power_w: None,
         };
         assert!(temp_only.near(&idle));
-    }
-
-    #[test]
-    fn parse_auto_or_a_duration() {
-        assert_eq!(parse_cooldown("auto"), Ok(Cooldown::Auto));
-        assert_eq!(
-            parse_cooldown("5s"),
-            Ok(Cooldown::Fixed(Duration::from_secs(5)))
-        );
-        assert!(parse_cooldown("soon").is_err());
     }
 }

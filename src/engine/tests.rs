@@ -1,0 +1,286 @@
+//! The engine's loop over recorded outputs (no process is started).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::schedule::{Abba, Sequential};
+use super::sink::{Sink, Starting};
+use super::test_support::{bin, cell, fixture};
+use super::*;
+use crate::driver::probe::ToolKind;
+use crate::driver::{Invocation, Output, Request};
+use crate::runner::executor::{Recorded, Replay};
+use crate::runner::process::Ending;
+
+fn completion_ok() -> Recorded {
+    Recorded::ok("", &fixture("llama/2026_completion_cpu_stderr.txt"), 500)
+}
+
+/// Logs what reaches it, to check the order of events.
+#[derive(Default)]
+struct Log(Vec<String>);
+
+impl Sink for Log {
+    fn starting(&mut self, s: &Starting<'_>) {
+        self.0.push(format!("start {}", s.index));
+    }
+    fn finished(&mut self, r: &RunRecord) -> anyhow::Result<()> {
+        self.0.push(format!("done {} {}", r.seq, r.status));
+        Ok(())
+    }
+    fn close(&mut self) {
+        self.0.push("close".into());
+    }
+}
+
+fn settings() -> Settings {
+    Settings {
+        timeout: Duration::from_secs(5),
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn run_is_one_cell_of_warmups_then_counted_runs_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cell(
+        bin(dir.path(), "llama-completion"),
+        ToolKind::Completion,
+        vec![true, false, false],
+    );
+    let exec = Replay::new([completion_ok(), completion_ok(), completion_ok()]);
+    let mut sched = Sequential::of_cell(0, &c.processes);
+    let mut log = Log::default();
+    let out = run(
+        std::slice::from_ref(&c),
+        &settings(),
+        &mut sched,
+        &exec,
+        &mut [&mut log],
+    )
+    .unwrap();
+    assert_eq!(out.stop, Stop::Completed);
+    let seen: Vec<(u32, bool)> = out.records.iter().map(|r| (r.seq, r.warmup)).collect();
+    assert_eq!(seen, [(0, true), (1, false), (2, false)]);
+    assert!(out
+        .records
+        .iter()
+        .all(|r| r.status == "ok" && r.timings.is_some()));
+    assert_eq!(exec.calls()[0], c.full_argv());
+    assert_eq!(out.records[0].argv, c.full_argv());
+}
+
+#[test]
+fn every_run_reaches_every_sink_before_the_next_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cell(
+        bin(dir.path(), "b"),
+        ToolKind::Completion,
+        vec![false, false],
+    );
+    let exec = Replay::new([completion_ok(), completion_ok()]);
+    let (mut first, mut second) = (Log::default(), Log::default());
+    let mut sched = Sequential::of_cell(0, &c.processes);
+    run(
+        &[c],
+        &settings(),
+        &mut sched,
+        &exec,
+        &mut [&mut first, &mut second],
+    )
+    .unwrap();
+    let expected = ["start 0", "done 0 ok", "start 1", "done 1 ok", "close"];
+    assert_eq!(first.0, expected);
+    assert_eq!(second.0, expected);
+}
+
+#[test]
+fn a_failed_run_stops_the_session_unless_keep_going() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cell(
+        bin(dir.path(), "b"),
+        ToolKind::Completion,
+        vec![false, false, false],
+    );
+    let crash = || Recorded::ok("", "GGML_ASSERT(x) failed\n", 10).ending(Ending::Signaled(6));
+    let exec = Replay::new([completion_ok(), crash(), completion_ok()]);
+    let mut sched = Sequential::of_cell(0, &c.processes);
+    let out = run(
+        std::slice::from_ref(&c),
+        &settings(),
+        &mut sched,
+        &exec,
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(out.stop, Stop::FailedRun);
+    assert_eq!(out.records.len(), 2);
+    let err = out.records[1].error.as_deref().unwrap();
+    assert!(
+        err.starts_with("run 1 of '") && err.contains("killed by SIGABRT (6)"),
+        "{err}"
+    );
+    assert!(err.contains("cause: GGML_ASSERT(x) failed"), "{err}");
+
+    let exec = Replay::new([completion_ok(), crash(), completion_ok()]);
+    let keep = Settings {
+        keep_going: true,
+        ..settings()
+    };
+    let mut sched = Sequential::of_cell(0, &c.processes);
+    let out = run(&[c], &keep, &mut sched, &exec, &mut []).unwrap();
+    assert_eq!(out.stop, Stop::Completed);
+    assert_eq!(out.records.len(), 3);
+}
+
+#[test]
+fn exit_0_without_results_fails_with_the_drivers_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cell(bin(dir.path(), "llama-bench"), ToolKind::Bench, vec![false]);
+    let exec = Replay::new([Recorded::ok("nothing here\n", "", 10)]);
+    let mut sched = Sequential::of_cell(0, &c.processes);
+    let out = run(&[c], &settings(), &mut sched, &exec, &mut []).unwrap();
+    let err = out.records[0].error.as_deref().unwrap();
+    assert!(
+        err.contains("exited 0 but printed no llama-bench results on stdout"),
+        "{err}"
+    );
+}
+
+#[test]
+fn warnings_are_collected_with_their_cell_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = cell(bin(dir.path(), "a"), ToolKind::Completion, vec![false]);
+    let mut b = cell(bin(dir.path(), "b"), ToolKind::Completion, vec![false]);
+    (a.side, b.side) = (Some("a"), Some("b"));
+    let no_eval = "llama_perf_context_print:        load time =     100.00 ms\nllama_perf_context_print: prompt eval time =      50.00 ms /    10 tokens (    5.00 ms per token,   200.00 tokens per second)\n";
+    let exec = Replay::new([
+        completion_ok(),
+        completion_ok(),
+        completion_ok(),
+        Recorded::ok("", no_eval, 10),
+    ]);
+    let mut sched: Abba<()> = Abba::fixed(0, 2, None);
+    let out = run(&[a, b], &settings(), &mut sched, &exec, &mut []).unwrap();
+    let sides: Vec<&str> = out
+        .records
+        .iter()
+        .map(|r| r.side.as_deref().unwrap())
+        .collect();
+    assert_eq!(sides, ["a", "b", "b", "a"]);
+    let w: Vec<(usize, Option<u32>)> = out.warnings.iter().map(|w| (w.cell, w.seq)).collect();
+    assert_eq!(w, [(0, Some(3))]);
+    assert!(
+        out.warnings[0].text.contains("no eval (generation) line"),
+        "{:?}",
+        out.warnings
+    );
+}
+
+#[test]
+fn a_binary_that_cannot_start_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cell(bin(dir.path(), "b"), ToolKind::Completion, vec![false]);
+    let exec = Replay::new([]);
+    let mut sched = Sequential::of_cell(0, &c.processes);
+    let mut log = Log::default();
+    let e = run(&[c], &settings(), &mut sched, &exec, &mut [&mut log]).unwrap_err();
+    assert!(e.to_string().contains("cannot start"), "{e}");
+    assert_eq!(
+        log.0,
+        ["start 0", "close"],
+        "sinks are closed on the way out"
+    );
+}
+
+static STARTED: AtomicUsize = AtomicUsize::new(0);
+static READY: AtomicUsize = AtomicUsize::new(0);
+static STOPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// A long-lived tool: started once, then each run is a block of load.
+#[derive(Debug)]
+struct Server;
+
+struct Running;
+
+impl crate::driver::Service for Running {
+    fn ready(&mut self) -> anyhow::Result<()> {
+        READY.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    fn stop(&mut self) {
+        STOPPED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl crate::driver::Driver for Server {
+    fn tool(&self) -> &'static str {
+        "server"
+    }
+    fn claims(&self, _: &crate::driver::probe::Probe) -> bool {
+        false
+    }
+    fn invocation(
+        &self,
+        _: &Request<'_>,
+        _: &crate::driver::probe::Probe,
+    ) -> anyhow::Result<Invocation> {
+        Ok(Invocation::default())
+    }
+    fn read(&self, _: Output<'_>, _: &mut RunRecord, _: &mut Vec<String>) -> bool {
+        true
+    }
+    fn nothing_read(&self) -> &'static str {
+        "served nothing"
+    }
+    fn start(
+        &self,
+        _: &Path,
+        _: &[String],
+    ) -> anyhow::Result<Option<Box<dyn crate::driver::Service>>> {
+        STARTED.fetch_add(1, Ordering::SeqCst);
+        Ok(Some(Box::new(Running)))
+    }
+}
+
+#[test]
+fn a_long_lived_driver_is_started_once_ready_and_stopped_at_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cell(
+        bin(dir.path(), "llama-server"),
+        ToolKind::Completion,
+        vec![false, false, false],
+    );
+    c.driver = &Server;
+    let exec = Replay::new([
+        Recorded::ok("", "", 1),
+        Recorded::ok("", "", 1),
+        Recorded::ok("", "", 1),
+    ]);
+    let mut sched = Sequential::of_cell(0, &c.processes);
+    let out = run(&[c], &settings(), &mut sched, &exec, &mut []).unwrap();
+    assert_eq!(out.records.len(), 3);
+    let counts = [&STARTED, &READY, &STOPPED].map(|a| a.load(Ordering::SeqCst));
+    assert_eq!(counts, [1, 1, 1]);
+}
+
+#[test]
+fn offload_check_names_the_backend_and_the_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = cell(bin(dir.path(), "b"), ToolKind::Completion, vec![false]);
+    let cpu = BuildInfo {
+        backend: Some("CPU".into()),
+        ..Default::default()
+    };
+    assert_eq!(c.offload_warning(&cpu), None, "nothing asked, nothing said");
+    c.offload_to = Some("CUDA");
+    assert_eq!(
+        c.offload_warning(&cpu).as_deref(),
+        Some("--gpu cuda was asked for but the build reports backend 'CPU': nothing was offloaded to a CUDA device")
+    );
+    let cuda = BuildInfo {
+        backend: Some("CUDA".into()),
+        ..Default::default()
+    };
+    assert_eq!(c.offload_warning(&cuda), None);
+}
