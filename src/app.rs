@@ -30,6 +30,8 @@ pub enum Outcome {
     Interrupted(i32),
     /// `compare --fail-if-slower`: B is slower beyond the limit, with confidence.
     Regression,
+    /// An exit code chosen by the command (`compare --git-bisect-exit`).
+    Code(u8),
 }
 
 impl Outcome {
@@ -39,6 +41,7 @@ impl Outcome {
             Outcome::Failed => 1,
             Outcome::Interrupted(sig) => interrupt::exit_code(sig),
             Outcome::Regression => 3,
+            Outcome::Code(c) => c,
         }
     }
 }
@@ -52,6 +55,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Run(args) => cmd_run(&args),
         Command::Parse(args) => cmd_parse(&args),
+        Command::Compare(args) if args.revs.a_rev.is_some() || args.revs.b_rev.is_some() => {
+            compare_revs(&args, &db)
+        }
         Command::Compare(args) if !args.from_history.is_empty() => {
             crate::history_cmd::cmd_compare(&args, &db)
         }
@@ -277,4 +283,23 @@ fn cmd_parse(args: &ParseArgs) -> Result<Outcome> {
     }
     print_out(&crate::report::parsed::render(&parsed, args.out.format()))?;
     Ok(if failed { Outcome::Failed } else { Outcome::Ok })
+}
+
+/// `compare --a-rev/--b-rev`: the builds first, then the plain comparison.
+fn compare_revs(
+    args: &crate::cli::CompareArgs,
+    db: &crate::history_cmd::DbChoice,
+) -> Result<Outcome> {
+    let (args, _built) = match crate::build::revs::prepare(args) {
+        Ok(p) => p,
+        Err(e) if args.revs.git_bisect_exit && e.is::<crate::build::revs::BuildFailed>() => {
+            crate::say!("error: {e}");
+            return Ok(Outcome::Code(crate::build::revs::GIT_SKIP));
+        }
+        Err(e) => return Err(e),
+    };
+    if !args.opts.dry_run {
+        crate::history_cmd::install_recorder(db)?;
+    }
+    crate::compare::command::run(&args)
 }

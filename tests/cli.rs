@@ -1217,8 +1217,8 @@ mod compare {
 mod build;
 mod faults;
 mod history;
-mod keys;
 mod install;
+mod keys;
 mod ops;
 mod plots;
 mod sweep;

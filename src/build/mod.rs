@@ -14,6 +14,7 @@ pub mod command;
 pub mod git;
 pub mod lock;
 pub mod prune;
+pub mod revs;
 pub mod targets;
 
 use std::collections::BTreeMap;

@@ -136,6 +136,9 @@ pub(crate) fn finish(
             crate::say!("error: {}", r.error.as_deref().unwrap_or("run failed"));
         }
     }
+    if args.revs.git_bisect_exit && live && !interrupted {
+        return Ok(crate::build::revs::git_bisect_outcome(report));
+    }
     Ok(match stop {
         Some(Stop::Interrupted(sig)) => {
             crate::say!(

@@ -15,8 +15,8 @@
 pub mod builds;
 pub mod command;
 pub mod sequence;
-pub mod sweep;
 pub mod serve;
+pub mod sweep;
 pub mod timeline;
 
 use plotters::style::RGBColor;

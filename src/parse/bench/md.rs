@@ -264,5 +264,4 @@ mod tests {
         assert_eq!(extra(t, "n_ubatch"), "256");
         assert_eq!(extra(t, "fa"), "1");
     }
-
 }
