@@ -3,7 +3,7 @@
 //! commits, and `--git-bisect-exit`'s codes.
 
 use std::path::PathBuf;
-use std::process::Output;
+use std::process::{Command, Output};
 
 use super::super::{stderr, stdout};
 use super::repo::TestRepo;
@@ -19,6 +19,10 @@ fn model(cache: &Cache) -> PathBuf {
 }
 
 fn compare(cache: &Cache, repo: &TestRepo, sides: &[&str], more: &[&str]) -> Output {
+    compare_cmd(cache, repo, sides, more).output().unwrap()
+}
+
+fn compare_cmd(cache: &Cache, repo: &TestRepo, sides: &[&str], more: &[&str]) -> Command {
     let src = repo.path().display().to_string();
     let m = model(cache).display().to_string();
     let mut all = vec![
@@ -35,7 +39,7 @@ fn compare(cache: &Cache, repo: &TestRepo, sides: &[&str], more: &[&str]) -> Out
     all.extend_from_slice(sides);
     all.extend_from_slice(more);
     all.extend_from_slice(&["--", "-n", "12"]);
-    cache.cmd(&all).output().unwrap()
+    cache.cmd(&all)
 }
 
 #[test]
@@ -63,15 +67,38 @@ fn two_revisions_compared_with_commit_labels_and_bisect_exit_codes() {
     assert!((-40.0..-25.0).contains(&change), "{change}");
     assert_eq!(eval["verdict_text"], "slower");
 
-    // Again with --git-bisect-exit: the builds are reused, B is bad (1).
-    let bad = compare(
+    // Every record carries its build's source commit.
+    for r in v["runs"].as_array().unwrap() {
+        let want = if r["side"] == "b" { "slow" } else { "fixed" };
+        assert_eq!(r["build"]["source"]["commit"], repo.hash(want), "{r}");
+    }
+
+    // Again with --git-bisect-exit, into a history: the builds are reused, B is bad (1).
+    let db = cache.path().join("history.db");
+    let bad = compare_cmd(
         &cache,
         &repo,
         &sides,
         &["--pairs", "6", "--git-bisect-exit"],
-    );
+    )
+    .env("TOKBENCH_DB", &db)
+    .env_remove("TOKBENCH_NO_HISTORY")
+    .output()
+    .unwrap();
     assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("reused"), "{}", stderr(&bad));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut q = conn
+        .prepare("SELECT src_commit, src_subject FROM builds ORDER BY src_date")
+        .unwrap();
+    let rows: Vec<(String, String)> = q
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0].0, repo.hash("fixed"));
+    assert_eq!(rows[1].1, "decode: slower kernel (3 ms/token)");
     // B like A (an unrelated docs commit after the slowdown): good (0).
     let same = ["--a-rev", "slow", "--b-rev", "docs3"];
     let good = compare(
