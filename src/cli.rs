@@ -194,14 +194,8 @@ Exit codes:
   1    error: unknown revision, not a git checkout, a failed configure or build
   2    usage error";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BuildBackend {
-    /// Metal on macOS, CUDA when nvcc is found, else CPU
-    Auto,
-    Cpu,
-    Metal,
-    Cuda,
-}
+/// The backend a build is for (defined with the builds, which must not depend on the CLI).
+pub use crate::build::BuildBackend;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BuildFormat {
@@ -421,10 +415,39 @@ pub struct CompareArgs {
     #[arg(long, num_args = 2, value_names = ["BUILD_A", "BUILD_B"], conflicts_with_all = ["a", "b", "files"])]
     pub from_history: Vec<String>,
     #[command(flatten)]
+    pub revs: CompareRevArgs,
+    #[command(flatten)]
     pub opts: RunOptions,
     /// Extra arguments passed to both binaries verbatim (after --).
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<String>,
+}
+
+/// `compare --src DIR --a-rev REV --b-rev REV`: sides built from commits.
+#[derive(Debug, Clone, Args)]
+pub struct CompareRevArgs {
+    /// A llama.cpp git checkout to build --a-rev / --b-rev from (see 'tokbench build').
+    #[arg(long, value_name = "DIR")]
+    pub src: Option<PathBuf>,
+    /// Side A as a revision of --src (a commit, tag, branch, or WORKTREE), built or reused.
+    #[arg(long, value_name = "REV", requires = "src", conflicts_with_all = ["a", "files"])]
+    pub a_rev: Option<String>,
+    /// Side B as a revision of --src, built or reused.
+    #[arg(long, value_name = "REV", requires = "src", conflicts_with_all = ["b", "files"])]
+    pub b_rev: Option<String>,
+    /// The tool built for --a-rev / --b-rev, by its current name (older names are found).
+    #[arg(long, value_name = "NAME", default_value = "llama-completion", value_parser = ["llama-completion", "llama-bench"])]
+    pub tool: String,
+    /// Backend of the builds.
+    #[arg(long, value_enum, default_value_t = BuildBackend::Auto)]
+    pub backend: BuildBackend,
+    /// Extra CMake configure argument of the builds (repeatable).
+    #[arg(long = "cmake-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub cmake_args: Vec<String>,
+    /// Exit as 'git bisect run' expects: 0 when B is like A or better, 1 when B is worse
+    /// beyond --threshold, 125 when undecided or a build failed.
+    #[arg(long)]
+    pub git_bisect_exit: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -18,6 +18,8 @@ pub enum Outcome {
     Interrupted(i32),
     /// `compare --fail-if-slower`: B is slower beyond the limit, with confidence.
     Regression,
+    /// An exit code chosen by the command (`compare --git-bisect-exit`).
+    Code(u8),
 }
 
 impl Outcome {
@@ -27,6 +29,7 @@ impl Outcome {
             Outcome::Failed => 1,
             Outcome::Interrupted(sig) => interrupted_code(sig),
             Outcome::Regression => 3,
+            Outcome::Code(c) => c,
         }
     }
 }

@@ -116,6 +116,17 @@ impl BuildMeta {
     }
 }
 
+/// The source of a binary that `tokbench build` made: the build's
+/// metadata sits in the build directory above its `bin` (or `bin/<config>`).
+pub fn source_of_binary(bin: &Path) -> Option<SourceInfo> {
+    let bin = bin.canonicalize().ok()?;
+    bin.ancestors().skip(1).take(3).find_map(|dir| {
+        let meta = BuildMeta::read(dir)?;
+        bin.starts_with(meta.bin_dir.canonicalize().ok()?)
+            .then_some(meta.source)
+    })
+}
+
 /// A build in the cache, as `build --list` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Cached {

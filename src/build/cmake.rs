@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 
-use crate::cli::BuildBackend;
+use super::BuildBackend;
 use crate::sample::probe::which;
 
 /// Lines of a failed step's output shown in its error.

@@ -9,6 +9,17 @@
 //! build only those ([`cmake`]). [`command`] is the CLI glue.
 
 pub mod cache;
+
+/// The backend a build is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BuildBackend {
+    /// Metal on macOS, CUDA when nvcc is found, else CPU
+    Auto,
+    Cpu,
+    Metal,
+    Cuda,
+}
+
 pub mod cmake;
 pub mod git;
 pub mod lock;
@@ -19,7 +30,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::cli::BuildBackend;
 use crate::model::SourceInfo;
 use cache::BuildMeta;
 use git::GitError;
@@ -447,14 +457,14 @@ fn compile(
         let pct = targets::progress(line);
         if req.live_progress && pct.is_some() && pct != shown {
             shown = pct;
-            crate::engine::sink::progress(&format!(
+            progress(&format!(
                 "\rtokbench: building {short} {:>3}%",
                 pct.unwrap_or(0)
             ));
         }
     });
     if req.live_progress && shown.is_some() {
-        crate::engine::sink::progress("\n");
+        progress("\n");
     }
     result
 }
@@ -472,4 +482,11 @@ fn now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// Progress on stderr without a newline; a closed stderr is not an error.
+fn progress(text: &str) {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
 }

@@ -276,6 +276,9 @@ pub(crate) fn finish(
             crate::say!("error: {}", r.error.as_deref().unwrap_or("run failed"));
         }
     }
+    if args.revs.git_bisect_exit && live && !interrupted {
+        return Ok(crate::cmd::revs::git_bisect_outcome(report));
+    }
     Ok(match stop {
         Some(Stop::Interrupted(sig)) => {
             crate::say!(

@@ -11,6 +11,7 @@ pub mod ops;
 pub mod parse;
 pub mod plot;
 pub mod report;
+pub mod revs;
 pub mod run;
 pub mod serve;
 
@@ -31,6 +32,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Run(args) => run::run(&args, &db),
         Command::Parse(args) => parse::run(&args),
+        Command::Compare(args) if args.revs.a_rev.is_some() || args.revs.b_rev.is_some() => {
+            compare_revs(&args, &db)
+        }
         Command::Compare(args) if !args.from_history.is_empty() => history::cmd_compare(&args, &db),
         Command::Compare(args) => compare::run(&args, &db),
         Command::History(args) => history::cmd_history(&args, &db),
@@ -128,4 +132,17 @@ impl Sinks {
         v.push(&mut self.progress);
         v
     }
+}
+
+/// `compare --a-rev/--b-rev`: the builds first, then the plain comparison.
+fn compare_revs(args: &crate::cli::CompareArgs, db: &DbChoice) -> Result<Outcome> {
+    let (args, _built) = match crate::cmd::revs::prepare(args) {
+        Ok(p) => p,
+        Err(e) if args.revs.git_bisect_exit && e.is::<crate::cmd::revs::BuildFailed>() => {
+            crate::say!("error: {e}");
+            return Ok(Outcome::Code(crate::cmd::revs::GIT_SKIP));
+        }
+        Err(e) => return Err(e),
+    };
+    compare::run(&args, db)
 }

@@ -105,7 +105,8 @@ pub fn probe(bin: &Path) -> Result<Probe, ProbeError> {
         head: help.lines().take(5).collect::<Vec<_>>().join("\n"),
     })?;
     let (_, version) = query(bin, &["--version"], PROBE_TIMEOUT).map_err(spawn_err)?;
-    let build = parse_build_info(&version).unwrap_or_default();
+    let mut build = parse_build_info(&version).unwrap_or_default();
+    build.source = crate::build::cache::source_of_binary(bin);
     Ok(Probe {
         kind,
         flags: read_flags(&help),

@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::model::RunRecord;
 
 /// Newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -36,7 +36,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const MODEL_HEAD_BYTES: usize = 1 << 20;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     r#"
 CREATE TABLE builds (
     id INTEGER PRIMARY KEY,
@@ -100,6 +100,14 @@ CREATE TABLE bench_tests (
     r#"
 ALTER TABLE bench_tests ADD COLUMN key TEXT;
 ALTER TABLE bench_tests ADD COLUMN config TEXT;
+"#,
+    // The source commit of a build made by `tokbench build` (model.rs SourceInfo).
+    r#"
+ALTER TABLE builds ADD COLUMN src_commit TEXT;
+ALTER TABLE builds ADD COLUMN src_subject TEXT;
+ALTER TABLE builds ADD COLUMN src_date TEXT;
+ALTER TABLE builds ADD COLUMN src_dirty INTEGER;
+ALTER TABLE builds ADD COLUMN src_cmake_args TEXT;
 "#,
 ];
 
@@ -349,6 +357,28 @@ fn upsert_build(tx: &rusqlite::Transaction, k: &BuildKey, seen: &str) -> rusqlit
     )
 }
 
+/// Fills the source columns of a build row once (a build's source never changes).
+fn set_build_source(
+    tx: &rusqlite::Transaction,
+    build_id: i64,
+    src: &crate::model::SourceInfo,
+) -> rusqlite::Result<()> {
+    let cmake_args = serde_json::to_string(&src.cmake_args).unwrap_or_default();
+    tx.execute(
+        "UPDATE builds SET src_commit = ?2, src_subject = ?3, src_date = ?4, src_dirty = ?5,
+         src_cmake_args = ?6 WHERE id = ?1 AND src_commit IS NULL",
+        params![
+            build_id,
+            src.commit,
+            src.subject,
+            src.date,
+            src.dirty,
+            cmake_args
+        ],
+    )?;
+    Ok(())
+}
+
 fn upsert_model(tx: &rusqlite::Transaction, r: &RunRecord) -> rusqlite::Result<i64> {
     let m = &r.model;
     let head = model_head_sha256(Path::new(&m.path), m.size_bytes);
@@ -398,6 +428,9 @@ fn insert_run(
         return Ok(None);
     }
     let build_id = upsert_build(tx, &BuildKey::of(r), &r.started_at)?;
+    if let Some(src) = &r.build.source {
+        set_build_source(tx, build_id, src)?;
+    }
     let model_id = upsert_model(tx, r)?;
     let to_json = |v: &dyn erased::Ser| v.json();
     tx.execute(
