@@ -5,13 +5,17 @@
 //! the race, after each round the race decides who survives and whether
 //! the sweep is over.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::schedule::{Next, Schedule, Step};
 use crate::driver::Driver;
 use crate::model::RunRecord;
 use crate::sweep::race::{Outcome, Race};
 use crate::sweep::spec::outcome;
+
+/// Called at the start of each round with the race and the time elapsed
+/// (for the progress line).
+pub type OnRound = Box<dyn FnMut(&Race, Duration)>;
 
 /// The schedule of `tokbench sweep`; `race` holds the state at the end.
 pub struct Rounds {
@@ -27,17 +31,11 @@ pub struct Rounds {
     warmed: bool,
     in_round: bool,
     started: Option<Instant>,
-    /// Called at the start of each round with the race (for the progress line).
-    on_round: Box<dyn FnMut(&Race, std::time::Duration)>,
+    on_round: OnRound,
 }
 
 impl Rounds {
-    pub fn new(
-        race: Race,
-        metric: &str,
-        driver: &'static dyn Driver,
-        on_round: Box<dyn FnMut(&Race, std::time::Duration)>,
-    ) -> Rounds {
+    pub fn new(race: Race, metric: &str, driver: &'static dyn Driver, on_round: OnRound) -> Rounds {
         Rounds {
             race,
             metric: metric.to_string(),
@@ -128,5 +126,70 @@ impl Schedule for Rounds {
         let step = self.queue.pop_front();
         self.pending = step;
         Ok(step.map_or(Next::Done, Next::Run))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::test_support::blank_record;
+    use crate::sweep::race::{RaceConfig, StopReason};
+
+    /// A run of `cell`: 100 t/s for cell 0, 80 for cell 1 (a little noise
+    /// by round), an out-of-memory failure for cell 2.
+    fn run_of(step: Step, k: usize) -> RunRecord {
+        let mut r = blank_record();
+        r.warmup = step.warmup;
+        if step.cell == 2 {
+            r.status = "failed".into();
+            r.error = Some("run 0 of 'x' exited 1\nggml_backend_cpu_buffer_type_alloc_buffer: failed to allocate buffer: out of memory".into());
+            return r;
+        }
+        let base = [100.0, 80.0][step.cell];
+        let value = base * (1.0 + 0.002 * ((k * 7 + step.cell) % 5) as f64);
+        r.timings = Some(serde_json::from_value(serde_json::json!({ "eval_tps": value })).unwrap());
+        r
+    }
+
+    #[test]
+    fn warmups_then_rounds_until_the_worse_cell_is_eliminated() {
+        let cfg = RaceConfig {
+            max_rounds: 30,
+            max_time: None,
+            seed: 3,
+            ..RaceConfig::default()
+        };
+        let race = Race::new(3, cfg);
+        let warm = race.warmup_order();
+        let rounds_seen = std::rc::Rc::new(std::cell::Cell::new(0));
+        let seen = rounds_seen.clone();
+        let on_round: OnRound = Box::new(move |_, _| seen.set(seen.get() + 1));
+        let mut s = Rounds::new(
+            race,
+            "eval_tps",
+            &crate::driver::completion::Completion,
+            on_round,
+        );
+        let mut done: Vec<RunRecord> = Vec::new();
+        let mut steps = Vec::new();
+        while let Next::Run(step) = s.next(&done).unwrap() {
+            steps.push(step);
+            done.push(run_of(step, steps.len()));
+            assert!(steps.len() < 200, "the race never ends");
+        }
+        let warmups: Vec<usize> = steps.iter().take(3).map(|s| s.cell).collect();
+        assert_eq!(warmups, warm);
+        assert!(steps[..3].iter().all(|s| s.warmup));
+        // The infeasible cell never runs again; the others once a round.
+        let counted: Vec<&Step> = steps[3..].iter().collect();
+        assert!(counted.iter().all(|s| !s.warmup && s.cell != 2));
+        let n0 = counted.iter().filter(|s| s.cell == 0).count();
+        let n1 = counted.iter().filter(|s| s.cell == 1).count();
+        assert_eq!(n0, n1);
+        assert_eq!(n0, s.race.rounds_done());
+        assert_eq!(rounds_seen.get(), n0);
+        assert_eq!(s.race.stop_reason(), Some(StopReason::OneLeft));
+        assert_eq!(s.race.survivors(), [0]);
+        assert!(n0 >= 3 && n0 < 30, "{n0} rounds");
     }
 }

@@ -190,3 +190,55 @@ fn drift_during_the_sweep_gives_no_false_winner() {
     let drift = r.drift.as_ref().unwrap();
     assert!(drift.drift, "the drift is seen: {drift:?}");
 }
+
+#[test]
+fn dry_run_lists_cells_and_every_cell_infeasible_exits_1() {
+    let sb = Sandbox::new().set(
+        "STANDIN_ARG_RULES",
+        "-t 1 => STANDIN_CRASH=segv; -t 2 => STANDIN_CRASH=segv",
+    );
+    let model = sb.model();
+    let base = [
+        "--no-history",
+        "sweep",
+        "--bin",
+        STANDIN,
+        "-m",
+        &model,
+        "--vary",
+        "-t 1,2",
+        "--order-seed",
+        "4",
+    ];
+    let mut dry = base.to_vec();
+    dry.push("--dry-run");
+    let o = sb.cmd(&dry).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", super::stderr(&o));
+    let text = super::stdout(&o);
+    assert!(
+        text.starts_with(
+            "2 cells; each round runs every surviving cell once, in a random order (seed 4)\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("   2  -t 2\n"), "{text}");
+    assert!(
+        text.lines()
+            .nth(2)
+            .unwrap()
+            .trim_start()
+            .starts_with(STANDIN),
+        "{text}"
+    );
+    assert!(sb.argvs().is_empty(), "a dry run runs nothing");
+    let (code, r, runs) = sweep(&sb, "-t 1,2", "none", &[]);
+    assert_eq!(code, 1, "{r:#?}");
+    assert!(
+        r.rows.iter().all(
+            |x| matches!(&x.status, Status::Infeasible { cause } if cause.kind == CauseKind::Crash)
+        ),
+        "{r:#?}"
+    );
+    assert_eq!(runs.len(), 2, "only the warmups ran");
+    assert_eq!(r.recommendation, None);
+}
