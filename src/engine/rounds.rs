@@ -190,6 +190,6 @@ mod tests {
         assert_eq!(rounds_seen.get(), n0);
         assert_eq!(s.race.stop_reason(), Some(StopReason::OneLeft));
         assert_eq!(s.race.survivors(), [0]);
-        assert!(n0 >= 3 && n0 < 30, "{n0} rounds");
+        assert!((3..30).contains(&n0), "{n0} rounds");
     }
 }
