@@ -31,6 +31,14 @@ Exit codes:
   130  interrupted by SIGINT (Ctrl-C); finished runs are kept, the table of what was measured is printed
   143  terminated by SIGTERM; as above";
 
+pub const SERVE_EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    the run completed (overload is reported, not an error)
+  1    error; or 'client behind': tokbench fell behind its own schedule (figures still printed)
+  2    usage error
+  3    --slo not met
+  130  interrupted by SIGINT (Ctrl-C): the load stops, requests in flight drain, what was measured is kept";
+
 #[derive(Debug, Parser)]
 #[command(name = "tokbench", version, about = "Benchmark harness for llama.cpp builds", after_help = EXIT_CODES_HELP)]
 pub struct Cli {
@@ -70,6 +78,9 @@ pub enum Command {
     /// Race a grid of flags (--vary): the best cell, the cells tied with it, a recommendation.
     #[command(after_help = SWEEP_EXIT_CODES_HELP)]
     Sweep(Box<SweepArgs>),
+    /// Load llama-server on a schedule; latency from the intended send time, throughput, SLO.
+    #[command(after_help = SERVE_EXIT_CODES_HELP)]
+    Serve(Box<ServeArgs>),
     /// Build llama.cpp revisions of a git checkout into tokbench's cache (reused when built).
     #[command(after_help = BUILD_HELP)]
     Build(BuildArgs),
@@ -392,17 +403,18 @@ pub struct ParseArgs {
     pub out: OutputArgs,
 }
 
-/// `90s`, `10m`, `1h30m`, or a bare number of seconds.
+/// `100ms`, `90s`, `10m`, `1h30m`. A bare number is refused: `100` meant
+/// 100 ms to some and 100 s to others (a `--sample-interval 100` once
+/// gave a run no sample at all).
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let d = if let Ok(secs) = s.trim().parse::<f64>() {
-        if !(secs.is_finite() && secs > 0.0) {
-            return Err(format!("'{s}' is not a positive duration"));
-        }
-        std::time::Duration::from_secs_f64(secs)
-    } else {
-        humantime::parse_duration(s.trim())
-            .map_err(|e| format!("'{s}': {e} (examples: 90s, 10m, 1h)"))?
-    };
+    let t = s.trim();
+    if t.parse::<f64>().is_ok() {
+        return Err(format!(
+            "'{s}' has no unit: write it with one, e.g. '{t}ms' or '{t}s' (units: ms, s, m, h)"
+        ));
+    }
+    let d = humantime::parse_duration(t)
+        .map_err(|e| format!("'{s}': {e} (examples: 100ms, 1s, 90s, 10m, 1h)"))?;
     if d.is_zero() {
         return Err(format!("'{s}' is zero: a run must be allowed some time"));
     }
@@ -420,6 +432,8 @@ pub enum PlotKind {
     /// A sweep's metric against memory, Pareto front and tied group marked, and the
     /// per-parameter effect (the file 'sweep --format json' writes).
     Sweep,
+    /// A 'serve -o' file: latency percentiles and throughput against offered load, latency CDFs.
+    Serve,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -520,6 +534,103 @@ pub struct SweepArgs {
     /// Arguments every cell shares, passed verbatim (after --).
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServeApi {
+    /// POST /completion (llama-server's own endpoint: per-chunk token counts)
+    Completion,
+    /// POST /v1/chat/completions (OpenAI-compatible)
+    Chat,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["url", "server", "standin"])))]
+pub struct ServeArgs {
+    /// A running server, http://HOST:PORT (tokbench only reads from it).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Start this llama-server command (split by shell-word rules, no shell); --host, --port and --metrics are added unless named.
+    #[arg(long, value_name = "CMD")]
+    pub server: Option<String>,
+    /// The built-in stand-in server with planted timings, e.g. 'slots=4,token_ms=0': measures tokbench's own overhead.
+    #[arg(long, value_name = "SPEC")]
+    pub standin: Option<String>,
+    /// An HTTP header sent with every request, KEY:VALUE (repeatable; e.g. an API key).
+    #[arg(long = "header", value_name = "K:V")]
+    pub headers: Vec<String>,
+    #[arg(long, value_enum, default_value_t = ServeApi::Completion)]
+    pub api: ServeApi,
+    /// Open loop: requests per second on a schedule.
+    #[arg(long, value_name = "R", conflicts_with = "concurrency")]
+    pub rate: Option<f64>,
+    /// Open loop: at most C requests in flight; a request waits for a client slot (reported as client queueing).
+    #[arg(long, value_name = "C", requires = "rate", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrency: Option<u32>,
+    /// Closed loop: C clients, each sending its next request when its last one ended [default: 1 without --rate].
+    #[arg(long, value_name = "C", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+    /// Arrival process of the open loop: poisson, constant or gamma:CV.
+    #[arg(long, default_value = "poisson")]
+    pub arrival: String,
+    /// Counted requests per block.
+    #[arg(long, default_value_t = 100, conflicts_with = "duration", value_parser = clap::value_parser!(u32).range(1..))]
+    pub requests: u32,
+    /// Send requests for this long instead of a count (e.g. 60s).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Requests sent one at a time before the counted ones (kept in -o, not counted).
+    #[arg(long, default_value_t = 2)]
+    pub warmup: u32,
+    /// Prompt length in the server's tokens, N or N:SD (default: the built-in text, or each --prompts line, as is).
+    #[arg(long, value_name = "N[:SD]")]
+    pub prompt_tokens: Option<String>,
+    /// Tokens generated per request (end-of-sequence ignored).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_tokens: u64,
+    /// Prompts, one a line or JSON Lines ({"prompt": ...}); used in turn.
+    #[arg(long, value_name = "FILE")]
+    pub prompts: Option<PathBuf>,
+    /// Deliberate prefix-cache scenario: every prompt starts with the same N tokens and cache_prompt is on.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub shared_prefix: Option<u64>,
+    /// Latency targets, e.g. 'ttft_p99<=500ms,itl_p99<=60ms' (unmet: exit 3).
+    #[arg(long, value_name = "TARGETS")]
+    pub slo: Option<String>,
+    /// Step the offered load (doubling from --rate or --concurrency, or --rates), find the knee and, with --slo, the highest load meeting it.
+    #[arg(long)]
+    pub rate_sweep: bool,
+    /// The sweep's steps, e.g. 1,2,4,8 (req/s; with --concurrency: client counts).
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        requires = "rate_sweep"
+    )]
+    pub rates: Vec<f64>,
+    /// Blocks per load in a sweep with --slo (a load passes when every trial does).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    pub trials: u32,
+    /// Seed of the arrival schedule and prompt lengths.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Limit per request.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub request_timeout: std::time::Duration,
+    /// --server: how long it may take to answer /health 200.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub ready_timeout: std::time::Duration,
+    /// --server: where its log goes [default: beside -o, or tokbench-server-<time>.log here].
+    #[arg(long, value_name = "FILE")]
+    pub server_log: Option<PathBuf>,
+    /// Name for this server in the results.
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Append one JSON line per request as it ends, and a summary per block (each with a `kind`).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub out: OutputArgs,
 }
 
 /// `--cooldown`: a fixed pause between runs, or `auto` (until the GPU is

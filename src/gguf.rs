@@ -24,6 +24,9 @@ pub struct GgufInfo {
     pub tensor_bytes: Option<u64>,
     /// Where the tensor data starts.
     pub data_offset: u64,
+    /// `<architecture>.context_length`: the context the model was trained for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_length: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -103,11 +106,19 @@ fn scalar_size(t: u32) -> Option<u64> {
     }
 }
 
-/// Reads (and mostly skips) one metadata value; returns it when it is a string.
+/// Whether a key's unsigned integer value is kept (as text) rather than skipped.
+fn wanted_number(key: &str) -> bool {
+    key == "general.alignment" || key.ends_with(".context_length")
+}
+
+/// Reads (and mostly skips) one metadata value; returns it when it is a
+/// string or a wanted unsigned integer.
 fn value<R: Read>(r: &mut Reader<R>, t: u32, key: &str) -> Result<Option<String>, GgufError> {
     if let Some(n) = scalar_size(t) {
-        if key == "general.alignment" && t == 4 {
-            return Ok(Some(r.u32(key)?.to_string()));
+        match t {
+            4 if wanted_number(key) => return Ok(Some(r.u32(key)?.to_string())),
+            10 if wanted_number(key) => return Ok(Some(r.u64(key)?.to_string())),
+            _ => {}
         }
         r.skip(n, key)?;
         return Ok(None);
@@ -230,6 +241,16 @@ fn read_header<R: Read>(r: &mut Reader<R>) -> Result<(GgufInfo, u64), GgufError>
         match key.as_str() {
             "general.architecture" => info.architecture = v,
             "general.name" => info.name = v,
+            k if k.ends_with(".context_length") => {
+                // Only the architecture's own key (it comes after general.architecture).
+                let own = info
+                    .architecture
+                    .as_deref()
+                    .map(|a| format!("{a}.context_length"));
+                if own.as_deref().is_none_or(|o| o == k) {
+                    info.context_length = v.and_then(|s| s.parse().ok());
+                }
+            }
             "general.alignment" => {
                 alignment = v
                     .and_then(|s| s.parse().ok())
@@ -299,6 +320,28 @@ mod tests {
         assert_eq!(info.architecture.as_deref(), Some("llama"));
         assert_eq!(info.tensor_bytes, Some(16));
         assert_eq!(info.data_offset, 128);
+    }
+
+    #[test]
+    fn the_context_length_is_read() {
+        let mut v = b"GGUF".to_vec();
+        v.extend(3u32.to_le_bytes());
+        v.extend(0u64.to_le_bytes()); // tensors
+        v.extend(3u64.to_le_bytes()); // kv
+        let mut kv = |key: &str, t: u32, val: &[u8]| {
+            v.extend((key.len() as u64).to_le_bytes());
+            v.extend(key.as_bytes());
+            v.extend(t.to_le_bytes());
+            v.extend(val);
+        };
+        let mut arch = 5u64.to_le_bytes().to_vec();
+        arch.extend(b"llama");
+        kv("general.architecture", 8, &arch);
+        kv("clip.context_length", 4, &77u32.to_le_bytes());
+        kv("llama.context_length", 4, &2048u32.to_le_bytes());
+        v.resize(v.len().div_ceil(32) * 32, 0); // the (empty) data starts aligned
+        let f = write(&v);
+        assert_eq!(inspect(f.path()).unwrap().context_length, Some(2048));
     }
 
     #[test]

@@ -5,8 +5,10 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Version of the JSONL results format written by `-o`.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the JSONL results format written by `-o`. 2: a results file
+/// may also hold `tokbench serve` records, told apart by their `kind`
+/// (run records have none and are unchanged; readers of runs still take 1).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A number exactly as llama.cpp printed it. Finite values serialise as JSON
 /// numbers; `inf`, `-inf` and `nan` serialise as those strings, because JSON
@@ -386,6 +388,10 @@ pub struct RunRecord {
     /// Remarks about this run (unparsed lines, dropped output, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// What tokbench decided for this run's argv and why (e.g. the `-c` it
+    /// passed because the binary's default context was too small).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// GPU, power and memory figures sampled during the run (`--sampler`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampled: Option<crate::sample::SampledFigures>,

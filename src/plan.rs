@@ -158,15 +158,10 @@ pub fn plan_cell(
     }
     let driver = for_probe(&probe);
     let (offload, offload_to) = offload(side.gpu);
-    let prompt = match (&opts.prompt, &opts.file) {
-        (Some(p), _) => Prompt::Text(p.clone()),
-        (None, Some(f)) => Prompt::File(f.clone()),
-        (None, None) => Prompt::Builtin,
-    };
     let req = Request {
         bin: &side.bin,
         model: model_path,
-        prompt,
+        prompt: prompt_of(opts),
         n_predict: opts.n_predict,
         seed: opts.seed,
         warmup: opts.warmup,
@@ -174,7 +169,10 @@ pub fn plan_cell(
         offload,
         extra: &side.extra,
     };
-    let inv = driver.invocation(&req, &probe)?;
+    let mut inv = driver.invocation(&req, &probe)?;
+    if driver.takes_prompt() {
+        fit_context(side, opts, &probe, &model, &mut inv.argv, &mut inv.notes);
+    }
     let label = side
         .label
         .clone()
@@ -192,6 +190,14 @@ pub fn plan_cell(
         offload_to,
         notes: inv.notes,
     })
+}
+
+fn prompt_of(opts: &RunOptions) -> Prompt {
+    match (&opts.prompt, &opts.file) {
+        (Some(p), _) => Prompt::Text(p.clone()),
+        (None, Some(f)) => Prompt::File(f.clone()),
+        (None, None) => Prompt::Builtin,
+    }
 }
 
 /// The session's settings; the samplers are probed here, once.
@@ -221,6 +227,33 @@ fn plan_sampler(args: &RunOptions) -> Result<crate::sample::SamplerConfig> {
         cpu.as_deref(),
     )
     .map_err(anyhow::Error::msg)
+}
+
+/// Passes a `-c` when the binary's default context cannot hold the prompt
+/// and the generation (see [`crate::context_fit`]).
+fn fit_context(
+    side: &SideSpec,
+    opts: &RunOptions,
+    probe: &crate::driver::probe::Probe,
+    model: &ModelInfo,
+    argv: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) {
+    let prompt_bytes = match (&opts.prompt, &opts.file) {
+        (Some(p), _) => p.len() as u64,
+        (None, Some(f)) => std::fs::metadata(f).map_or(0, |m| m.len()),
+        (None, None) => DEFAULT_PROMPT.len() as u64,
+    };
+    let need = crate::context_fit::Need {
+        prompt_bytes,
+        n_predict: u64::from(opts.n_predict.unwrap_or(DEFAULT_N_PREDICT)),
+    };
+    let model_ctx = model.gguf.as_ref().and_then(|g| g.context_length);
+    let fit = crate::context_fit::fit(probe.flags.ctx_default, need, model_ctx, &side.extra);
+    if let Some(fit) = fit {
+        argv.extend(["-c".to_string(), fit.ctx.to_string()]);
+        notes.push(fit.note);
+    }
 }
 
 fn default_label(bin: &Path, probe: &crate::driver::probe::Probe) -> String {

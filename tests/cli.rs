@@ -159,7 +159,7 @@ fn results_file_gets_one_self_contained_line_per_run() {
     assert_eq!(lines[0]["warmup"], true);
     assert_eq!(lines[1]["warmup"], false);
     let l = &lines[1];
-    assert_eq!(l["schema_version"], 1);
+    assert_eq!(l["schema_version"], 2);
     assert_eq!(l["label"], "mine");
     assert_eq!(l["status"], "ok");
     assert_eq!(l["exit"]["code"], 0);
@@ -542,6 +542,35 @@ fn usage_errors_exit_2() {
     );
 }
 
+/// `--sample-interval 100` was read as 100 seconds, silently.
+#[test]
+fn a_bare_number_for_a_duration_is_a_usage_error_naming_the_units() {
+    let sb = Sandbox::new();
+    for opt in ["--sample-interval", "--timeout"] {
+        let o = sb.run(&[opt, "100"]);
+        assert_eq!(o.status.code(), Some(2), "{opt}");
+        let err = stderr(&o);
+        assert!(err.contains("'100' has no unit"), "{err}");
+        assert!(err.contains("'100ms' or '100s'"), "{err}");
+    }
+    let o = sb
+        .cmd(&[
+            "compare",
+            "--a",
+            "x",
+            "--b",
+            "y",
+            "-m",
+            "m",
+            "--max-time",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("'5' has no unit"), "{}", stderr(&o));
+}
+
 #[test]
 fn help_documents_exit_codes() {
     let o = Command::new(TOKBENCH)
@@ -707,6 +736,109 @@ fn printed_eval_tps(log: &str) -> f64 {
         .unwrap()
 }
 
+/// `tokbench serve --server` on the real llama-server (Gemma 3 270M, CPU, a
+/// small load): tokbench starts and stops it, and its client-side figures
+/// agree with the server's own `timings` and `/metrics` on the same run.
+#[test]
+fn e2e_real_llama_server() {
+    if std::env::var_os("TOKBENCH_SKIP_E2E").is_some() {
+        eprintln!("TOKBENCH_SKIP_E2E is set: skipping the real llama-server test");
+        return;
+    }
+    let (bin_dir, model) = real_llama();
+    let dir = tempfile::tempdir().unwrap();
+    let server = format!(
+        "'{}' -m '{}' -np 2 -c 2048 -t 2",
+        bin_dir.join("llama-server").display(),
+        model.display()
+    );
+    let o = Command::new(TOKBENCH)
+        .args([
+            "serve",
+            "--server",
+            &server,
+            "--rate",
+            "1",
+            "--requests",
+            "6",
+            "--warmup",
+            "1",
+        ])
+        .args([
+            "--max-tokens",
+            "16",
+            "--prompt-tokens",
+            "64",
+            "--format",
+            "json",
+            "-o",
+            "s.jsonl",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let block: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (block["completed"].as_u64(), block["early_stops"].as_u64()),
+        (Some(6), Some(0))
+    );
+    assert_eq!(block["server"]["total_slots"], 2);
+    let text = std::fs::read_to_string(dir.path().join("s.jsonl")).unwrap();
+    let reqs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["kind"] == "serve_request" && r["warmup"] == false)
+        .collect();
+    // The counters moved by exactly what the counted requests asked for and the server reported.
+    let m = &block["metrics_delta"];
+    assert_eq!(m["tokens_predicted_total"], 6.0 * 16.0, "{m}");
+    let prompt_n: u64 = reqs
+        .iter()
+        .map(|r| r["timings"]["prompt_n"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        m["prompt_tokens_total"].as_f64(),
+        Some(prompt_n as f64),
+        "{m}"
+    );
+    for r in &reqs {
+        let t = &r["timings"];
+        let n = t["prompt_n"].as_u64().unwrap();
+        assert!(
+            (60..=72).contains(&n),
+            "prompt of {n} tokens for --prompt-tokens 64"
+        );
+        assert_eq!(
+            (t["predicted_n"].as_u64(), t["cache_n"].as_u64()),
+            (Some(16), Some(0))
+        );
+        // The client saw the first token after the server's prompt time, and the end after all of it.
+        let (ttft, e2e) = (
+            r["ttft_from_send_ms"].as_f64().unwrap(),
+            r["e2e_from_send_ms"].as_f64().unwrap(),
+        );
+        let (pms, gms) = (
+            t["prompt_ms"].as_f64().unwrap(),
+            t["predicted_ms"].as_f64().unwrap(),
+        );
+        assert!(
+            ttft >= pms - 5.0 && e2e >= pms + gms - 5.0,
+            "ttft {ttft} prompt_ms {pms} e2e {e2e} predicted_ms {gms}"
+        );
+        assert_eq!(
+            r["chunk_tokens"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k.as_f64().unwrap())
+                .sum::<f64>(),
+            16.0
+        );
+    }
+    assert!(std::path::Path::new(&format!("{}/s.jsonl.server.log", dir.path().display())).exists());
+}
+
 #[test]
 fn e2e_real_llama_cpp() {
     if std::env::var_os("TOKBENCH_SKIP_E2E").is_some() {
@@ -822,6 +954,7 @@ fn gpu_requested_on_a_cpu_only_build_is_a_warning() {
         "{out}"
     );
 }
+mod eras;
 mod samplers;
 
 mod compare {

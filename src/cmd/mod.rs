@@ -10,6 +10,7 @@ pub mod parse;
 pub mod plot;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod sweep;
 
 use std::io::Write;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Plot(args) => plot::run(&args, &db),
         Command::Report(args) => report::run(&args),
         Command::Sweep(args) => sweep::run(&args, &db),
+        Command::Serve(args) => serve::run(&args),
         Command::Build(args) => build::run(&args),
     }
 }

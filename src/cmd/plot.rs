@@ -27,6 +27,22 @@ fn sequence_records(loaded: Vec<(PathBuf, Vec<RunRecord>)>) -> Result<Vec<RunRec
     }
 }
 
+/// `plot serve`: its records are not runs, so it reads its own file.
+fn serve_plot(args: &PlotArgs) -> Result<Outcome> {
+    let [file] = args.files.as_slice() else {
+        return Err(
+            UsageError("plot serve takes one results file (from 'serve -o')".into()).into(),
+        );
+    };
+    let title = format!("tokbench serve: {}", file.display());
+    write(
+        &args.output,
+        &crate::plot::serve::render(&crate::plot::serve::read(file)?, &title)?,
+    )?;
+    crate::say!("tokbench: wrote '{}'", args.output.display());
+    Ok(Outcome::Ok)
+}
+
 pub fn run(args: &PlotArgs, db: &DbChoice) -> Result<Outcome> {
     if args.from_history {
         if args.kind != PlotKind::Builds {
@@ -40,6 +56,7 @@ pub fn run(args: &PlotArgs, db: &DbChoice) -> Result<Outcome> {
     }
     let loaded = || load(&args.files);
     let svg = match args.kind {
+        PlotKind::Serve => return serve_plot(args),
         PlotKind::Sequence => sequence_svg(&sequence_records(loaded()?)?, &args.metric)?,
         PlotKind::Timeline => {
             let loaded = loaded()?;

@@ -52,6 +52,10 @@ impl Driver for Bench {
         Ok(Invocation { argv: v, notes })
     }
 
+    fn takes_prompt(&self) -> bool {
+        false
+    }
+
     /// llama-bench repeats (and warms up) by itself: one process.
     fn processes(&self, _warmup: u32, _reps: u32) -> Vec<bool> {
         vec![false]

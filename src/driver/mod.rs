@@ -94,6 +94,12 @@ pub trait Driver: Sync + std::fmt::Debug {
     /// The argv for a request; an error when the binary cannot be driven.
     fn invocation(&self, req: &Request<'_>, probe: &Probe) -> anyhow::Result<Invocation>;
 
+    /// Whether the tool reads a prompt (then `-c` is fitted to it, see
+    /// `crate::context_fit`); llama-bench makes its own.
+    fn takes_prompt(&self) -> bool {
+        true
+    }
+
     /// Processes to start per request, each marked warmup or not. Most
     /// tools: `warmup` warmups then `reps` counted runs.
     fn processes(&self, warmup: u32, reps: u32) -> Vec<bool> {
@@ -207,6 +213,7 @@ pub(crate) mod test_support {
             single_turn: true,
             simple_io: true,
             bench_outputs: vec!["csv".into(), "json".into(), "jsonl".into(), "md".into()],
+            ctx_default: None,
         }
     }
 
@@ -251,6 +258,7 @@ pub(crate) mod test_support {
             stdout_bytes: 0,
             stderr_bytes: 0,
             warnings: Vec::new(),
+            notes: Vec::new(),
             sampled: None,
             timeline: Vec::new(),
         }

@@ -43,6 +43,8 @@ pub struct Flags {
     pub simple_io: bool,
     /// llama-bench `-o` formats, in the order listed by its help.
     pub bench_outputs: Vec<String>,
+    /// The `--ctx-size` default its help states (0: from the model).
+    pub ctx_default: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -151,6 +153,7 @@ pub fn read_flags(help: &str) -> Flags {
         single_turn: has(help, "--single-turn") || has(help, "-st"),
         simple_io: has(help, "--simple-io"),
         bench_outputs: bench_outputs(help),
+        ctx_default: crate::context_fit::default_ctx(help),
     }
 }
 

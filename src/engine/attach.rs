@@ -38,7 +38,9 @@ pub fn attach(
     let figures = summarize(&sampling, window, &facts);
     for s in &sampling.sources {
         match (s.state, &s.detail) {
-            (SourceState::Failed, _) => record.warnings.push(s.to_string()),
+            (SourceState::Failed | SourceState::NoSamples, _) => {
+                record.warnings.push(s.to_string())
+            }
             (SourceState::Ok, Some(note)) => record.warnings.push(format!("{}: {note}", s.source)),
             _ => {}
         }

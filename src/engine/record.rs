@@ -129,6 +129,7 @@ fn describe(
         stdout_bytes: f.stdout.total_bytes,
         stderr_bytes: f.stderr.total_bytes,
         warnings: Vec::new(),
+        notes: cell.notes.clone(),
         sampled: None,
         timeline: Vec::new(),
     };
@@ -247,11 +248,22 @@ fn cause_line(stderr: &str) -> Option<String> {
         .map(|l| l.trim().to_string())
 }
 
+/// The `-n` in an argv (llama.cpp's default, -1 = unlimited, counts as 0).
+fn n_predict(argv: &[String]) -> u64 {
+    argv.iter()
+        .rposition(|a| a == "-n" || a == "--n-predict")
+        .and_then(|i| argv.get(i + 1)?.parse().ok())
+        .unwrap_or(0)
+}
+
 fn error_text(cell: &Cell, run: Planned, why: &str, tail: &[String], stderr: &str) -> String {
     let kind = if run.warmup { "warmup run" } else { "run" };
     let mut s = format!("{kind} {} of '{}' {why}", run.seq, cell.bin.display());
     if let Some(cause) = cause_line(stderr) {
         s.push_str(&format!("\ncause: {cause}"));
+    }
+    if let Some(hint) = crate::context_fit::too_long_hint(stderr, n_predict(&cell.argv)) {
+        s.push_str(&format!("\nhint: {hint}"));
     }
     if !tail.is_empty() {
         s.push_str("\nlast lines of its stderr:");

@@ -7,13 +7,18 @@
 /// `$TOKBENCH_SHARED_DIR/samples/public`, by default `../shared/samples/public`
 /// beside the crate (where CI puts it). Missing means failure, not a skip.
 pub(crate) fn public_dir() -> std::path::PathBuf {
+    samples_dir("public")
+}
+
+/// `$TOKBENCH_SHARED_DIR/samples/NAME` (by default beside the crate); missing means failure.
+pub(crate) fn samples_dir(name: &str) -> std::path::PathBuf {
     let shared = std::env::var_os("TOKBENCH_SHARED_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let dir = shared.join("samples/public");
+    let dir = shared.join("samples").join(name);
     assert!(
         dir.is_dir(),
-        "public samples directory '{}' is missing: put the shared samples beside the crate \
+        "samples directory '{}' is missing: put the shared samples beside the crate \
          or set TOKBENCH_SHARED_DIR to the shared directory",
         dir.display()
     );

@@ -346,9 +346,10 @@ struct Builder {
     open: Option<Open>,
     /// `draft` / `target` from a header line, for the next block.
     pending_label: Option<String>,
-    /// A bare `slot print_timing:` header: its label and line, for the
-    /// unprefixed lines that follow it.
-    continuation: Option<(String, usize)>,
+    /// A bare `slot print_timing:` header (its label and line), or an
+    /// unprefixed `prompt eval time` line (no label), for the unprefixed
+    /// lines that follow it.
+    continuation: Option<(Option<String>, usize)>,
 }
 
 impl Builder {
@@ -362,7 +363,7 @@ impl Builder {
             }
             Line::SlotHeader(label) => {
                 self.close();
-                self.continuation = Some((label, line.line));
+                self.continuation = Some((Some(label), line.line));
             }
             Line::Footer(prompt, generation) => {
                 self.close();
@@ -380,8 +381,15 @@ impl Builder {
     fn field(&mut self, f: FieldLine, line: usize) {
         let (printer, label, first_line) = match (f.printer, &self.continuation) {
             (Some(p), _) => (p, f.label, line),
-            (None, Some((label, header))) => (Printer::Server, Some(label.clone()), *header),
-            // An unprefixed field line outside a server continuation.
+            (None, Some((label, header))) => (Printer::Server, label.clone(), *header),
+            // llama-server's block pasted without its `slot print_timing: id N | task M |`
+            // prefix (as quoted in issues): it starts with `prompt eval time`.
+            (None, None) if f.field == Field::PromptEval => {
+                self.close();
+                self.continuation = Some((None, line));
+                (Printer::Server, None, line)
+            }
+            // A stray unprefixed field line belongs to no block.
             (None, None) => return,
         };
         let reading = match read_field(f.field, &f.rest) {

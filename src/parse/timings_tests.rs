@@ -667,6 +667,56 @@ fn server_slot_bare_header_with_continuation_lines() {
     );
 }
 
+/// llama-server's 2026 block as quoted in issues: no `slot print_timing:` prefix.
+#[test]
+fn server_block_without_slot_prefix_with_draft_acceptance() {
+    let b = one(include_str!(
+        "../../fixtures/llama/2026_server_bare_block_draft.txt"
+    ));
+    let t = Timings {
+        prompt_eval_ms: n(210.33),
+        prompt_eval_tokens: Some(640),
+        prompt_eval_ms_per_token: n(0.33),
+        prompt_eval_tps: n(3042.84),
+        eval_ms: n(1843.20),
+        eval_tokens: Some(512),
+        eval_ms_per_token: n(3.60),
+        eval_tps: n(277.78),
+        total_ms: n(2053.53),
+        total_tokens: Some(1152),
+        graphs_reused: Some(301),
+        draft_acceptance: n(0.71250),
+        draft_accepted: Some(285),
+        draft_generated: Some(400),
+        ..Timings::default()
+    };
+    assert_eq!(b, block(BlockKind::ServerSlot, None, 1, Some("tokens"), t));
+}
+
+#[test]
+fn two_bare_server_blocks_in_a_pasted_comment() {
+    let blocks = parse_clean(include_str!(
+        "../../fixtures/llama/2026_server_bare_block_two.txt"
+    ));
+    assert_eq!(blocks.len(), 2, "{blocks:#?}");
+    assert_eq!((blocks[0].line, blocks[1].line), (4, 11));
+    let (a, b) = (&blocks[0].timings, &blocks[1].timings);
+    assert_eq!(
+        (a.eval_tps, a.eval_tokens, a.graphs_reused),
+        (n(42.47), Some(16), Some(15))
+    );
+    assert_eq!((a.prompt_eval_tps, a.total_ms), (n(169.63), n(400.35)));
+    assert_eq!(a.draft_acceptance, None);
+    assert_eq!(
+        (b.eval_tps, b.prompt_eval_tokens, b.total_tokens),
+        (n(333.33), Some(4), Some(34))
+    );
+    assert_eq!(
+        (b.draft_acceptance, b.draft_accepted, b.draft_generated),
+        (n(0.66667), Some(20), Some(30))
+    );
+}
+
 #[test]
 fn server_2024_text_log_generation_eval() {
     let b = one(include_str!(

@@ -20,7 +20,15 @@ static VERSION_BUILD_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"^version:\s*(\S+)\s*\(build\s+(\d+),\s*commit\s+([^)\s]+)\s*\)"));
 // 2024-2025: `version: 5615 (f470bc36)`, the version being the build number.
 static VERSION_OLD_RE: LazyLock<Regex> = LazyLock::new(|| re(r"^version:\s*(\d+)\s*\(([^)\s]+)\)"));
-static BUILT_WITH_RE: LazyLock<Regex> = LazyLock::new(|| re(r"^built with (.+) for (.+)$"));
+// Older logs put the printer's name first: `main: built with cc ... for x86_64-linux-gnu`.
+static BUILT_WITH_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^(?:[a-z_]+:\s+)?built with (.+) for (.+)$"));
+// The run log of `main`/`llama-cli` of 2023 to mid 2024: `main: build = 1 (b38a16d)`.
+static LOG_BUILD_EQ_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^[a-z_]+:\s+build\s*=\s*(\d+)\s*\(([^)\s]+)\)\s*$"));
+// The run log of late 2024: `build: 1 (74d73dc) with gcc (...) 11.4.0 for x86_64-linux-gnu`.
+static LOG_BUILD_WITH_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^build:\s*(\d+)\s*\(([^)\s]+)\)\s+with\s+(.+)\s+for\s+(\S+)\s*$"));
 static BENCH_FOOTER_RE: LazyLock<Regex> = LazyLock::new(|| re(r"^build:\s*(\S+)\s*\((\d+)\)\s*$"));
 static LOAD_BACKEND_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"^load_backend:\s*loaded\s+(\S+)\s+backend\b"));
@@ -62,6 +70,14 @@ fn read_version(l: &str, info: &mut BuildInfo) {
     } else if let Some(c) = BUILT_WITH_RE.captures(l) {
         info.compiler = Some(c[1].trim().to_string());
         info.target = Some(c[2].trim().to_string());
+    } else if let Some(c) = LOG_BUILD_EQ_RE.captures(l) {
+        info.build_number = c[1].parse().ok();
+        info.commit = known(&c[2]);
+    } else if let Some(c) = LOG_BUILD_WITH_RE.captures(l) {
+        info.build_number = c[1].parse().ok();
+        info.commit = known(&c[2]);
+        info.compiler = Some(c[3].trim().to_string());
+        info.target = Some(c[4].trim().to_string());
     } else if let Some(c) = BENCH_FOOTER_RE.captures(l) {
         // A banner, when present, is the more complete source.
         if info.commit.is_none() && info.build_number.is_none() {
@@ -211,6 +227,59 @@ mod tests {
         );
         let text = "[7] load_backend: loaded CUDA backend from /usr/lib/libggml-cuda.so\n";
         assert_eq!(parse_build_info(text).and_then(|i| i.backend), s("CUDA"));
+    }
+
+    fn legacy(commit: &str, compiler: &str, version: Option<&str>) -> BuildInfo {
+        BuildInfo {
+            version: version.map(str::to_string),
+            commit: s(commit),
+            build_number: Some(1),
+            compiler: s(compiler),
+            target: s("x86_64-linux-gnu"),
+            backend: None,
+            source: None,
+        }
+    }
+
+    /// The 2023 `main` has no --version: its build is read from the run log
+    /// (`main: build = 1 (b38a16d)`, `main: built with ...`).
+    #[test]
+    fn legacy_run_logs_name_their_build() {
+        let cc = "cc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0";
+        let gcc = "gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0";
+        let log =
+            |v: &str| std::fs::read_to_string(format!("fixtures/legacy/{v}/run.stderr")).unwrap();
+        assert_eq!(
+            parse_build_info(&log("0.2.20")),
+            Some(legacy("b38a16d", cc, None))
+        );
+        assert_eq!(
+            parse_build_info(&log("0.2.79")),
+            Some(legacy("9c77ec1", cc, None))
+        );
+        assert_eq!(
+            parse_build_info(&log("0.3.2")),
+            Some(legacy("74d73dc", gcc, None))
+        );
+    }
+
+    #[test]
+    fn legacy_version_banners() {
+        let cc = "cc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0";
+        let gcc = "gcc (Ubuntu 11.4.0-1ubuntu1~22.04) 11.4.0";
+        let v =
+            |v: &str| std::fs::read_to_string(format!("fixtures/legacy/{v}/version.txt")).unwrap();
+        assert_eq!(
+            parse_build_info(&v("0.2.79")),
+            Some(legacy("9c77ec1", cc, Some("1")))
+        );
+        assert_eq!(
+            parse_build_info(&v("0.3.2")),
+            Some(legacy("74d73dc", gcc, Some("1")))
+        );
+        // The 2023 `main` answers --version with its usage: nothing to read.
+        let help = std::fs::read_to_string("fixtures/legacy/0.2.20/help.txt").unwrap();
+        assert_eq!(parse_build_info(&help), None);
     }
 
     #[test]

@@ -10,10 +10,12 @@
 //! * [`builds`]: median t/s per build with min–max whiskers;
 //! * [`sweep`]: a sweep's metric against memory with the Pareto front and
 //!   the tied group, and the per-parameter effect.
+//! * [`serve`]: a `tokbench serve` file: latency and throughput against offered load, TTFT CDFs.
 
 pub mod builds;
 pub mod command;
 pub mod sequence;
+pub mod serve;
 pub mod sweep;
 pub mod timeline;
 

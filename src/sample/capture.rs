@@ -23,6 +23,9 @@ pub fn detect(text: &str) -> Option<&'static str> {
         .any(|l| l.starts_with("VmRSS:") || l.starts_with("VmHWM:"))
     {
         Some("proc-status")
+    } else if powermetrics::is_excerpt(text) {
+        // Power and thermal lines quoted without the sample header.
+        Some("powermetrics-text")
     } else {
         None
     }

@@ -194,6 +194,9 @@ pub struct Sample {
     pub gpu_power_w: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_power_w: Option<f64>,
+    /// macOS `ANE Power` (the Neural Engine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ane_power_w: Option<f64>,
     /// macOS `Combined Power (CPU + GPU + ANE)`, `Package Power`, macmon `all_power`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub combined_power_w: Option<f64>,
@@ -204,6 +207,17 @@ pub struct Sample {
     /// Memory used on the whole GPU (nvidia-smi `memory.used`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu_mem_used_bytes: Option<u64>,
+    /// The GPU's total memory (nvidia-smi `memory.total`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_mem_total_bytes: Option<u64>,
+    /// The process a per-process row is about (nvidia-smi `--query-compute-apps`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process_name: Option<String>,
+    /// vmmap: the GPU-related regions whose RESIDENT sizes make `gpu_mem_bytes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu_regions: Vec<vmmap::GpuRegion>,
     /// The process's own GPU memory (nvidia-smi compute-apps, vmmap GPU regions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu_mem_bytes: Option<u64>,

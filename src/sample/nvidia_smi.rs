@@ -1,5 +1,5 @@
 //! `nvidia-smi --query-gpu=... --format=csv[,noheader][,nounits]` and
-//! `--query-compute-apps=pid,used_memory` (FORMATS.md 7).
+//! `--query-compute-apps=pid,process_name,used_memory` (FORMATS.md 7).
 //!
 //! One long-lived `nvidia-smi ... -lms N` per query gives a row per GPU per
 //! loop. Values may carry units (`118.68 W`) or not; unsupported values are
@@ -12,18 +12,19 @@ use super::{Sample, SampleParseError, SourceKind};
 
 /// Fields of the live GPU query, with and without `power.draw.instant`
 /// (drivers before it reject the whole query with "is not a valid field").
-pub const GPU_FIELDS: [&str; 8] = [
+pub const GPU_FIELDS: [&str; 9] = [
     "timestamp",
     "index",
     "name",
     "utilization.gpu",
     "memory.used",
+    "memory.total",
     "power.draw",
     "clocks.sm",
     "temperature.gpu",
 ];
 pub const INSTANT_FIELD: &str = "power.draw.instant";
-pub const APP_FIELDS: [&str; 2] = ["pid", "used_memory"];
+pub const APP_FIELDS: [&str; 3] = ["pid", "process_name", "used_memory"];
 
 /// The fields of the live GPU query.
 pub fn gpu_fields(instant: bool) -> Vec<String> {
@@ -147,11 +148,16 @@ pub fn parse_row(fields: &[&str], line: &str) -> Result<Row, SampleParseError> {
             "name" => s.gpu_name = (!is_missing(c)).then(|| c.to_string()),
             "utilization.gpu" => s.gpu_busy_pct = v,
             "memory.used" => s.gpu_mem_used_bytes = v.map(mib),
+            "memory.total" => s.gpu_mem_total_bytes = v.map(mib),
             "power.draw" => draw = v,
             "power.draw.instant" => instant = v,
             "clocks.sm" => s.gpu_freq_mhz = v,
             "temperature.gpu" => s.gpu_temp_c = v,
-            "pid" => row.pid = v.map(|x| x as u32),
+            "pid" => {
+                row.pid = v.map(|x| x as u32);
+                s.pid = row.pid;
+            }
+            "process_name" => s.process_name = (!is_missing(c)).then(|| c.to_string()),
             "used_memory" => s.gpu_mem_bytes = v.map(mib),
             _ => {}
         }
@@ -248,6 +254,7 @@ mod tests {
         assert_eq!(s.gpu_freq_mhz, Some(465.0));
         assert_eq!(s.gpu_temp_c, Some(33.0));
         assert_eq!(s.gpu_mem_used_bytes, Some(0));
+        assert_eq!(s.gpu_mem_total_bytes, Some(143_771 * 1_048_576));
     }
 
     #[test]
@@ -287,6 +294,31 @@ mod tests {
         assert_eq!(v[3].gpu_mem_used_bytes, Some(22 * 1_048_576));
     }
 
+    /// `memory.total` and compute-apps' `pid`/`process_name` were dropped once.
+    #[test]
+    fn every_known_column_is_kept() {
+        let v = parse_capture(H200_GPU).unwrap();
+        assert_eq!(v[0].gpu_mem_total_bytes, Some(143_771 * 1_048_576));
+        assert_eq!(v[1].gpu_mem_used_bytes, Some(1_048_576));
+        let apps =
+            parse_capture(include_str!("../../fixtures/sample/nvsmi-apps-header.csv")).unwrap();
+        assert_eq!(apps.len(), 3);
+        let who: Vec<(Option<u32>, Option<&str>, Option<u64>)> = apps
+            .iter()
+            .map(|s| (s.pid, s.process_name.as_deref(), s.gpu_mem_bytes))
+            .collect();
+        let bench = Some("/tmp/llama/llama.cpp/build/bin/llama-bench");
+        let completion = Some("/tmp/llama/llama.cpp/build/bin/llama-completion");
+        assert_eq!(
+            who,
+            [
+                (Some(8797), bench, Some(1636 * 1_048_576)),
+                (Some(8875), completion, Some(1864 * 1_048_576)),
+                (Some(8896), completion, Some(1282 * 1_048_576)),
+            ]
+        );
+    }
+
     #[test]
     fn own_run_apps_rows_with_no_data() {
         let fields = ["timestamp", "pid", "process_name", "used_memory"];
@@ -295,6 +327,11 @@ mod tests {
             .map(|l| parse_row(&fields, l).unwrap())
             .collect();
         assert_eq!(rows[0].pid, Some(8797));
+        assert_eq!(rows[0].sample.pid, Some(8797));
+        assert_eq!(
+            rows[0].sample.process_name.as_deref(),
+            Some("/tmp/llama/llama.cpp/build/bin/llama-bench")
+        );
         assert_eq!(rows[0].sample.gpu_mem_bytes, Some(518 * 1_048_576));
         assert_eq!(rows[1].sample.gpu_mem_bytes, Some(1636 * 1_048_576));
         let no_data = rows.iter().find(|r| r.pid == Some(8935)).unwrap();

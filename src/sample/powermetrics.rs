@@ -39,13 +39,38 @@ pub fn args(interval_ms: u64, plist: bool) -> Vec<String> {
     v
 }
 
+/// Lines that a powermetrics excerpt (pasted without its `*** Sampled
+/// system activity` header) is recognised by.
+const EXCERPT_LINES: [&str; 6] = [
+    "CPU Power:",
+    "GPU Power:",
+    "ANE Power:",
+    "Combined Power (CPU + GPU + ANE):",
+    "Package Power:",
+    "Current pressure level:",
+];
+
+/// Whether `text` holds powermetrics power or thermal lines without a
+/// sample header (an excerpt as quoted in issues).
+pub fn is_excerpt(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        EXCERPT_LINES.iter().any(|p| l.starts_with(p))
+            && (l.starts_with("Current pressure level:") || VALUE_RE.is_match(l))
+    })
+}
+
 /// Every sample of a saved text capture; `t_ms` is the end of each sample
-/// counted from the start of the first (the sum of the elapsed times).
+/// counted from the start of the first (the sum of the elapsed times). An
+/// excerpt without a header is one sample with no measured interval.
 pub fn parse_text(text: &str) -> Result<Vec<Sample>, SampleParseError> {
     let chunks = split_text_samples(text);
     if chunks.is_empty() {
+        if is_excerpt(text) {
+            return Ok(vec![parse_text_sample(text)]);
+        }
         return Err(SampleParseError(format!(
-            "no '{SAMPLE_HEADER}' line: not powermetrics text output"
+            "no '{SAMPLE_HEADER}' line and no power or thermal line: not powermetrics text output"
         )));
     }
     let mut t = 0.0;
@@ -112,6 +137,7 @@ pub fn parse_text_sample(chunk: &str) -> Sample {
             "GPU idle residency" => idle_pct = Some(v),
             "GPU Power" => s.gpu_power_w = s.gpu_power_w.or(Some(watts)),
             "CPU Power" => s.cpu_power_w = Some(watts),
+            "ANE Power" => s.ane_power_w = Some(watts),
             "Combined Power (CPU + GPU + ANE)" | "Package Power" => {
                 s.combined_power_w = Some(watts)
             }
@@ -186,6 +212,7 @@ pub fn parse_plist_sample(bytes: &[u8]) -> Result<Sample, SampleParseError> {
     if let Some(p) = top.get("processor").and_then(|v| v.as_dictionary()) {
         s.gpu_power_w = real(p, "gpu_power").map(|mw| mw / 1000.0);
         s.cpu_power_w = real(p, "cpu_power").map(|mw| mw / 1000.0);
+        s.ane_power_w = real(p, "ane_power").map(|mw| mw / 1000.0);
         s.combined_power_w = real(p, "combined_power")
             .or_else(|| real(p, "package_power"))
             .map(|mw| mw / 1000.0);
@@ -222,11 +249,33 @@ mod tests {
         assert_eq!(v[0].gpu_busy_pct, Some(97.5));
         assert_eq!(v[0].gpu_power_w, Some(12.5));
         assert_eq!(v[0].cpu_power_w, Some(1.25));
+        assert_eq!(v[0].ane_power_w, Some(0.0));
         assert_eq!(v[0].combined_power_w, Some(13.75));
         assert_eq!(v[0].thermal_pressure.as_deref(), Some("Nominal"));
         assert_eq!(v[1].t_ms, 101.25 + 98.75);
         assert_eq!(v[1].gpu_power_w, Some(10.0));
         assert_eq!(v[1].thermal_pressure.as_deref(), Some("Fair"));
+    }
+
+    /// Lines quoted without the `*** Sampled system activity` header.
+    #[test]
+    fn an_excerpt_without_header_is_one_sample() {
+        let text = include_str!("../../fixtures/sample/powermetrics_text_excerpt.txt");
+        assert!(is_excerpt(text));
+        let v = parse_text(text).unwrap();
+        assert_eq!(v.len(), 1);
+        let s = &v[0];
+        assert_eq!(s.cpu_power_w, Some(2.345));
+        assert_eq!(s.gpu_power_w, Some(18.765));
+        assert_eq!(s.ane_power_w, Some(0.0));
+        assert_eq!(s.combined_power_w, Some(21.11));
+        assert_eq!(s.thermal_pressure.as_deref(), Some("Nominal"));
+        assert_eq!((s.span_ms, s.t_ms), (None, 0.0));
+        assert_eq!(s.source, Some(SourceKind::Powermetrics));
+        let thermal =
+            parse_text("**** Thermal pressure ****\n\nCurrent pressure level: Heavy\n").unwrap();
+        assert_eq!(thermal[0].thermal_pressure.as_deref(), Some("Heavy"));
+        assert!(!is_excerpt("GPU Power draw was high\nCPU Power: lots"));
     }
 
     #[test]

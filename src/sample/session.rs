@@ -33,6 +33,8 @@ pub enum SourceState {
     Ok,
     NotAvailable,
     Failed,
+    /// It ran to the end but gave no sample (`detail` says from how much output).
+    NoSamples,
 }
 
 /// How one source fared during a run.
@@ -51,6 +53,15 @@ impl fmt::Display for SourceStatus {
             SourceState::Ok => "ok",
             SourceState::NotAvailable => "not available",
             SourceState::Failed => "failed mid-run",
+            // `powermetrics: 0 samples from 1234 bytes of output`.
+            SourceState::NoSamples => {
+                return write!(
+                    f,
+                    "{}: {}",
+                    self.source,
+                    self.detail.as_deref().unwrap_or("0 samples")
+                )
+            }
         };
         match &self.detail {
             Some(d) => write!(f, "{}: {what} ({d})", self.source),
@@ -188,9 +199,17 @@ fn statuses(
             samples: 0,
         })
         .collect();
+    let mut bytes: Vec<(SourceKind, Option<usize>)> = Vec::new();
     for (k, end) in ends {
         let (state, n, detail) = match end {
-            End::Ok { samples, note } => (SourceState::Ok, samples, note),
+            End::Ok {
+                samples,
+                note,
+                bytes: b,
+            } => {
+                add_bytes(&mut bytes, k, b);
+                (SourceState::Ok, samples, note)
+            }
             End::Failed { samples, why } => (SourceState::Failed, samples, Some(why)),
         };
         match out
@@ -214,7 +233,45 @@ fn statuses(
             }),
         }
     }
+    for s in out
+        .iter_mut()
+        .filter(|s| s.state == SourceState::Ok && s.samples == 0)
+    {
+        let read = bytes
+            .iter()
+            .find(|(k, _)| *k == s.source)
+            .and_then(|(_, b)| *b);
+        s.state = SourceState::NoSamples;
+        let what = no_samples_text(read);
+        s.detail = Some(
+            s.detail
+                .take()
+                .map_or(what.clone(), |d| format!("{what}; {d}")),
+        );
+    }
     out
+}
+
+/// Sums the output bytes of a source's workers (None: not counted).
+fn add_bytes(all: &mut Vec<(SourceKind, Option<usize>)>, k: SourceKind, b: Option<usize>) {
+    match all.iter_mut().find(|(s, _)| *s == k) {
+        Some((_, acc)) => {
+            *acc = match (*acc, b) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            }
+        }
+        None => all.push((k, b)),
+    }
+}
+
+/// What a source that gave no sample says: never `ok`.
+pub fn no_samples_text(bytes: Option<usize>) -> String {
+    match bytes {
+        Some(0) => "0 samples (no output)".to_string(),
+        Some(n) => format!("0 samples from {n} bytes of output"),
+        None => "0 samples".to_string(),
+    }
 }
 
 type Job = Box<dyn FnOnce(&Ctx) -> End + Send>;
@@ -348,4 +405,49 @@ fn sysinfo_job(ctx: &Ctx, pid: u32, every: Duration) -> End {
         Ok(Some(s))
     };
     worker::periodic(ctx, every, &mut tick)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--sample-interval 100` once gave a run no powermetrics sample and
+    /// its sources still said `ok`.
+    #[test]
+    fn a_source_with_output_but_no_sample_is_not_ok() {
+        let ends = vec![(
+            SourceKind::Powermetrics,
+            End::Ok {
+                samples: 0,
+                note: None,
+                bytes: Some(1234),
+            },
+        )];
+        let s = statuses(&[], ends);
+        assert_eq!(s[0].state, SourceState::NoSamples);
+        assert_eq!(
+            s[0].to_string(),
+            "powermetrics: 0 samples from 1234 bytes of output"
+        );
+    }
+
+    #[test]
+    fn nvidia_smi_workers_add_up_and_a_sample_makes_it_ok() {
+        let ok = |samples, bytes| End::Ok {
+            samples,
+            note: None,
+            bytes,
+        };
+        let k = SourceKind::NvidiaSmi;
+        let s = statuses(&[], vec![(k, ok(0, Some(100))), (k, ok(0, Some(23)))]);
+        assert_eq!(s.len(), 1);
+        assert_eq!(
+            s[0].to_string(),
+            "nvidia-smi: 0 samples from 123 bytes of output"
+        );
+        let s = statuses(&[], vec![(k, ok(3, Some(300))), (k, ok(0, Some(0)))]);
+        assert_eq!((s[0].state, s[0].samples), (SourceState::Ok, 3));
+        let s = statuses(&[], vec![(SourceKind::Vmmap, ok(0, None))]);
+        assert_eq!(s[0].to_string(), "vmmap: 0 samples");
+    }
 }

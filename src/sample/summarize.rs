@@ -63,6 +63,14 @@ pub struct SampledFigures {
     pub peak_phys_footprint_bytes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu_mem_bytes_peak: Option<u64>,
+    /// The GPU's total memory (nvidia-smi `memory.total`), for headroom.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_mem_total_bytes: Option<u64>,
+    /// vmmap: each GPU-related region's own peak RESIDENT size over the run
+    /// (the regions `gpu_mem_bytes` sums: IOAccelerator*, IOSurface, owned
+    /// unmapped (graphics)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu_regions_peak: Vec<super::vmmap::GpuRegion>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roofline_pct: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,6 +225,22 @@ fn memory_figures(f: &mut SampledFigures, all: &[&Sample]) {
     f.peak_rss_bytes = peak(|s| s.rss_bytes, |s| s.rss_peak_bytes);
     f.peak_phys_footprint_bytes = peak(|s| s.phys_footprint_bytes, |s| s.phys_footprint_peak_bytes);
     f.gpu_mem_bytes_peak = all.iter().filter_map(|s| s.gpu_mem_bytes).max();
+    f.gpu_mem_total_bytes = all.iter().filter_map(|s| s.gpu_mem_total_bytes).max();
+    f.gpu_regions_peak = peak_regions(all);
+}
+
+/// Per region name (in order of first appearance), the sample with the
+/// largest RESIDENT size.
+fn peak_regions(all: &[&Sample]) -> Vec<super::vmmap::GpuRegion> {
+    let mut out: Vec<super::vmmap::GpuRegion> = Vec::new();
+    for r in all.iter().flat_map(|s| &s.gpu_regions) {
+        match out.iter_mut().find(|o| o.name == r.name) {
+            Some(o) if o.resident_bytes < r.resident_bytes => *o = r.clone(),
+            Some(_) => {}
+            None => out.push(r.clone()),
+        }
+    }
+    out
 }
 
 fn ran(sampling: &Sampling, k: SourceKind) -> bool {
@@ -398,6 +422,44 @@ mod tests {
             .iter()
             .any(|m| m.starts_with("gpu_power_w: no value from nvidia-smi")));
         assert!(f.missing.iter().any(|m| m.starts_with("roofline_pct:")));
+    }
+
+    #[test]
+    fn gpu_total_memory_and_each_regions_peak_reach_the_record() {
+        use crate::sample::vmmap::GpuRegion;
+        let region = |name: &str, mib: u64| GpuRegion {
+            name: name.to_string(),
+            resident_bytes: mib << 20,
+            virtual_bytes: None,
+        };
+        let samples = vec![
+            Sample {
+                t_ms: 10.0,
+                gpu_mem_total_bytes: Some(143_771 << 20),
+                gpu_regions: vec![
+                    region("IOAccelerator (graphics)", 512),
+                    region("IOSurface", 8),
+                ],
+                ..Default::default()
+            },
+            Sample {
+                t_ms: 20.0,
+                gpu_regions: vec![
+                    region("IOAccelerator (graphics)", 300),
+                    region("IOSurface", 16),
+                ],
+                ..Default::default()
+            },
+        ];
+        let f = summarize(&sampling(samples), win(0.0, 30.0), &RunFacts::default());
+        assert_eq!(f.gpu_mem_total_bytes, Some(143_771 << 20));
+        assert_eq!(
+            f.gpu_regions_peak,
+            [
+                region("IOAccelerator (graphics)", 512),
+                region("IOSurface", 16)
+            ]
+        );
     }
 
     #[test]

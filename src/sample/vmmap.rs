@@ -8,7 +8,24 @@
 //! also live in host memory (MALLOC_LARGE, mapped file), which the footprint
 //! covers.
 
+use serde::{Deserialize, Serialize};
+
 use super::{Sample, SampleParseError, SourceKind};
+
+/// The regions summed into the GPU memory figure, as users read them
+/// (`vmmap <pid> | grep IOAccelerator`): every `IOAccelerator*` row,
+/// `IOSurface` and `owned unmapped (graphics)`.
+pub const GPU_REGIONS: &str = "IOAccelerator*, IOSurface, owned unmapped (graphics)";
+
+/// One GPU-related row of the region table.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GpuRegion {
+    pub name: String,
+    /// The RESIDENT column: what the GPU memory figure sums.
+    pub resident_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virtual_bytes: Option<u64>,
+}
 
 /// argv after the program.
 pub fn args(pid: u32) -> Vec<String> {
@@ -107,12 +124,12 @@ pub fn parse_summary(text: &str) -> Result<Sample, SampleParseError> {
         ));
     }
     let (rows, resident) = region_table(text);
-    let gpu: Vec<&Region> = rows.iter().filter(|r| is_gpu_region(&r.name)).collect();
+    let regions = gpu_regions(&rows, resident);
     let gpu_mem = match resident {
-        Some(i) if !rows.is_empty() => Some(
-            gpu.iter()
-                .filter_map(|r| r.sizes.get(i))
-                .fold(0u64, |acc, b| acc.saturating_add(*b)),
+        Some(_) if !rows.is_empty() => Some(
+            regions
+                .iter()
+                .fold(0u64, |acc, r| acc.saturating_add(r.resident_bytes)),
         ),
         _ => None,
     };
@@ -121,8 +138,27 @@ pub fn parse_summary(text: &str) -> Result<Sample, SampleParseError> {
         phys_footprint_bytes: phys,
         phys_footprint_peak_bytes: peak,
         gpu_mem_bytes: gpu_mem,
+        gpu_regions: regions,
         ..Default::default()
     })
+}
+
+/// The GPU-related rows (see [`GPU_REGIONS`]) with their RESIDENT sizes;
+/// empty without a RESIDENT column.
+fn gpu_regions(rows: &[Region], resident: Option<usize>) -> Vec<GpuRegion> {
+    let Some(i) = resident else {
+        return Vec::new();
+    };
+    rows.iter()
+        .filter(|r| is_gpu_region(&r.name))
+        .filter_map(|r| {
+            Some(GpuRegion {
+                name: r.name.clone(),
+                resident_bytes: *r.sizes.get(i)?,
+                virtual_bytes: r.sizes.first().copied(),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -184,6 +220,19 @@ mod tests {
         assert_eq!(
             s.gpu_mem_bytes,
             Some(64 * 1024 + 512 * 1048576 + 8192 * 1024)
+        );
+        let r = |name: &str, resident: u64, virt: u64| GpuRegion {
+            name: name.to_string(),
+            resident_bytes: resident,
+            virtual_bytes: Some(virt),
+        };
+        assert_eq!(
+            s.gpu_regions,
+            [
+                r("IOAccelerator", 64 * 1024, 64 * 1024),
+                r("IOAccelerator (graphics)", 512 * 1048576, 640 * 1048576),
+                r("IOSurface", 8192 * 1024, 8192 * 1024),
+            ]
         );
     }
 

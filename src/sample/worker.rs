@@ -54,6 +54,8 @@ pub(super) enum End {
     Ok {
         samples: usize,
         note: Option<String>,
+        /// Bytes of output read (None where they are not counted).
+        bytes: Option<usize>,
     },
     Failed {
         samples: usize,
@@ -150,10 +152,12 @@ pub(super) enum Framing {
 /// Frame parser: text and arrival time -> a sample (or none), or why not.
 pub(super) type FrameFn<'a> = dyn FnMut(&str, Instant) -> Result<Option<Sample>, String> + 'a;
 
+#[derive(Default)]
 struct Tally {
     samples: usize,
     bad: usize,
     first_bad: Option<String>,
+    bytes: usize,
 }
 
 impl Tally {
@@ -195,11 +199,7 @@ pub(super) fn stream(
         }
     };
     let err = drain_stderr(&mut child);
-    let mut tally = Tally {
-        samples: 0,
-        bad: 0,
-        first_bad: None,
-    };
+    let mut tally = Tally::default();
     if let Some(out) = child.stdout.take() {
         read_frames(ctx, BufReader::new(out), framing, parse, &mut tally);
     }
@@ -210,6 +210,7 @@ pub(super) fn stream(
         return End::Ok {
             samples: tally.samples,
             note: tally.note(),
+            bytes: Some(tally.bytes),
         };
     }
     let last = stderr.lines().last().unwrap_or("no message").to_string();
@@ -235,7 +236,7 @@ fn read_frames(
         line.clear();
         match r.read_until(b'\n', &mut line) {
             Ok(0) | Err(_) => break,
-            Ok(_) => {}
+            Ok(n) => tally.bytes += n,
         }
         let at = Instant::now();
         let text = String::from_utf8_lossy(&line).replace('\0', "");
@@ -307,11 +308,7 @@ pub(super) fn periodic(
     interval: Duration,
     tick: &mut dyn FnMut(&Ctx) -> Result<Option<Sample>, String>,
 ) -> End {
-    let mut tally = Tally {
-        samples: 0,
-        bad: 0,
-        first_bad: None,
-    };
+    let mut tally = Tally::default();
     loop {
         let began = Instant::now();
         let r = tick(ctx);
@@ -330,6 +327,7 @@ pub(super) fn periodic(
         _ => End::Ok {
             samples: tally.samples,
             note: None,
+            bytes: None,
         },
     }
 }
@@ -355,11 +353,7 @@ mod tests {
 
     fn frames(framing: Framing, input: &[u8]) -> (Vec<Sample>, Option<String>) {
         let (c, rx, _stop) = ctx();
-        let mut tally = Tally {
-            samples: 0,
-            bad: 0,
-            first_bad: None,
-        };
+        let mut tally = Tally::default();
         let mut parse = |frame: &str, _at: Instant| match framing {
             Framing::Plist => super::super::powermetrics::parse_plist_sample(frame.as_bytes())
                 .map(Some)

@@ -43,6 +43,7 @@ fn record(sha: &str, commit: &str, eval: f64, at: &str) -> RunRecord {
         stdout_bytes: 0,
         stderr_bytes: 0,
         warnings: vec![],
+        notes: vec![],
         sampled: None,
         timeline: vec![],
     }

@@ -162,6 +162,7 @@ fn record_of(tests: Vec<BenchTest>, label: &str, source: &str) -> RunRecord {
         stdout_bytes: 0,
         stderr_bytes: 0,
         warnings: vec![format!("imported from {source}")],
+        notes: Vec::new(),
         sampled: None,
         timeline: Vec::new(),
     }

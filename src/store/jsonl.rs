@@ -54,7 +54,7 @@ impl JsonlWriter {
     }
 
     /// Appends one record as one line and flushes it to the OS.
-    pub fn append(&mut self, record: &RunRecord) -> Result<(), StoreError> {
+    pub fn append<T: serde::Serialize>(&mut self, record: &T) -> Result<(), StoreError> {
         let err = |e: String| StoreError::Write {
             path: self.path.display().to_string(),
             why: e,
@@ -96,6 +96,16 @@ fn ignore_unsupported(e: std::io::Error) -> std::io::Result<()> {
     }
 }
 
+/// Why a line that is not a run record is something else: a `tokbench
+/// serve` record (it has a `kind`), which the run readers do not take.
+fn not_a_run(line: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    let kind = v.get("kind")?.as_str()?;
+    Some(format!(
+        "a '{kind}' record from 'tokbench serve', not a run: draw it with 'tokbench plot serve'"
+    ))
+}
+
 /// Reads every record of a results file; blank lines are skipped.
 pub fn read(path: &Path) -> Result<Vec<RunRecord>, StoreError> {
     let shown = path.display().to_string();
@@ -115,7 +125,7 @@ pub fn read(path: &Path) -> Result<Vec<RunRecord>, StoreError> {
         let rec = serde_json::from_str(&line).map_err(|e| StoreError::Bad {
             path: shown.clone(),
             line: i + 1,
-            why: e.to_string(),
+            why: not_a_run(&line).unwrap_or_else(|| e.to_string()),
         })?;
         out.push(rec);
     }

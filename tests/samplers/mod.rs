@@ -78,10 +78,10 @@ row() {
   case "$query" in
     --query-compute-apps=*)
       for p in /proc/[0-9]*; do
-        if [ "$(cat "$p/comm" 2>/dev/null)" = "tokbench-standi" ]; then echo "${p#/proc/}, 512"; fi
+        if [ "$(cat "$p/comm" 2>/dev/null)" = "tokbench-standi" ]; then echo "${p#/proc/}, tokbench-standin, 512"; fi
       done ;;
-    *power.draw.instant*) echo "$(date '+%Y/%m/%d %H:%M:%S.%3N'), 0, NVIDIA H200, 95, 1024, $power, 1980, 55, $instant" ;;
-    *) echo "$(date '+%Y/%m/%d %H:%M:%S.%3N'), 0, NVIDIA H200, 95, 1024, $power, 1980, 55" ;;
+    *power.draw.instant*) echo "$(date '+%Y/%m/%d %H:%M:%S.%3N'), 0, NVIDIA H200, 95, 1024, 143771, $power, 1980, 55, $instant" ;;
+    *) echo "$(date '+%Y/%m/%d %H:%M:%S.%3N'), 0, NVIDIA H200, 95, 1024, 143771, $power, 1980, 55" ;;
   esac
 }
 if [ "$loop" = 0 ]; then row; exit 0; fi

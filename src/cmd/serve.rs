@@ -1,0 +1,349 @@
+//! `tokbench serve`: options to blocks, blocks to records and figures,
+//! figures to output and an exit code. The target is a running server
+//! (`--url`), one tokbench starts (`--server`), or the built-in stand-in
+//! (`--standin`, for the client's own overhead).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{ServeApi, ServeArgs};
+use crate::exit::{Outcome, UsageError};
+use crate::serve::block::{self, Api, BlockSpec};
+use crate::serve::client::Endpoint;
+use crate::serve::output::RecordWriter;
+use crate::serve::prompts::{self, PromptSpec};
+use crate::serve::schedule::{Arrival, Extent, Load};
+use crate::serve::server::{self, Server, ServerInfo};
+use crate::serve::slo::{self, Target};
+use crate::serve::standin::{Standin, StandinConfig};
+use crate::serve::summary::{self, BlockSummary, SweepPoint, SweepSummary};
+use crate::serve::{render, sweep};
+
+/// What the load goes to; a server or stand-in tokbench started stops when this drops.
+enum Goal {
+    Url(Endpoint),
+    Server(Box<Server>),
+    /// The stand-in runs until this is dropped.
+    Standin {
+        _server: Standin,
+        endpoint: Endpoint,
+    },
+}
+
+impl Goal {
+    fn endpoint(&self) -> &Endpoint {
+        match self {
+            Goal::Url(e) | Goal::Standin { endpoint: e, .. } => e,
+            Goal::Server(s) => &s.endpoint,
+        }
+    }
+
+    fn check_alive(&mut self) -> Result<()> {
+        match self {
+            Goal::Server(s) => s.check_alive(),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+fn server_log(args: &ServeArgs) -> PathBuf {
+    if let Some(p) = &args.server_log {
+        return p.clone();
+    }
+    match &args.output {
+        Some(o) => PathBuf::from(format!("{}.server.log", o.display())),
+        None => std::env::temp_dir().join(format!(
+            "tokbench-server-{}.log",
+            crate::engine::record::log_stem()
+        )),
+    }
+}
+
+fn open_target(args: &ServeArgs) -> Result<Goal> {
+    if let Some(url) = &args.url {
+        return Ok(Goal::Url(
+            Endpoint::parse(url, &args.headers).map_err(|e| usage(e.to_string()))?,
+        ));
+    }
+    if let Some(spec) = &args.standin {
+        let cfg: StandinConfig = spec
+            .parse()
+            .map_err(|e: crate::serve::standin::StandinSpecError| usage(e.to_string()))?;
+        let s = Standin::start(cfg).context("cannot start the built-in stand-in server")?;
+        let e = Endpoint::parse(&s.url(), &args.headers)?;
+        return Ok(Goal::Standin {
+            _server: s,
+            endpoint: e,
+        });
+    }
+    let cmd = args.server.as_deref().unwrap_or_default();
+    let log = server_log(args);
+    crate::say!("tokbench: starting '{cmd}' (log '{}')", log.display());
+    let s = Server::start(cmd, &log, args.ready_timeout, &args.headers)?;
+    Ok(Goal::Server(Box::new(s)))
+}
+
+/// Everything that stays the same across the blocks of one invocation.
+struct Plan {
+    api: Api,
+    extent: Extent,
+    prompts: PromptSpec,
+    targets: Vec<Target>,
+    arrival: Arrival,
+}
+
+fn plan(args: &ServeArgs) -> Result<Plan> {
+    if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        return Err(usage(
+            "--rate must be a number of requests per second above 0 (e.g. 2 or 0.5)",
+        ));
+    }
+    if args.rates.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(usage("--rates must be numbers above 0, e.g. 1,2,4,8"));
+    }
+    let arrival: Arrival = args
+        .arrival
+        .parse()
+        .map_err(|e: crate::serve::schedule::ScheduleError| usage(e.to_string()))?;
+    let texts = match &args.prompts {
+        Some(p) => prompts::read_file(p)?,
+        None => vec![crate::plan::DEFAULT_PROMPT.trim().to_string()],
+    };
+    let tokens = match &args.prompt_tokens {
+        Some(s) => Some(prompts::parse_tokens(s).map_err(usage)?),
+        None => None,
+    };
+    let targets = match &args.slo {
+        Some(s) => slo::parse(s).map_err(|e| usage(e.to_string()))?,
+        None => Vec::new(),
+    };
+    Ok(Plan {
+        api: match args.api {
+            ServeApi::Completion => Api::Completion,
+            ServeApi::Chat => Api::Chat,
+        },
+        extent: match args.duration {
+            Some(d) => Extent::Duration(d),
+            None => Extent::Requests(args.requests as usize),
+        },
+        prompts: PromptSpec {
+            texts,
+            tokens,
+            shared_prefix: args.shared_prefix.map(|n| n as usize),
+            seed: args.seed,
+        },
+        targets,
+        arrival,
+    })
+}
+
+fn load_at(args: &ServeArgs, plan: &Plan, level: Option<f64>, closed: bool) -> Load {
+    if closed {
+        let c = level
+            .map(|l| l as usize)
+            .or(args.concurrency.map(|c| c as usize))
+            .unwrap_or(1);
+        return Load::Closed {
+            concurrency: c.max(1),
+        };
+    }
+    Load::Open {
+        rate: level.or(args.rate).unwrap_or(1.0),
+        arrival: plan.arrival,
+        max_concurrency: args.max_concurrency.map(|c| c as usize),
+    }
+}
+
+/// Runs one block, appending its records and summary to `-o`.
+struct Runner<'a> {
+    args: &'a ServeArgs,
+    plan: Plan,
+    target: Goal,
+    info: ServerInfo,
+    writer: Option<RecordWriter>,
+    blocks: usize,
+}
+
+impl Runner<'_> {
+    fn block(&mut self, load: Load, seed: u64) -> Result<BlockSummary> {
+        let spec = BlockSpec {
+            index: self.blocks,
+            api: self.plan.api,
+            load,
+            extent: self.plan.extent,
+            warmup: self.args.warmup as usize,
+            max_tokens: self.args.max_tokens,
+            prompts: PromptSpec {
+                seed,
+                ..self.plan.prompts.clone()
+            },
+            seed,
+            model: self.info.model_id(),
+            request_timeout: self.args.request_timeout,
+        };
+        self.blocks += 1;
+        let writer = &self.writer;
+        let mut sink = |r: &crate::serve::request::RequestRecord| {
+            if let Some(w) = writer {
+                w.send(r);
+            }
+        };
+        let result = block::run(self.target.endpoint(), &spec, &mut sink);
+        if let Some(w) = self.writer.as_mut() {
+            w.check()?;
+        }
+        self.target.check_alive()?;
+        let result = result?;
+        let s = summary::summarize(
+            &spec,
+            &result,
+            &self.info,
+            &self.plan.targets,
+            self.args.label.clone(),
+        );
+        if let Some(w) = &self.writer {
+            w.send(&s);
+        }
+        if s.figures.completed == 0 && s.figures.requests > 0 && !s.interrupted {
+            let first = result
+                .records
+                .iter()
+                .find_map(|r| r.error.clone())
+                .unwrap_or_default();
+            anyhow::bail!(
+                "every request to {} failed ({:?}); the first: {first}",
+                self.info.url,
+                s.figures.errors
+            );
+        }
+        Ok(s)
+    }
+}
+
+fn outcome(blocks: &[&BlockSummary], slo_failed: bool) -> Outcome {
+    if blocks.iter().any(|b| b.interrupted) {
+        return Outcome::Interrupted(crate::runner::interrupt::received().unwrap_or(2));
+    }
+    if blocks.iter().any(|b| b.figures.client_behind) {
+        return Outcome::Failed;
+    }
+    if slo_failed {
+        return Outcome::Regression;
+    }
+    Outcome::Ok
+}
+
+fn single(r: &mut Runner<'_>) -> Result<Outcome> {
+    let closed = r.args.rate.is_none();
+    let load = load_at(r.args, &r.plan, None, closed);
+    let s = r.block(load, r.args.seed)?;
+    super::print_out(&render::block(&s, r.args.out.format()))?;
+    Ok(outcome(&[&s], s.slo_met == Some(false)))
+}
+
+fn sweep_levels(args: &ServeArgs, closed: bool) -> (Vec<f64>, bool) {
+    if !args.rates.is_empty() {
+        let mut v = args.rates.clone();
+        v.sort_by(f64::total_cmp);
+        return (v, false);
+    }
+    let start = if closed {
+        args.concurrency.unwrap_or(1) as f64
+    } else {
+        args.rate.unwrap_or(1.0)
+    };
+    (sweep::ladder(start, sweep::MAX_STEPS), true)
+}
+
+fn run_sweep(r: &mut Runner<'_>) -> Result<Outcome> {
+    let closed = r.args.concurrency.is_some();
+    let (levels, automatic) = sweep_levels(r.args, closed);
+    let has_slo = !r.plan.targets.is_empty();
+    let trials = if has_slo { r.args.trials as usize } else { 1 };
+    let mut blocks: Vec<BlockSummary> = Vec::new();
+    let mut step = |level: f64, trial: usize| -> Result<Option<SweepPoint>> {
+        let load = load_at(r.args, &r.plan, Some(level), closed);
+        let seed = r
+            .args
+            .seed
+            .wrapping_add(1000 * trial as u64 + blocks.len() as u64);
+        let s = r.block(load, seed)?;
+        let p = SweepPoint::of(level, trial, &s);
+        crate::say!(
+            "tokbench: {} trial {trial}: {}",
+            load.describe(),
+            render::context(&s)[2]
+        );
+        let stop = s.interrupted;
+        blocks.push(s);
+        Ok((!stop).then_some(p))
+    };
+    let (points, _) = sweep::run(&levels, automatic, trials, has_slo, closed, &mut step)?;
+    let (slo_max, _) = sweep::slo_bracket(&points);
+    let s = SweepSummary {
+        kind: "serve_sweep",
+        schema_version: crate::model::SCHEMA_VERSION,
+        axis: if closed { "concurrency" } else { "rate" },
+        knee: sweep::knee(&points, !closed),
+        slo_max: slo_max.filter(|_| has_slo),
+        slo: r.args.slo.iter().cloned().collect(),
+        points,
+    };
+    if let Some(w) = &r.writer {
+        w.send(&s);
+    }
+    super::print_out(&render::sweep(&s, r.args.out.format()))?;
+    let refs: Vec<&BlockSummary> = blocks.iter().collect();
+    Ok(outcome(&refs, has_slo && s.slo_max.is_none()))
+}
+
+pub fn run(args: &ServeArgs) -> Result<Outcome> {
+    crate::runner::interrupt::install().context("cannot install the Ctrl-C handler")?;
+    let plan = plan(args)?;
+    if args.shared_prefix.is_some() && args.prompt_tokens.is_none() {
+        return Err(usage(
+            "--shared-prefix N needs --prompt-tokens (the length of what follows the prefix)",
+        ));
+    }
+    let writer = args.output.as_deref().map(RecordWriter::open).transpose()?;
+    let target = open_target(args)?;
+    if !matches!(target, Goal::Server(_))
+        && server::wait_healthy(target.endpoint(), args.ready_timeout, None)?
+    {
+        anyhow::bail!(
+            "{} did not answer /health with 200 within {} (is it up, and done loading?)",
+            target.endpoint().url(),
+            humantime::format_duration(args.ready_timeout)
+        );
+    }
+    let mut info = server::info(target.endpoint())?;
+    if let Goal::Server(s) = &target {
+        info.argv = Some(s.argv.clone());
+        info.log = Some(s.log.display().to_string());
+    }
+    if plan.api == Api::Chat && info.model_id().is_none() {
+        crate::say!("tokbench: warning: /v1/models gave no model id; chat requests are sent with an empty 'model'");
+    }
+    let mut runner = Runner {
+        args,
+        plan,
+        target,
+        info,
+        writer,
+        blocks: 0,
+    };
+    let outcome = if args.rate_sweep {
+        run_sweep(&mut runner)
+    } else {
+        single(&mut runner)
+    };
+    if let Some(w) = runner.writer.take() {
+        w.finish()?;
+    }
+    outcome
+}

@@ -1,0 +1,376 @@
+//! `tokbench serve` against the in-process stand-in llama-server with
+//! planted timings. Its own test binary, and every test holds one lock:
+//! timing tests run one at a time (the machine has 2 cores, and a parallel
+//! test would show up as client lag). Tolerances are stated per assertion,
+//! in ms; the planted numbers are tens of ms so timer granularity (1 ms)
+//! and a busy machine leave them recognisable.
+
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokbench::serve::block::{self, Api, BlockResult, BlockSpec};
+use tokbench::serve::client::Endpoint;
+use tokbench::serve::prompts::PromptSpec;
+use tokbench::serve::schedule::{Arrival, Extent, Load};
+use tokbench::serve::standin::{Standin, StandinConfig};
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Tolerance of a latency that spans a few timer wake-ups (the stand-in's
+/// prompt sleep, its first token, the client's read): tokio's timer has 1 ms
+/// granularity and on this 2-core machine, shared with compilers (load ~12),
+/// each wake-up was seen up to ~5 ms late; measured errors were 4-12 ms.
+/// Gaps between tokens are scheduled on absolute times and keep 2 ms.
+const WAKE_MS: f64 = 15.0;
+const TOKBENCH: &str = env!("CARGO_BIN_EXE_tokbench");
+
+fn spec(api: Api, load: Load, requests: usize, max_tokens: u64) -> BlockSpec {
+    BlockSpec {
+        index: 0,
+        api,
+        load,
+        extent: Extent::Requests(requests),
+        warmup: 1,
+        max_tokens,
+        prompts: PromptSpec {
+            texts: vec!["a short prompt of seven words here".into()],
+            tokens: None,
+            shared_prefix: None,
+            seed: 1,
+        },
+        seed: 1,
+        model: Some("standin".into()),
+        request_timeout: Duration::from_secs(30),
+    }
+}
+
+fn run(cfg: &str, s: &BlockSpec) -> BlockResult {
+    let standin = Standin::start(cfg.parse::<StandinConfig>().unwrap()).unwrap();
+    let e = Endpoint::parse(&standin.url(), &[]).unwrap();
+    block::run(&e, s, &mut |_| {}).unwrap()
+}
+
+fn near(what: &str, got: Option<f64>, want: f64, tol_ms: f64) {
+    let got = got.unwrap_or_else(|| panic!("{what}: no value"));
+    assert!(
+        (got - want).abs() <= tol_ms,
+        "{what}: {got:.2} ms, planted {want} ms (tolerance {tol_ms} ms)"
+    );
+}
+
+fn open(rate: f64, cap: Option<usize>) -> Load {
+    Load::Open {
+        rate,
+        arrival: Arrival::Constant,
+        max_concurrency: cap,
+    }
+}
+
+/// Planted: prompt 60 ms, 20 ms a token, every 3rd chunk two tokens. TTFT
+/// (first content) = prompt + one token = 80 ms; ITL per token 20 ms even
+/// across the two-token chunks (their 40 ms gap is spread over two tokens).
+#[test]
+fn planted_ttft_and_itl_are_recovered() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let r = run(
+        "slots=4,prompt_ms=60,token_ms=20,multi_every=3",
+        &spec(Api::Completion, open(4.0, None), 30, 16),
+    );
+    let f = &r.figures;
+    assert_eq!((f.requests, f.completed, f.early_stops), (30, 30, 0));
+    near("TTFT from send p50", f.ttft_from_send_ms.p50, 80.0, WAKE_MS);
+    near("TTFT p50", f.ttft_ms.p50, 80.0, WAKE_MS + 3.0);
+    near("ITL p50", f.itl_ms.p50, 20.0, 2.0);
+    // Unspread, the two-token chunks' 40 ms gaps would put the p90 at 40 ms.
+    near("ITL p90", f.itl_ms.p90, 20.0, 10.0);
+    near("TPOT mean", f.tpot_ms.mean, 20.0, 2.0);
+    near(
+        "e2e from send p50",
+        f.e2e_from_send_ms.p50,
+        60.0 + 16.0 * 20.0,
+        WAKE_MS,
+    );
+    let req = r.records.iter().find(|x| !x.warmup).unwrap();
+    assert!(
+        req.chunk_ms.len() < 16 && req.output_tokens == Some(16),
+        "chunks {} carried 16 tokens",
+        req.chunk_ms.len()
+    );
+    assert_eq!(f.itl_ms.n, 30 * 15, "one ITL per token after the first");
+    // The server's own prompt time is the planted 60 ms; the client's TTFT adds one token and the network.
+    near(
+        "TTFT - server prompt_ms p50",
+        f.server_queue_est_ms.p50,
+        20.0,
+        WAKE_MS,
+    );
+    assert!(
+        !f.client_behind,
+        "dispatch lag p99 {:?}",
+        f.dispatch_lag_ms.p99
+    );
+    assert!(!f.overload.as_ref().unwrap().overloaded);
+    assert_eq!(
+        r.metrics.as_ref().unwrap().get("tokens_predicted_total"),
+        Some(&(31.0 * 16.0 - 16.0))
+    );
+}
+
+/// 2 slots, each request 20 ms prompt + 10 x 10 ms: capacity ~16 req/s.
+/// Offered 40 req/s with --max-concurrency 2 (= the slots): the wait moves
+/// into the client, TTFT from the actual send stays at the planted 30 ms
+/// while TTFT from the intended send grows to seconds, and overload is said.
+#[test]
+fn coordinated_omission_is_shown_and_overload_reported() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let r = run(
+        "slots=2,prompt_ms=20,token_ms=10",
+        &spec(Api::Completion, open(40.0, Some(2)), 60, 10),
+    );
+    let f = &r.figures;
+    near("TTFT from send p50", f.ttft_from_send_ms.p50, 30.0, WAKE_MS);
+    near(
+        "TTFT from send p90",
+        f.ttft_from_send_ms.p90,
+        30.0,
+        2.0 * WAKE_MS,
+    );
+    let from_intended = f.ttft_ms.p90.unwrap();
+    assert!(
+        from_intended > 1500.0,
+        "TTFT from intended p90 {from_intended:.0} ms should be seconds"
+    );
+    assert!(
+        f.client_queue_ms.p90.unwrap() > 1500.0,
+        "the wait is client queueing"
+    );
+    assert!(
+        !f.client_behind,
+        "slot waits are not dispatch lag: {:?}",
+        f.dispatch_lag_ms.p99
+    );
+    let o = f.overload.as_ref().unwrap();
+    assert!(o.overloaded, "{o:?}");
+    assert!(o.sustained_rps < 20.0 && o.offered_rps > 35.0, "{o:?}");
+}
+
+#[test]
+fn early_stops_are_flagged_and_kept_out_of_per_token_figures() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let r = run(
+        "slots=2,token_ms=5,early_stop_every=4",
+        &spec(Api::Completion, Load::Closed { concurrency: 2 }, 20, 8),
+    );
+    let f = &r.figures;
+    // The warmup is request 0: requests 3, 7, 11, 15, 19 of the stand-in stop early.
+    assert_eq!(f.early_stops, 5);
+    assert_eq!(f.tpot_ms.n, 15);
+    let stopped: Vec<_> = r.records.iter().filter(|x| x.early_stop).collect();
+    assert!(
+        stopped
+            .iter()
+            .all(|x| x.flags[0].contains("early stop: 4 of 8 tokens, stop_type 'eos'")),
+        "{:?}",
+        stopped[0].flags
+    );
+}
+
+/// Chat: a role-only first chunk arrives at once; the first token only
+/// after the 80 ms prompt. TTFT must be the content chunk's.
+#[test]
+fn chat_role_only_first_chunk_is_not_the_first_token() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let r = run(
+        "slots=2,prompt_ms=80,token_ms=10",
+        &spec(Api::Chat, Load::Closed { concurrency: 1 }, 6, 8),
+    );
+    let f = &r.figures;
+    near(
+        "chat TTFT from send p50",
+        f.ttft_from_send_ms.p50,
+        90.0,
+        WAKE_MS,
+    );
+    near("chat ITL p50", f.itl_ms.p50, 10.0, 2.0);
+    for x in r.records.iter().filter(|x| !x.warmup) {
+        let first_chunk = x.first_chunk_ms.unwrap() - x.send_ms.unwrap();
+        assert!(
+            first_chunk < 30.0,
+            "role-only chunk after {first_chunk:.1} ms"
+        );
+        assert_eq!(x.output_tokens, Some(8));
+    }
+}
+
+/// The CLI end to end: overload and an unmet --slo (exit 3), the -o file
+/// with every record kind, `plot serve` on it, and a stand-in still loading.
+#[test]
+fn cli_reports_overload_unmet_slo_and_writes_records() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.jsonl");
+    let o = Command::new(TOKBENCH)
+        .args([
+            "serve",
+            "--standin",
+            "slots=1,prompt_ms=20,token_ms=10,unhealthy_ms=300",
+            "--rate",
+            "30",
+            "--max-concurrency",
+            "1",
+        ])
+        .args([
+            "--arrival",
+            "constant",
+            "--requests",
+            "30",
+            "--max-tokens",
+            "5",
+            "--slo",
+            "ttft_p50<=200ms,itl_p50<=20ms",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stdout.contains("warning: overload: offered 30"), "{stdout}");
+    assert!(
+        stdout.contains("slo ttft_p50<=200ms") && stdout.contains("NOT met"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("slo itl_p50<=20ms") && stdout.contains("(met)"),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let kinds: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "serve_request").count(), 32);
+    assert_eq!(kinds.last().map(String::as_str), Some("serve_block"));
+    let svg = dir.path().join("s.svg");
+    let p = Command::new(TOKBENCH)
+        .args(["plot", "serve"])
+        .arg(&out)
+        .arg("-o")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
+    assert!(std::fs::read_to_string(&svg)
+        .unwrap()
+        .contains("TTFT CDF per block"));
+    let c = Command::new(TOKBENCH)
+        .args(["compare"])
+        .arg(&out)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&c.stderr).contains("from 'tokbench serve', not a run"),
+        "{}",
+        String::from_utf8_lossy(&c.stderr)
+    );
+}
+
+/// A rate sweep on a 2-slot stand-in (capacity ~13 req/s): the knee lies
+/// below the overloaded step, and the SLO search brackets the rate.
+#[test]
+fn rate_sweep_finds_the_knee() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let o = Command::new(TOKBENCH)
+        .args([
+            "serve",
+            "--standin",
+            "slots=2,prompt_ms=30,token_ms=10",
+            "--rate-sweep",
+            "--rates",
+            "4,8,24",
+            "--arrival",
+            "constant",
+        ])
+        .args([
+            "--requests",
+            "30",
+            "--max-tokens",
+            "12",
+            "--warmup",
+            "1",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["kind"], "serve_sweep");
+    assert_eq!(v["knee"], 8.0, "{stdout}");
+    assert_eq!(v["points"][2]["overloaded"], true);
+}
+
+/// Ctrl-C mid-run: sending stops, requests in flight drain, what was
+/// measured is written (the block summary says `interrupted`), exit 130.
+#[test]
+fn ctrl_c_keeps_what_was_measured_and_exits_130() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.jsonl");
+    let child = Command::new(TOKBENCH)
+        .args([
+            "serve",
+            "--standin",
+            "slots=2,token_ms=20",
+            "--rate",
+            "5",
+            "--requests",
+            "200",
+            "--max-tokens",
+            "10",
+            "--warmup",
+            "0",
+            "-o",
+        ])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130));
+    let text = std::fs::read_to_string(&out).unwrap();
+    let recs: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let block = recs.last().unwrap();
+    assert_eq!(
+        (block["kind"].as_str(), block["interrupted"].as_bool()),
+        (Some("serve_block"), Some(true))
+    );
+    let n = recs.len() - 1;
+    assert!((5..60).contains(&n), "{n} requests in 2.5 s at 5 req/s");
+    assert!(
+        recs[..n].iter().all(|r| r["status"] == "ok"),
+        "in-flight requests drained"
+    );
+}
