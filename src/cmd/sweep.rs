@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 use super::{print_out, shell_words, stop_if_interrupted, Sinks};
 use crate::cli::SweepArgs;
 use crate::driver::probe::ToolKind;
-use crate::engine::rounds::Rounds;
 use crate::engine::{self, Stop};
 use crate::exit::Outcome;
 use crate::plan::{plan_sweep, Plan};
@@ -18,6 +17,7 @@ use crate::store::db::DbChoice;
 use crate::sweep::race::Status;
 use crate::sweep::recommend::Tool;
 use crate::sweep::result::SweepResult;
+use crate::sweep::schedule::Rounds;
 use crate::sweep::spec::{dry_run_text, progress_text, SweepSpec};
 
 pub fn run(args: &SweepArgs, db: &DbChoice) -> Result<Outcome> {

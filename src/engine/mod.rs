@@ -8,8 +8,8 @@
 //! `--keep-going`), and collects every warning with its cell and run.
 //!
 //! * [`record`]: one run of a cell into a run record.
-//! * [`schedule`]: sequential and ABBA schedules; [`order`]: the ABBA order;
-//!   [`rounds`]: the sweep's blocked randomized rounds with elimination.
+//! * [`schedule`]: sequential and ABBA schedules; [`order`]: the ABBA order
+//!   (the sweep's rounds are `crate::sweep::schedule`).
 //! * [`sink`]: the sinks and the progress display.
 //! * [`cooldown`]: the pause between runs; [`attach`]: samplers' figures.
 
@@ -17,7 +17,6 @@ pub mod attach;
 pub mod cooldown;
 pub mod order;
 pub mod record;
-pub mod rounds;
 pub mod schedule;
 pub mod sink;
 

@@ -7,11 +7,11 @@
 
 use std::time::{Duration, Instant};
 
-use super::schedule::{Next, Schedule, Step};
+use super::race::{Outcome, Race};
+use super::spec::outcome;
 use crate::driver::Driver;
+use crate::engine::schedule::{Next, Schedule, Step};
 use crate::model::RunRecord;
-use crate::sweep::race::{Outcome, Race};
-use crate::sweep::spec::outcome;
 
 /// Called at the start of each round with the race and the time elapsed
 /// (for the progress line).
