@@ -23,6 +23,14 @@ Exit codes:
   130  interrupted by SIGINT (Ctrl-C); finished runs are kept
   143  terminated by SIGTERM; finished runs are kept";
 
+pub const SWEEP_EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    a best cell was found (some cells may be infeasible)
+  1    every cell was infeasible, or an error (a bad binary or model)
+  2    usage error
+  130  interrupted by SIGINT (Ctrl-C); finished runs are kept, the table of what was measured is printed
+  143  terminated by SIGTERM; as above";
+
 pub const SERVE_EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    the run completed (overload is reported, not an error)
@@ -67,6 +75,9 @@ pub enum Command {
     Plot(PlotArgs),
     /// Write one self-contained HTML (or markdown) report from results files.
     Report(ReportArgs),
+    /// Race a grid of flags (--vary): the best cell, the cells tied with it, a recommendation.
+    #[command(after_help = SWEEP_EXIT_CODES_HELP)]
+    Sweep(Box<SweepArgs>),
     /// Load llama-server on a schedule; latency from the intended send time, throughput, SLO.
     #[command(after_help = SERVE_EXIT_CODES_HELP)]
     Serve(Box<ServeArgs>),

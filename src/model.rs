@@ -356,6 +356,9 @@ pub struct RunRecord {
     /// `a` or `b` in a comparison; absent for `tokbench run`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub side: Option<String>,
+    /// The sweep cell of the run (`-t 4 -fa on`); absent outside `sweep`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell: Option<String>,
     pub binary: BinaryInfo,
     pub argv: Vec<String>,
     /// `LLAMA_ARG_*` variables in tokbench's environment (the child inherits them).

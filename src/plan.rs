@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{CompareArgs, Cooldown, Format, Gpu, RunArgs, RunOptions};
+use crate::cli::{CompareArgs, Cooldown, Format, Gpu, RunArgs, RunOptions, SweepArgs};
 use crate::driver::probe::probe;
 use crate::driver::{for_probe, Offload, Prompt, Request};
 use crate::engine::{Cell, Pause, Settings};
@@ -186,6 +186,7 @@ pub fn plan_cell(
         probe,
         model,
         side: None,
+        sweep_cell: None,
         offload_to,
         notes: inv.notes,
     })
@@ -360,6 +361,33 @@ fn compare_plan(args: &CompareArgs, a: Cell, b: Cell) -> Result<Plan> {
     Ok(Plan {
         cells: vec![a, b],
         settings: plan_settings(&args.opts, args.cooldown)?,
+        format: args.opts.out.format(),
+    })
+}
+
+/// Plans `tokbench sweep`: one cell per sweep cell (its arguments, then the
+/// fixed ones), each named by its arguments in every record. Failed runs
+/// never stop the session: a failing cell is infeasible, the sweep goes on.
+pub fn plan_sweep(args: &SweepArgs, spec: &crate::sweep::spec::SweepSpec) -> Result<Plan> {
+    let model = check_model(&args.model)?;
+    let mut cells = Vec::with_capacity(spec.cells.len());
+    for (i, c) in spec.cells.iter().enumerate() {
+        let side = SideSpec {
+            bin: args.bin.clone(),
+            gpu: args.gpu,
+            label: args.label.clone(),
+            extra: spec.cell_args(i),
+            reps: 1,
+        };
+        let mut cell = plan_cell(&side, &args.model, model.clone(), &args.opts)?;
+        cell.sweep_cell = Some(c.name.clone());
+        cells.push(cell);
+    }
+    let mut settings = plan_settings(&args.opts, None)?;
+    settings.keep_going = true;
+    Ok(Plan {
+        cells,
+        settings,
         format: args.opts.out.format(),
     })
 }

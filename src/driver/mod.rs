@@ -241,6 +241,7 @@ pub(crate) mod test_support {
             started_at: String::new(),
             warmup: false,
             side: None,
+            cell: None,
             binary: Default::default(),
             argv: Vec::new(),
             env: Default::default(),

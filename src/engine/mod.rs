@@ -8,7 +8,8 @@
 //! `--keep-going`), and collects every warning with its cell and run.
 //!
 //! * [`record`]: one run of a cell into a run record.
-//! * [`schedule`]: sequential and ABBA schedules; [`order`]: the ABBA order.
+//! * [`schedule`]: sequential and ABBA schedules; [`order`]: the ABBA order
+//!   (the sweep's rounds are `crate::sweep::schedule`).
 //! * [`sink`]: the sinks and the progress display.
 //! * [`cooldown`]: the pause between runs; [`attach`]: samplers' figures.
 
@@ -46,6 +47,8 @@ pub struct Cell {
     pub model: ModelInfo,
     /// `a` / `b` in a comparison (stored with each run).
     pub side: Option<&'static str>,
+    /// The sweep cell's name (`-t 4 -fa on`), stored with each run.
+    pub sweep_cell: Option<String>,
     /// The backend the user asked to offload to (`CUDA`, `Metal`), if any.
     pub offload_to: Option<&'static str>,
     /// What the plan noted about this cell (shown once).

@@ -112,6 +112,7 @@ fn describe(
         started_at: crate::identity::rfc3339(f.started_at),
         warmup: run.warmup,
         side: cell.side.map(str::to_string),
+        cell: cell.sweep_cell.clone(),
         binary: ctx.binary.clone(),
         argv: cell.full_argv(),
         env: ctx.env.clone(),

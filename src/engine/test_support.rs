@@ -30,6 +30,7 @@ pub fn cell(bin: PathBuf, kind: ToolKind, processes: Vec<bool>) -> Cell {
         probe,
         model: Default::default(),
         side: None,
+        sweep_cell: None,
         offload_to: None,
         notes: Vec::new(),
         processes,

@@ -10,6 +10,7 @@ fn record(sha: &str, commit: &str, eval: f64, at: &str) -> RunRecord {
         started_at: at.into(),
         warmup: false,
         side: None,
+        cell: None,
         binary: BinaryInfo {
             path: "/opt/llama/llama-completion".into(),
             sha256: sha.into(),

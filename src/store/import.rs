@@ -134,6 +134,7 @@ fn record_of(tests: Vec<BenchTest>, label: &str, source: &str) -> RunRecord {
         started_at,
         warmup: false,
         side: None,
+        cell: None,
         binary: BinaryInfo::default(),
         argv: Vec::new(),
         env: Default::default(),

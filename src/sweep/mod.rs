@@ -18,6 +18,8 @@
 //! * [`render`]: table, markdown, json and csv from one grid;
 //! * [`spec`]: glue from the command's options and run records to the
 //!   race, and from the race to the result with its recommendation;
+//! * [`schedule`]: the engine schedule of a sweep (warmups, seeded rounds,
+//!   elimination) driving the race;
 //! * [`simulate`]: simulated sweeps for the tests and the power benchmark.
 
 pub mod cells;
@@ -27,6 +29,7 @@ pub mod race;
 pub mod recommend;
 pub mod render;
 pub mod result;
+pub mod schedule;
 pub mod simulate;
 pub mod spec;
 pub mod vary;

@@ -1,92 +1,55 @@
-//! The sweep pipeline end to end on the stand-in, whose rate, memory and
-//! failures depend on its arguments (`STANDIN_ARG_RULES`): each run is a
-//! real `tokbench run` (spawn, parse, proc sampler, `-o`), its record goes
-//! through `sweep::spec::outcome` into the race, and the result is the one
-//! `tokbench sweep` prints. Until the command is wired onto the session
-//! engine, the loop below (warmups, then `next_round`/`record`/`end_round`)
-//! stands in for the engine's schedule; the groups asserted are exact.
+//! `tokbench sweep` end to end on the stand-in, whose rate, memory and
+//! failures depend on its arguments (`STANDIN_ARG_RULES`): the real
+//! command on the session engine (warmups, then seeded rounds with
+//! elimination), its JSON result read back, every run in `-o` with its
+//! cell. The groups asserted are exact.
 
 use std::path::Path;
-use std::time::Instant;
 
-use clap::Parser;
-use tokbench::cli::SweepArgs;
-use tokbench::model::RunRecord;
+use serde_json::Value;
 use tokbench::sweep::infeasible::CauseKind;
-use tokbench::sweep::race::{Outcome, Status, StopReason};
-use tokbench::sweep::recommend::Tool;
+use tokbench::sweep::race::{Status, StopReason};
 use tokbench::sweep::result::SweepResult;
-use tokbench::sweep::spec::{outcome, SweepSpec};
 
 use super::{Sandbox, STANDIN};
 
-#[derive(Parser)]
-struct Options {
-    #[command(flatten)]
-    args: SweepArgs,
-}
-
-fn spec(sb: &Sandbox, vary: &str, extra: &[&str]) -> SweepSpec {
+/// `tokbench sweep --vary VARY EXTRA` with the proc sampler or none; its
+/// exit code, its JSON result and the records of `-o`.
+fn sweep(
+    sb: &Sandbox,
+    vary: &str,
+    sampler: &str,
+    extra: &[&str],
+) -> (i32, SweepResult, Vec<Value>) {
     let model = sb.model();
-    let mut argv = vec!["sweep", "--bin", STANDIN, "-m", &model, "--vary", vary];
-    argv.extend_from_slice(extra);
-    SweepSpec::from_args(&Options::try_parse_from(argv).unwrap().args, 17).unwrap()
-}
-
-/// One `tokbench run` of `args`; its record from `-o`.
-fn run_once(sb: &Sandbox, args: &[String], sampler: &str, k: usize) -> RunRecord {
-    let out = format!("run{k}.jsonl");
-    let model = sb.model();
-    let mut argv: Vec<&str> = vec![
+    let mut argv = vec![
         "--no-history",
-        "run",
+        "sweep",
         "--bin",
         STANDIN,
         "-m",
         &model,
-        "--reps",
-        "1",
-        "--warmup",
-        "0",
+        "--vary",
+        vary,
         "-n",
         "8",
         "--sampler",
         sampler,
         "--sample-interval",
         "50ms",
+        "--order-seed",
+        "17",
+        "--format",
+        "json",
         "-o",
-        &out,
-        "--",
+        "runs.jsonl",
     ];
-    argv.extend(args.iter().map(String::as_str));
-    sb.cmd(&argv).output().unwrap();
-    let text = std::fs::read_to_string(sb.path(&out)).unwrap();
-    serde_json::from_str(text.lines().last().unwrap()).unwrap()
-}
-
-/// Warmups, then rounds until the race is over: what the engine's schedule will do.
-fn sweep(sb: &Sandbox, spec: &SweepSpec, sampler: &str) -> SweepResult {
-    let mut race = spec.new_race();
-    let start = Instant::now();
-    let mut k = 0;
-    for c in race.warmup_order() {
-        k += 1;
-        let r = run_once(sb, &spec.cell_args(c), sampler, k);
-        let result = match outcome(&r, &spec.metric) {
-            Outcome::Infeasible(cause) => Err(cause),
-            Outcome::Measured(_) => Ok(()),
-        };
-        race.record_warmup(c, result);
-    }
-    while let Some(order) = race.next_round() {
-        for c in order {
-            k += 1;
-            let r = run_once(sb, &spec.cell_args(c), sampler, k);
-            race.record(c, outcome(&r, &spec.metric));
-        }
-        race.end_round(start.elapsed());
-    }
-    spec.finish(&race, Tool::Completion)
+    argv.extend_from_slice(extra);
+    let o = sb.cmd(&argv).output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    let r: SweepResult = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", super::stderr(&o)));
+    (o.status.code().unwrap_or(-1), r, sb.results("runs.jsonl"))
 }
 
 fn status<'a>(r: &'a SweepResult, cell: &str) -> &'a Status {
@@ -108,12 +71,25 @@ fn tied_cells_infeasible_causes_and_an_elimination() {
         .set("STANDIN_NOISE", "0.001")
         .set("STANDIN_SLEEP_MS", "150")
         .set("STANDIN_ARG_RULES", rules);
-    let s = spec(
+    let (code, r, runs) = sweep(
         &sb,
         "-t 1,2,4,8,16",
+        "proc",
         &["--max-rounds", "20", "--", "-ngl", "0"],
     );
-    let r = sweep(&sb, &s, "proc");
+    assert_eq!(code, 0, "{r:#?}");
+    // Every run in -o with its cell: the warmup of each, then the rounds.
+    let cells: Vec<&str> = runs.iter().map(|x| x["cell"].as_str().unwrap()).collect();
+    assert_eq!(runs.iter().filter(|x| x["warmup"] == true).count(), 5);
+    assert!(cells.contains(&"-t 16") && cells.contains(&"-t 1"));
+    let counted_t1 = runs
+        .iter()
+        .filter(|x| x["cell"] == "-t 1" && x["warmup"] == false)
+        .count();
+    assert_eq!(
+        counted_t1,
+        r.rows.iter().find(|x| x.cell == "-t 1").unwrap().rounds
+    );
     assert_eq!(*status(&r, "-t 1"), Status::Best, "{r:#?}");
     assert_eq!(*status(&r, "-t 2"), Status::Tied);
     assert!(matches!(status(&r, "-t 4"), Status::Eliminated { round } if *round < 20));
@@ -201,8 +177,8 @@ fn drift_during_the_sweep_gives_no_false_winner() {
     let sb = Sandbox::new()
         .set("STANDIN_NOISE", "0.001")
         .set("STANDIN_DRIFT", "-0.004");
-    let s = spec(&sb, "-b 64,256,512", &["--max-rounds", "16"]);
-    let r = sweep(&sb, &s, "none");
+    let (code, r, _) = sweep(&sb, "-b 64,256,512", "none", &["--max-rounds", "16"]);
+    assert_eq!(code, 0, "{r:#?}");
     for row in &r.rows {
         assert!(
             matches!(row.status, Status::Best | Status::Tied | Status::Undecided),
@@ -213,4 +189,56 @@ fn drift_during_the_sweep_gives_no_false_winner() {
     assert_ne!(r.stop, Some(StopReason::OneLeft));
     let drift = r.drift.as_ref().unwrap();
     assert!(drift.drift, "the drift is seen: {drift:?}");
+}
+
+#[test]
+fn dry_run_lists_cells_and_every_cell_infeasible_exits_1() {
+    let sb = Sandbox::new().set(
+        "STANDIN_ARG_RULES",
+        "-t 1 => STANDIN_CRASH=segv; -t 2 => STANDIN_CRASH=segv",
+    );
+    let model = sb.model();
+    let base = [
+        "--no-history",
+        "sweep",
+        "--bin",
+        STANDIN,
+        "-m",
+        &model,
+        "--vary",
+        "-t 1,2",
+        "--order-seed",
+        "4",
+    ];
+    let mut dry = base.to_vec();
+    dry.push("--dry-run");
+    let o = sb.cmd(&dry).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", super::stderr(&o));
+    let text = super::stdout(&o);
+    assert!(
+        text.starts_with(
+            "2 cells; each round runs every surviving cell once, in a random order (seed 4)\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("   2  -t 2\n"), "{text}");
+    assert!(
+        text.lines()
+            .nth(2)
+            .unwrap()
+            .trim_start()
+            .starts_with(STANDIN),
+        "{text}"
+    );
+    assert!(sb.argvs().is_empty(), "a dry run runs nothing");
+    let (code, r, runs) = sweep(&sb, "-t 1,2", "none", &[]);
+    assert_eq!(code, 1, "{r:#?}");
+    assert!(
+        r.rows.iter().all(
+            |x| matches!(&x.status, Status::Infeasible { cause } if cause.kind == CauseKind::Crash)
+        ),
+        "{r:#?}"
+    );
+    assert_eq!(runs.len(), 2, "only the warmups ran");
+    assert_eq!(r.recommendation, None);
 }
