@@ -51,6 +51,45 @@ pub enum ProfileError {
     Bad { source_name: String, why: String },
 }
 
+/// A profiler's CSV table: the lines from the first one `is_header` accepts
+/// (the tools print a preamble before it), read with its header row, and the
+/// position of each named column (names compared trimmed).
+pub(crate) struct CsvTable {
+    pub rows: Vec<csv::Result<csv::StringRecord>>,
+    pub headers: csv::StringRecord,
+}
+
+impl CsvTable {
+    pub(crate) fn read(
+        source_name: &str,
+        text: &str,
+        is_header: impl Fn(&str) -> bool,
+        missing: &str,
+    ) -> Result<CsvTable, ProfileError> {
+        let start = text
+            .lines()
+            .position(is_header)
+            .ok_or_else(|| bad(source_name, missing))?;
+        let body = text.lines().skip(start).collect::<Vec<_>>().join("\n");
+        let mut rd = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(body.as_bytes());
+        let headers = rd
+            .headers()
+            .map_err(|e| bad(source_name, e.to_string()))?
+            .clone();
+        let rows = rd.records().collect();
+        Ok(CsvTable { rows, headers })
+    }
+
+    pub(crate) fn col(&self, source_name: &str, name: &str) -> Result<usize, ProfileError> {
+        self.headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| bad(source_name, format!("no '{name}' column")))
+    }
+}
+
 pub(crate) fn bad(source_name: &str, why: impl Into<String>) -> ProfileError {
     ProfileError::Bad {
         source_name: source_name.to_string(),

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{bad, summarize, KernelSummary, ProfileError};
+use super::{bad, summarize, CsvTable, KernelSummary, ProfileError};
 
 const METRIC: &str = "gpu__time_duration.sum";
 
@@ -23,29 +23,13 @@ fn to_ns(value: f64, unit: &str) -> Option<f64> {
 }
 
 pub fn parse(source_name: &str, text: &str) -> Result<KernelSummary, ProfileError> {
-    let start = text
-        .lines()
-        .position(|l| l.starts_with("\"ID\"") && l.contains("\"Metric Value\""))
-        .ok_or_else(|| {
-            bad(
-                source_name,
-                "no '\"ID\",...,\"Metric Value\"' header: run ncu with --csv",
-            )
-        })?;
-    let body = text.lines().skip(start).collect::<Vec<_>>().join("\n");
-    let mut rd = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(body.as_bytes());
-    let headers = rd
-        .headers()
-        .map_err(|e| bad(source_name, e.to_string()))?
-        .clone();
-    let col = |n: &str| {
-        headers
-            .iter()
-            .position(|h| h == n)
-            .ok_or_else(|| bad(source_name, format!("no '{n}' column")))
-    };
+    let table = CsvTable::read(
+        source_name,
+        text,
+        |l| l.starts_with("\"ID\"") && l.contains("\"Metric Value\""),
+        "no '\"ID\",...,\"Metric Value\"' header: run ncu with --csv",
+    )?;
+    let col = |n: &str| table.col(source_name, n);
     let (kname, metric, unit, value) = (
         col("Kernel Name")?,
         col("Metric Name")?,
@@ -53,8 +37,8 @@ pub fn parse(source_name: &str, text: &str) -> Result<KernelSummary, ProfileErro
         col("Metric Value")?,
     );
     let mut per = BTreeMap::new();
-    for rec in rd.records().flatten() {
-        if rec.len() != headers.len() || &rec[metric] != METRIC {
+    for rec in table.rows.into_iter().flatten() {
+        if rec.len() != table.headers.len() || &rec[metric] != METRIC {
             continue;
         }
         let v: f64 = rec[value]

@@ -7,35 +7,19 @@
 
 use std::collections::BTreeMap;
 
-use super::{bad, summarize, KernelSummary, ProfileError};
+use super::{bad, summarize, CsvTable, KernelSummary, ProfileError};
 
 pub fn parse(source_name: &str, text: &str) -> Result<KernelSummary, ProfileError> {
-    let start = text
-        .lines()
-        .position(|l| l.contains("Total Time (ns)") && l.contains("Name"))
-        .ok_or_else(|| {
-            bad(
-                source_name,
-                "no 'Total Time (ns)' header: not a cuda_gpu_kern_sum CSV",
-            )
-        })?;
-    let body = text.lines().skip(start).collect::<Vec<_>>().join("\n");
-    let mut rd = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(body.as_bytes());
-    let headers = rd
-        .headers()
-        .map_err(|e| bad(source_name, e.to_string()))?
-        .clone();
-    let col = |n: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == n)
-            .ok_or_else(|| bad(source_name, format!("no '{n}' column")))
-    };
+    let table = CsvTable::read(
+        source_name,
+        text,
+        |l| l.contains("Total Time (ns)") && l.contains("Name"),
+        "no 'Total Time (ns)' header: not a cuda_gpu_kern_sum CSV",
+    )?;
+    let col = |n: &str| table.col(source_name, n);
     let (total, count, name) = (col("Total Time (ns)")?, col("Instances")?, col("Name")?);
     let mut per = BTreeMap::new();
-    for (i, rec) in rd.records().enumerate() {
+    for (i, rec) in table.rows.into_iter().enumerate() {
         let rec = rec.map_err(|e| bad(source_name, e.to_string()))?;
         if rec.len() <= name.max(total).max(count) {
             continue;
