@@ -55,6 +55,33 @@ pub struct Request {
     pub cmake: PathBuf,
 }
 
+impl Request {
+    /// A request with the defaults every command shares: the jobs of
+    /// `--jobs` unset (one per CPU), cmake from PATH, the CMake percentage
+    /// shown when stderr is a terminal.
+    pub fn new(
+        src: &Path,
+        rev: &str,
+        tools: Vec<String>,
+        backend: BuildBackend,
+        cmake_args: Vec<String>,
+        cache: &Path,
+    ) -> Request {
+        use std::io::IsTerminal;
+        Request {
+            src: src.to_path_buf(),
+            rev: rev.to_string(),
+            tools,
+            backend,
+            cmake_args,
+            jobs: None,
+            cache: cache.to_path_buf(),
+            live_progress: std::io::stderr().is_terminal(),
+            cmake: PathBuf::from("cmake"),
+        }
+    }
+}
+
 /// A build ready to run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Built {
