@@ -10,14 +10,18 @@
 //! is like, and the search is the same.
 
 pub mod driver;
+pub mod journal;
+pub mod measure;
 pub mod output;
+pub mod report;
+pub mod schedule;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use driver::{bisect, range, validate, BisectError, Config, Range};
 
 /// A commit as the report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitInfo {
     pub hash: String,
     pub subject: String,
@@ -32,7 +36,7 @@ impl CommitInfo {
 }
 
 /// Which endpoint a commit behaves like.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
     LikeGood,
@@ -42,7 +46,7 @@ pub enum Class {
 }
 
 /// A ratio to the good build with its 95% interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     pub estimate: f64,
     pub lo: f64,
@@ -50,7 +54,7 @@ pub struct Interval {
 }
 
 /// What the oracle measured at one commit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     pub class: Class,
     /// Interleaved pairs measured.
@@ -72,6 +76,8 @@ pub enum Judgement {
         message: String,
         build_seconds: f64,
     },
+    /// A run at the commit failed (it crashed, timed out): it is skipped.
+    RunFailed { message: String },
     /// Interrupted (SIGINT/SIGTERM): the bisection stops, keeping its log.
     Stop,
 }
@@ -165,6 +171,10 @@ pub fn mark_for(j: &Judgement) -> Option<(Mark, Option<String>)> {
         Judgement::BuildFailed { message, .. } => {
             let first = message.lines().next().unwrap_or("build failed");
             Some((Mark::Skip, Some(format!("does not build: {first}"))))
+        }
+        Judgement::RunFailed { message } => {
+            let first = message.lines().next().unwrap_or("a run failed");
+            Some((Mark::Skip, Some(format!("a run failed: {first}"))))
         }
         Judgement::Stop => None,
     }

@@ -236,6 +236,15 @@ pub fn build(req: &Request) -> Result<Built, BuildError> {
     Ok(built_from(req, meta, false, started))
 }
 
+/// The bin directory of the build a request would reuse, when it is in
+/// the cache (nothing is built or locked): what `bisect --dry-run` shows.
+pub fn cached(req: &Request) -> Result<Option<PathBuf>, BuildError> {
+    let resolved = resolve(&req.src, &req.rev)?;
+    let plan = plan(req, &resolved)?;
+    let build_dir = plan.repo_dir.join(&plan.key);
+    Ok(reusable(&build_dir, &req.tools).map(|m| m.bin_dir))
+}
+
 /// The build's metadata when every tool asked for is in it.
 fn reusable(build_dir: &Path, tools: &[String]) -> Option<BuildMeta> {
     let meta = BuildMeta::read(build_dir)?;

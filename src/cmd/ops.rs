@@ -106,6 +106,7 @@ fn build_rev(rev: &str, args: &OpsArgs) -> Result<PathBuf> {
         tool: BINARY.to_string(),
         backend: crate::cli::BuildBackend::Auto,
         cmake_args: Vec::new(),
+        jobs: None,
         cache: super::revs::cache_root()?,
     };
     Ok(tb.build(rev)?.1)

@@ -35,21 +35,29 @@ pub struct ToolBuild {
     pub tool: String,
     pub backend: BuildBackend,
     pub cmake_args: Vec<String>,
+    pub jobs: Option<u32>,
     pub cache: PathBuf,
 }
 
 impl ToolBuild {
+    pub fn request(&self, rev: &str) -> Request {
+        Request {
+            jobs: self.jobs,
+            ..Request::new(
+                &self.src,
+                rev,
+                vec![self.tool.clone()],
+                self.backend,
+                self.cmake_args.clone(),
+                &self.cache,
+            )
+        }
+    }
+
     /// Builds (or reuses) `rev` and returns the build with the tool's path;
     /// a failure is a [`BuildFailed`].
     pub fn build(&self, rev: &str) -> Result<(Built, PathBuf)> {
-        let req = Request::new(
-            &self.src,
-            rev,
-            vec![self.tool.clone()],
-            self.backend,
-            self.cmake_args.clone(),
-            &self.cache,
-        );
+        let req = self.request(rev);
         let b = build(&req).map_err(|e| BuildFailed(e.to_string()))?;
         let how = if b.reused { "reused" } else { "built" };
         crate::say!(
@@ -74,6 +82,7 @@ pub fn prepare(args: &CompareArgs) -> Result<(CompareArgs, Vec<Built>)> {
         tool: args.revs.tool.clone(),
         backend: args.revs.backend,
         cmake_args: args.revs.cmake_args.clone(),
+        jobs: None,
         cache: cache_root()?,
     };
     let mut out = args.clone();

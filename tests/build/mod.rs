@@ -2,6 +2,7 @@
 //! real CMake, real compiles of a tiny project, with `-j2`.
 
 mod bisect;
+mod bisect_cli;
 mod compare_src;
 pub mod repo;
 
