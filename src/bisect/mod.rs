@@ -170,7 +170,13 @@ pub fn mark_for(j: &Judgement) -> Option<(Mark, Option<String>)> {
         }),
         Judgement::BuildFailed { message, .. } => {
             let first = message.lines().next().unwrap_or("build failed");
-            Some((Mark::Skip, Some(format!("does not build: {first}"))))
+            let first = first.trim_end_matches("; last lines of the log:");
+            let log = message
+                .lines()
+                .find_map(|l| l.strip_prefix("full log: "))
+                .map(|p| format!("; log: {p}"))
+                .unwrap_or_default();
+            Some((Mark::Skip, Some(format!("does not build: {first}{log}"))))
         }
         Judgement::RunFailed { message } => {
             let first = message.lines().next().unwrap_or("a run failed");
@@ -210,14 +216,15 @@ mod tests {
             Some((Mark::Skip, Some("undecided after 40 pair(s)".into())))
         );
         let failed = Judgement::BuildFailed {
-            message: "building x failed (exit 2)\nmore".into(),
+            message: "building x failed (exit 2); last lines of the log:\nerr\nfull log: /c/build.log"
+                .into(),
             build_seconds: 1.0,
         };
         assert_eq!(
             mark_for(&failed),
             Some((
                 Mark::Skip,
-                Some("does not build: building x failed (exit 2)".into())
+                Some("does not build: building x failed (exit 2); log: /c/build.log".into())
             ))
         );
         assert_eq!(mark_for(&Judgement::Stop), None);

@@ -272,7 +272,8 @@ fn announce(s: &Step) {
                 .ratio_to_good
                 .map(|r| format!(", {:.3} [{:.3}, {:.3}] of good", r.estimate, r.lo, r.hi))
                 .unwrap_or_default();
-            format!("{:?} after {} pair(s){ratio}", v.class, v.pairs)
+            let class = serde_json::to_value(v.class).unwrap_or_default();
+            format!("{} after {} pair(s){ratio}", class.as_str().unwrap_or("?"), v.pairs)
         }
         (None, None) => String::new(),
     };

@@ -19,6 +19,8 @@ fn bisect_cmd(cache: &Cache, repo: &TestRepo, more: &[&str]) -> Command {
     let m = model(cache).display().to_string();
     let mut all = vec![
         "bisect", "--src", &src, "--backend", "cpu", "-j", "2", "-m", &m, "--warmup", "0",
+        // A short prompt: each run is about 30 ms of sleep.
+        "-p", "hi",
     ];
     all.extend_from_slice(more);
     all.extend_from_slice(&["--", "-n", "12"]);
@@ -54,6 +56,7 @@ fn the_planted_slowdown_is_found_then_a_second_call_reuses_everything() {
     let first = t.elapsed().as_secs_f64();
     assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
     let text = stdout(&out);
+    eprintln!("{text}");
     let short = &repo.hash("slow")[..12];
     let last = text.lines().last().unwrap();
     assert_eq!(
