@@ -59,7 +59,13 @@ pub fn rounds(records: &[RunRecord], metric: &str) -> Rounds {
         records
             .iter()
             .filter(|r| !r.warmup && r.side.as_deref() == Some(name))
-            .map(|r| usable((r.status == "ok").then(|| metrics::value(r, metric)).flatten()))
+            .map(|r| {
+                usable(
+                    (r.status == "ok")
+                        .then(|| metrics::value(r, metric))
+                        .flatten(),
+                )
+            })
             .collect()
     };
     let (g, b, c) = (side(SIDES[0]), side(SIDES[1]), side(SIDES[2]));
@@ -84,7 +90,14 @@ fn class_at(r: &Rounds, bad_higher: bool, confidence: f64) -> (Class, Option<f64
         .zip(&r.bad)
         .map(|(g, b)| ((g.ln() + b.ln()) / 2.0).exp())
         .collect();
-    let Some(c) = compare(&mid, &r.commit, true, Direction::HigherIsBetter, 0.0, confidence) else {
+    let Some(c) = compare(
+        &mid,
+        &r.commit,
+        true,
+        Direction::HigherIsBetter,
+        0.0,
+        confidence,
+    ) else {
         return (Class::Undecided, None);
     };
     let (Some(lo), Some(hi)) = (c.ci_low, c.ci_high) else {
@@ -236,7 +249,10 @@ mod tests {
 
     #[test]
     fn the_search_error_rate_is_the_sum_of_the_steps_capped_at_one() {
-        assert_eq!(search_error_rate(&[Some(0.01), None, Some(0.02)]), Some(0.03));
+        assert_eq!(
+            search_error_rate(&[Some(0.01), None, Some(0.02)]),
+            Some(0.03)
+        );
         assert_eq!(search_error_rate(&[Some(0.7), Some(0.6)]), Some(1.0));
         assert_eq!(search_error_rate(&[None]), None);
     }

@@ -77,7 +77,9 @@ pub enum Judgement {
         build_seconds: f64,
     },
     /// A run at the commit failed (it crashed, timed out): it is skipped.
-    RunFailed { message: String },
+    RunFailed {
+        message: String,
+    },
     /// Interrupted (SIGINT/SIGTERM): the bisection stops, keeping its log.
     Stop,
 }
@@ -216,8 +218,9 @@ mod tests {
             Some((Mark::Skip, Some("undecided after 40 pair(s)".into())))
         );
         let failed = Judgement::BuildFailed {
-            message: "building x failed (exit 2); last lines of the log:\nerr\nfull log: /c/build.log"
-                .into(),
+            message:
+                "building x failed (exit 2); last lines of the log:\nerr\nfull log: /c/build.log"
+                    .into(),
             build_seconds: 1.0,
         };
         assert_eq!(

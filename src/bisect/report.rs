@@ -96,7 +96,11 @@ pub fn checked_line(c: &Checked) -> String {
         .ok()
         .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
         .unwrap_or_default();
-    let why = c.stopped.as_deref().map(|w| format!(", {w}")).unwrap_or_default();
+    let why = c
+        .stopped
+        .as_deref()
+        .map(|w| format!(", {w}"))
+        .unwrap_or_default();
     format!("{ratio}, {verdict}, {} pairs{why}", cmp.n_a)
 }
 
@@ -114,9 +118,9 @@ fn step_row(i: usize, s: &Step) -> String {
     };
     let v = s.verdict.as_ref();
     let pairs = v.map_or("-".into(), |v| v.pairs.to_string());
-    let ratio = v
-        .and_then(|v| v.ratio_to_good)
-        .map_or("-".into(), |r| format!("{:.3} [{:.3}, {:.3}]", r.estimate, r.lo, r.hi));
+    let ratio = v.and_then(|v| v.ratio_to_good).map_or("-".into(), |r| {
+        format!("{:.3} [{:.3}, {:.3}]", r.estimate, r.lo, r.hi)
+    });
     let err = v
         .and_then(|v| v.error_rate)
         .map_or("-".into(), |e| format!("{e:.4}"));
@@ -151,7 +155,12 @@ fn render_steps(r: &BisectReport, out: &mut String) {
     if !r.skipped.is_empty() {
         out.push_str("\nskipped:\n");
         for s in &r.skipped {
-            out.push_str(&format!("  {} {}: {}\n", s.commit.short(), s.commit.subject, s.reason));
+            out.push_str(&format!(
+                "  {} {}: {}\n",
+                s.commit.short(),
+                s.commit.subject,
+                s.reason
+            ));
         }
     }
 }
@@ -179,19 +188,27 @@ fn render_end(r: &BisectReport, out: &mut String) {
             out.push_str(&format!("  {}\n", commit_line(c)));
         }
     }
-    let rate = r.search_error_rate.map_or("not known (no step decided)".into(), |e| {
-        format!("at most {e:.4} (the sum of the steps' error rates)")
-    });
+    let rate = r
+        .search_error_rate
+        .map_or("not known (no step decided)".into(), |e| {
+            format!("at most {e:.4} (the sum of the steps' error rates)")
+        });
     out.push_str(&format!("error rate of the whole search: {rate}\n"));
     for n in &r.notes {
         out.push_str(&format!("note: {n}\n"));
     }
     out.push_str(&format!(
         "total time: {}\n",
-        humantime::format_duration(std::time::Duration::from_secs(r.total_seconds.round() as u64))
+        humantime::format_duration(std::time::Duration::from_secs(
+            r.total_seconds.round() as u64
+        ))
     ));
     if let Some(f) = &r.first_bad {
-        out.push_str(&format!("first bad commit: {} {}\n", f.commit.short(), f.commit.subject));
+        out.push_str(&format!(
+            "first bad commit: {} {}\n",
+            f.commit.short(),
+            f.commit.subject
+        ));
     }
 }
 
@@ -200,7 +217,11 @@ pub fn render(r: &BisectReport) -> String {
     let mut out = format!(
         "bisect: the commit that made {} {} by more than {}%\n  good {}\n  bad  {}\n",
         r.metric,
-        if r.looking_for == "improvement" { "better" } else { "worse" },
+        if r.looking_for == "improvement" {
+            "better"
+        } else {
+            "worse"
+        },
         r.threshold_pct,
         commit_line(&r.good),
         commit_line(&r.bad)
@@ -209,7 +230,10 @@ pub fn render(r: &BisectReport) -> String {
         true => String::new(),
         false => format!(" touching {}", r.paths.join(", ")),
     };
-    out.push_str(&format!("  {} commit(s) in the range{paths}\n", r.commits_in_range));
+    out.push_str(&format!(
+        "  {} commit(s) in the range{paths}\n",
+        r.commits_in_range
+    ));
     if let Some(e) = &r.endpoints {
         out.push_str(&format!("endpoints, bad over good: {}\n", checked_line(e)));
     }

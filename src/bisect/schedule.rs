@@ -104,7 +104,11 @@ mod tests {
         let mut out = String::new();
         while let Ok(Next::Run(step)) = s.next(&[]) {
             let c = b"gbc"[step.cell] as char;
-            out.push(if step.warmup { c } else { c.to_ascii_uppercase() });
+            out.push(if step.warmup {
+                c
+            } else {
+                c.to_ascii_uppercase()
+            });
         }
         out
     }
@@ -120,7 +124,10 @@ mod tests {
         let rounds: Vec<&str> = (0..6).map(|k| &order[3 + 3 * k..6 + 3 * k]).collect();
         for cell in ['G', 'B', 'C'] {
             for pos in 0..3 {
-                let n = rounds.iter().filter(|r| r.as_bytes()[pos] as char == cell).count();
+                let n = rounds
+                    .iter()
+                    .filter(|r| r.as_bytes()[pos] as char == cell)
+                    .count();
                 assert_eq!(n, 2, "{cell} at {pos}: {rounds:?}");
             }
         }

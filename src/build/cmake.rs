@@ -111,6 +111,7 @@ pub struct StepFailure {
 pub fn run_step(
     cmake: &Path,
     args: &[String],
+    env: &[(&str, &Path)],
     log: &Path,
     mut on_line: impl FnMut(&str),
 ) -> Result<(), StepFailure> {
@@ -123,6 +124,7 @@ pub fn run_step(
     let _ = writeln!(file, "$ cmake {}", crate::runner::shell_words(args));
     let mut child = Command::new(cmake)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -223,7 +225,8 @@ pub fn sigill_hint() -> String {
             .and_then(|l| l.split_once(':'))
             .map(|(_, f)| f.to_string())
     });
-    let head = "the binary used a CPU instruction this machine does not run (a -march=native build, \
+    let head =
+        "the binary used a CPU instruction this machine does not run (a -march=native build, \
                 or AMX/AVX-512 that a VM lists but traps)";
     match flags {
         Some(f) => {
@@ -231,9 +234,14 @@ pub fn sigill_hint() -> String {
                 .iter()
                 .map(|a| format!("--cmake-arg={a}"))
                 .collect();
-            format!("{head}; build it portable: tokbench build (or compare --src, bisect) {}", args.join(" "))
+            format!(
+                "{head}; build it portable: tokbench build (or compare --src, bisect) {}",
+                args.join(" ")
+            )
         }
-        None => format!("{head}; build it with --cmake-arg=-DGGML_NATIVE=OFF and the ISA switches this CPU has"),
+        None => format!(
+            "{head}; build it with --cmake-arg=-DGGML_NATIVE=OFF and the ISA switches this CPU has"
+        ),
     }
 }
 

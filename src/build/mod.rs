@@ -375,19 +375,39 @@ fn configure(
         build_dir.display()
     );
     let log = build_dir.join(cache::LOG_FILE);
+    let src = source_link(build_dir, wt)?;
     let mut args: Vec<String> = vec![
         "-S".into(),
-        wt.display().to_string(),
+        src.display().to_string(),
         "-B".into(),
         build_dir.display().to_string(),
     ];
     args.extend(plan.source.cmake_args.iter().cloned());
-    cmake::run_step(&req.cmake, &args, &log, |_| {}).map_err(step_error(
+    cmake::run_step(&req.cmake, &args, &[], &log, |_| {}).map_err(step_error(
         "configuring",
         req,
         short,
         &log,
     ))
+}
+
+/// The name of the link to the worktree inside each build directory.
+pub const SOURCE_LINK: &str = ".tokbench-src";
+
+/// The worktree as `<build dir>/.tokbench-src` (a symlink), the source
+/// directory CMake is given: every build then names its sources by the
+/// same path relative to its own directory, and ccache (CCACHE_BASEDIR at
+/// the build directory) finds a file compiled for another commit. With the
+/// worktree's own path, which holds the commit, it never would.
+fn source_link(build_dir: &Path, wt: &Path) -> Result<PathBuf, BuildError> {
+    let link = build_dir.join(SOURCE_LINK);
+    match std::fs::read_link(&link) {
+        Ok(target) if target == wt => return Ok(link),
+        Ok(_) => std::fs::remove_file(&link).map_err(io_err("cannot replace", &link))?,
+        Err(_) => {}
+    }
+    std::os::unix::fs::symlink(wt, &link).map_err(io_err("cannot create the link", &link))?;
+    Ok(link)
 }
 
 fn step_error(
@@ -489,7 +509,13 @@ fn compile(
         log.display()
     );
     let mut shown = None;
-    let result = cmake::run_step(&req.cmake, &args, log, |line| {
+    // Paths under the build directory (its sources through the link
+    // included) reach ccache relative to it: the same for every commit.
+    let basedir: Vec<(&str, &Path)> = match std::env::var_os("CCACHE_BASEDIR") {
+        Some(_) => Vec::new(),
+        None => vec![("CCACHE_BASEDIR", build_dir)],
+    };
+    let result = cmake::run_step(&req.cmake, &args, &basedir, log, |line| {
         let pct = targets::progress(line);
         if req.live_progress && pct.is_some() && pct != shown {
             shown = pct;

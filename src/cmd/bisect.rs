@@ -118,8 +118,14 @@ fn dry_run(range: &Range, tb: &ToolBuild, paths: &[String]) -> Result<Outcome> {
     let mut line = |what: &str, c: &CommitInfo| -> Result<()> {
         let cached = crate::build::cached(&tb.request(&c.hash))?;
         to_build += usize::from(cached.is_none());
-        let state = cached.map_or("would build".to_string(), |d| format!("built: {}", d.display()));
-        out.push_str(&format!("  {what:<6} {} {}  [{state}]\n", c.short(), c.subject));
+        let state = cached.map_or("would build".to_string(), |d| {
+            format!("built: {}", d.display())
+        });
+        out.push_str(&format!(
+            "  {what:<6} {} {}  [{state}]\n",
+            c.short(),
+            c.subject
+        ));
         Ok(())
     };
     line("good", &range.good)?;
@@ -137,7 +143,7 @@ fn dry_run(range: &Range, tb: &ToolBuild, paths: &[String]) -> Result<Outcome> {
 
 /// A comparison session's end: checked, or interrupted by this signal.
 enum Ran {
-    Checked(Checked),
+    Checked(Box<Checked>),
     Interrupted(i32),
 }
 
@@ -176,7 +182,11 @@ impl Session<'_> {
         let (b, path) = self.tb.build(&c.hash).with_context(|| {
             format!(
                 "the {which} endpoint '{}' ({}) does not build: nothing to compare",
-                if which == "good" { &self.args.good } else { &self.args.bad },
+                if which == "good" {
+                    &self.args.good
+                } else {
+                    &self.args.bad
+                },
                 c.short()
             )
         })?;
@@ -191,9 +201,9 @@ impl Session<'_> {
             Some(c) => c,
             None => match self.check(&good, &bad)? {
                 Ran::Checked(c) => {
-                    self.journal.endpoints = Some(c.clone());
+                    self.journal.endpoints = Some((*c).clone());
                     self.save();
-                    c
+                    *c
                 }
                 Ran::Interrupted(sig) => return Ok(interrupted(sig)),
             },
@@ -218,7 +228,11 @@ impl Session<'_> {
     fn report(&self, range: &Range, endpoints: Option<Checked>) -> BisectReport {
         BisectReport {
             result: report::Result::Found,
-            looking_for: if self.args.improvement { "improvement" } else { "slowdown" },
+            looking_for: if self.args.improvement {
+                "improvement"
+            } else {
+                "slowdown"
+            },
             metric: self.args.metric.clone(),
             threshold_pct: self.args.threshold,
             good: range.good.clone(),
@@ -240,7 +254,11 @@ impl Session<'_> {
     fn nothing_to_bisect(&self, mut rep: BisectReport) -> Result<Outcome> {
         rep.result = report::Result::NothingToBisect;
         self.print(&mut rep)?;
-        let worse = if self.args.improvement { "better" } else { "worse" };
+        let worse = if self.args.improvement {
+            "better"
+        } else {
+            "worse"
+        };
         crate::say!(
             "tokbench: nothing to bisect: bad is not significantly {worse} than good beyond {}% ({})",
             self.args.threshold,
@@ -273,7 +291,11 @@ fn announce(s: &Step) {
                 .map(|r| format!(", {:.3} [{:.3}, {:.3}] of good", r.estimate, r.lo, r.hi))
                 .unwrap_or_default();
             let class = serde_json::to_value(v.class).unwrap_or_default();
-            format!("{} after {} pair(s){ratio}", class.as_str().unwrap_or("?"), v.pairs)
+            format!(
+                "{} after {} pair(s){ratio}",
+                class.as_str().unwrap_or("?"),
+                v.pairs
+            )
         }
         (None, None) => String::new(),
     };
@@ -355,14 +377,17 @@ impl Session<'_> {
             .iter()
             .find(|m| m.metric == rep.primary_metric)
             .with_context(|| {
-                format!("the runs measured no '{}': pass --metric with one they print", rep.primary_metric)
+                format!(
+                    "the runs measured no '{}': pass --metric with one they print",
+                    rep.primary_metric
+                )
             })?;
-        Ok(Ran::Checked(Checked {
+        Ok(Ran::Checked(Box::new(Checked {
             metric: rep.primary_metric.clone(),
             comparison: m.comparison.clone(),
             stopped: rep.auto.clone(),
             seconds: t.elapsed().as_secs_f64(),
-        }))
+        })))
     }
 
     /// After the search: the final check, the report, the exit status.
@@ -380,7 +405,8 @@ impl Session<'_> {
                 let (f, stop) = self.final_check(first_bad)?;
                 rep.first_bad = Some(f);
                 if let Some(sig) = stop {
-                    rep.notes.push("interrupted during the check against the parent".into());
+                    rep.notes
+                        .push("interrupted during the check against the parent".into());
                     self.print(&mut rep)?;
                     return Ok(interrupted(sig));
                 }
@@ -400,7 +426,9 @@ impl Session<'_> {
             Search::Interrupted { .. } => {
                 rep.result = report::Result::Interrupted;
                 self.print(&mut rep)?;
-                Ok(interrupted(interrupt::received().unwrap_or(nix::libc::SIGINT)))
+                Ok(interrupted(
+                    interrupt::received().unwrap_or(nix::libc::SIGINT),
+                ))
             }
         }
     }
@@ -423,7 +451,11 @@ impl Session<'_> {
             subject,
             date,
         });
-        let kept = self.journal.final_check.clone().filter(|(h, _)| *h == commit.hash);
+        let kept = self
+            .journal
+            .final_check
+            .clone()
+            .filter(|(h, _)| *h == commit.hash);
         let checked = match kept {
             Some((_, c)) => c,
             None => {
@@ -435,20 +467,25 @@ impl Session<'_> {
                 match self.check(&parent, &child)? {
                     Ran::Interrupted(sig) => return Ok((f, Some(sig))),
                     Ran::Checked(c) => {
-                        self.journal.final_check = Some((commit.hash.clone(), c.clone()));
+                        self.journal.final_check = Some((commit.hash.clone(), (*c).clone()));
                         self.save();
-                        c
+                        *c
                     }
                 }
             }
         };
         let cmp = &checked.comparison;
-        f.change = cmp.ci_low.zip(cmp.ci_high).map(|(lo, hi)| crate::bisect::Interval {
-            estimate: cmp.ratio,
-            lo,
-            hi,
-        });
-        f.verdict = serde_json::to_value(cmp.verdict)?.as_str().map(str::to_string);
+        f.change = cmp
+            .ci_low
+            .zip(cmp.ci_high)
+            .map(|(lo, hi)| crate::bisect::Interval {
+                estimate: cmp.ratio,
+                lo,
+                hi,
+            });
+        f.verdict = serde_json::to_value(cmp.verdict)?
+            .as_str()
+            .map(str::to_string);
         f.confirmed = cmp.verdict == self.sought();
         f.check = Some(checked);
         Ok((f, None))
@@ -483,18 +520,31 @@ impl Oracle for Measuring<'_, '_> {
             self.reused += 1;
             return match saved {
                 Saved::Measured(v) => Judgement::Measured(v),
-                Saved::BuildFailed { message, build_seconds } => {
-                    Judgement::BuildFailed { message, build_seconds }
-                }
+                Saved::BuildFailed {
+                    message,
+                    build_seconds,
+                } => Judgement::BuildFailed {
+                    message,
+                    build_seconds,
+                },
             };
         }
-        crate::say!("tokbench: step {step}: {} {}", commit.short(), commit.subject);
+        crate::say!(
+            "tokbench: step {step}: {} {}",
+            commit.short(),
+            commit.subject
+        );
         let j = self.measure(commit);
         let keep = match &j {
-            Judgement::Measured(v) if v.class != Class::Undecided || v.pairs >= self.s.args.max_pairs => {
+            Judgement::Measured(v)
+                if v.class != Class::Undecided || v.pairs >= self.s.args.max_pairs =>
+            {
                 Some(Saved::Measured(v.clone()))
             }
-            Judgement::BuildFailed { message, build_seconds } => Some(Saved::BuildFailed {
+            Judgement::BuildFailed {
+                message,
+                build_seconds,
+            } => Some(Saved::BuildFailed {
                 message: message.clone(),
                 build_seconds: *build_seconds,
             }),
@@ -531,7 +581,11 @@ impl Measuring<'_, '_> {
                 v.build_seconds = build_seconds;
                 v.measure_seconds = t.elapsed().as_secs_f64() - build_seconds;
                 if v.class == Class::Undecided {
-                    crate::say!("warning: {} is skipped: undecided after {} pair(s)", commit.short(), v.pairs);
+                    crate::say!(
+                        "warning: {} is skipped: undecided after {} pair(s)",
+                        commit.short(),
+                        v.pairs
+                    );
                 }
                 Judgement::Measured(v)
             }
@@ -591,7 +645,13 @@ impl Measuring<'_, '_> {
         let left = self.s.deadline_left();
         let mut sched = Rounds3::new(self.s.args.opts.warmup, rule.max_pairs, left, look);
         let mut sinks = Sinks::open(&self.plan, self.s.db, true)?;
-        let out = engine::run(&cells, &self.plan.settings, &mut sched, &ProcessExecutor, &mut sinks.all())?;
+        let out = engine::run(
+            &cells,
+            &self.plan.settings,
+            &mut sched,
+            &ProcessExecutor,
+            &mut sinks.all(),
+        )?;
         match out.stop {
             Stop::Interrupted(_) => return Ok(None),
             Stop::FailedRun => {

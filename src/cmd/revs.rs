@@ -66,9 +66,10 @@ impl ToolBuild {
             b.seconds,
             b.bin_dir.display()
         );
-        let path = b.tools.get(&self.tool).cloned().ok_or_else(|| {
-            BuildFailed(format!("the build of {} has no {}", b.rev, self.tool))
-        })?;
+        let path =
+            b.tools.get(&self.tool).cloned().ok_or_else(|| {
+                BuildFailed(format!("the build of {} has no {}", b.rev, self.tool))
+            })?;
         Ok((b, path))
     }
 }

@@ -18,9 +18,20 @@ fn bisect_cmd(cache: &Cache, repo: &TestRepo, more: &[&str]) -> Command {
     let src = repo.path().display().to_string();
     let m = model(cache).display().to_string();
     let mut all = vec![
-        "bisect", "--src", &src, "--backend", "cpu", "-j", "2", "-m", &m, "--warmup", "0",
+        "bisect",
+        "--src",
+        &src,
+        "--backend",
+        "cpu",
+        "-j",
+        "2",
+        "-m",
+        &m,
+        "--warmup",
+        "0",
         // A short prompt: each run is about 30 ms of sleep.
-        "-p", "hi",
+        "-p",
+        "hi",
     ];
     all.extend_from_slice(more);
     all.extend_from_slice(&["--", "-n", "12"]);
@@ -64,11 +75,19 @@ fn the_planted_slowdown_is_found_then_a_second_call_reuses_everything() {
         format!("first bad commit: {short} decode: slower kernel (3 ms/token)")
     );
     assert!(text.contains("endpoints, bad over good: 0.6"), "{text}");
-    assert!(text.contains(&format!("  against its parent {}: 0.6", &repo.hash("fixed")[..12])), "{text}");
+    assert!(
+        text.contains(&format!(
+            "  against its parent {}: 0.6",
+            &repo.hash("fixed")[..12]
+        )),
+        "{text}"
+    );
     // Git tests the broken commit first: it is skipped, with why.
     let broken = &repo.hash("broken")[..12];
     assert!(
-        text.contains(&format!("  {broken} refactor main (does not build): does not build: ")),
+        text.contains(&format!(
+            "  {broken} refactor main (does not build): does not build: "
+        )),
         "{text}"
     );
     assert!(stderr(&out).contains(&format!("warning: {broken} is skipped: ")));
@@ -94,9 +113,18 @@ fn the_planted_slowdown_is_found_then_a_second_call_reuses_everything() {
     }
     assert!(v["search_error_rate"].as_f64().unwrap() < 0.2);
     let err = stderr(&again);
-    assert!(err.contains("reusing what an earlier run of this bisect measured"), "{err}");
-    assert!(!err.contains(" built in "), "a second call built again:\n{err}");
-    assert!(second < first / 2.0, "first {first:.1} s, second {second:.1} s");
+    assert!(
+        err.contains("reusing what an earlier run of this bisect measured"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(" built in "),
+        "a second call built again:\n{err}"
+    );
+    assert!(
+        second < first / 2.0,
+        "first {first:.1} s, second {second:.1} s"
+    );
     eprintln!("bisect of 8 commits: first call {first:.1} s, second {second:.1} s");
     assert_eq!(repo.snapshot(), before, "the user's checkout changed");
 }
@@ -105,12 +133,32 @@ fn the_planted_slowdown_is_found_then_a_second_call_reuses_everything() {
 fn paths_limit_the_steps_to_the_commits_touching_them() {
     let repo = TestRepo::standard();
     let cache = Cache::new();
-    let out = bisect(
+    let db = cache.path().join("history.db");
+    let out = bisect_cmd(
         &cache,
         &repo,
-        &["--good", "initial", "--bad", "scripts", "--paths", "src", "--format", "json"],
-    );
+        &[
+            "--good", "initial", "--bad", "scripts", "--paths", "src", "--format", "json",
+        ],
+    )
+    .env("TOKBENCH_DB", &db)
+    .env_remove("TOKBENCH_NO_HISTORY")
+    .output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(0), "stderr:\n{}", stderr(&out));
+    // Every run is in the history: the endpoints' and final checks (a, b), the steps' three sides.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut q = conn
+        .prepare("SELECT side, COUNT(*) FROM runs GROUP BY side ORDER BY side")
+        .unwrap();
+    let sides: Vec<(String, i64)> = q
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let names: Vec<&str> = sides.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(names, ["a", "b", "bad", "commit", "good"], "{sides:?}");
+    assert!(sides.iter().all(|(_, n)| *n >= 9), "{sides:?}");
     let v = json(&out);
     assert_eq!(v["first_bad"]["hash"], repo.hash("slow"));
     assert_eq!(v["commits_in_range"], 3);
@@ -126,10 +174,32 @@ fn endpoints_alike_are_nothing_to_bisect_exit_4() {
     let cache = Cache::new();
     let out = bisect(&cache, &repo, &["--good", "slow", "--bad", "scripts"]);
     assert_eq!(out.status.code(), Some(4), "stderr:\n{}", stderr(&out));
-    assert!(stdout(&out).contains("nothing to bisect"), "{}", stdout(&out));
-    assert!(stderr(&out).contains("tokbench: nothing to bisect: bad is not significantly worse than good beyond 1%"), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("nothing to bisect"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains(
+            "tokbench: nothing to bisect: bad is not significantly worse than good beyond 1%"
+        ),
+        "{}",
+        stderr(&out)
+    );
     // A slowdown is not an improvement.
-    let out = bisect(&cache, &repo, &["--good", "fixed", "--bad", "slow", "--improvement", "--format", "json"]);
+    let out = bisect(
+        &cache,
+        &repo,
+        &[
+            "--good",
+            "fixed",
+            "--bad",
+            "slow",
+            "--improvement",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(out.status.code(), Some(4), "stderr:\n{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["result"], "nothing-to-bisect");
@@ -141,9 +211,18 @@ fn refusals_name_the_input_and_exit_1() {
     let repo = TestRepo::standard();
     let cache = Cache::new();
     let cases: [(&[&str], &str); 4] = [
-        (&["--good", "nope", "--bad", "scripts"], "unknown revision 'nope'"),
-        (&["--good", "scripts", "--bad", "initial"], "is not an ancestor of --bad 'initial'"),
-        (&["--good", "broken", "--bad", "scripts"], "the good endpoint 'broken'"),
+        (
+            &["--good", "nope", "--bad", "scripts"],
+            "unknown revision 'nope'",
+        ),
+        (
+            &["--good", "scripts", "--bad", "initial"],
+            "is not an ancestor of --bad 'initial'",
+        ),
+        (
+            &["--good", "broken", "--bad", "scripts"],
+            "the good endpoint 'broken'",
+        ),
         (&["--good", "slow", "--bad", "slow"], "are the same commit"),
     ];
     for (args, msg) in cases {
@@ -152,16 +231,26 @@ fn refusals_name_the_input_and_exit_1() {
         assert!(stderr(&out).contains(msg), "{args:?}: {}", stderr(&out));
     }
     let out = bisect(&cache, &repo, &["--good", "broken", "--bad", "scripts"]);
-    assert!(stderr(&out).contains("does not build: nothing to compare"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not build: nothing to compare"),
+        "{}",
+        stderr(&out)
+    );
     let plain = tempfile::tempdir().unwrap();
     let dir = plain.path().display().to_string();
     let m = model(&cache).display().to_string();
     let out = cache
-        .cmd(&["bisect", "--src", &dir, "--good", "a", "--bad", "b", "-m", &m])
+        .cmd(&[
+            "bisect", "--src", &dir, "--good", "a", "--bad", "b", "-m", &m,
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("is not a git checkout"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not a git checkout"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -169,14 +258,21 @@ fn a_range_left_with_only_skipped_commits_exits_1_and_lists_them() {
     let mut repo = TestRepo::new(2.0, "llama-completion");
     repo.commit("initial", "initial: 2 ms/token");
     let main = std::fs::read_to_string(repo.path().join("src/main.cpp")).unwrap();
-    repo.write("src/main.cpp", &main.replace("int main(int argc", "int main(int argc BROKEN"));
+    repo.write(
+        "src/main.cpp",
+        &main.replace("int main(int argc", "int main(int argc BROKEN"),
+    );
     let rate = std::fs::read_to_string(repo.path().join("src/rate.h")).unwrap();
     repo.write("src/rate.h", &rate.replace("2.000", "3.000"));
     repo.commit("broken", "slower, and does not build");
     repo.write("src/main.cpp", &main);
     repo.commit("fixed", "fix the build");
     let cache = Cache::new();
-    let out = bisect(&cache, &repo, &["--good", "initial", "--bad", "fixed", "--format", "json"]);
+    let out = bisect(
+        &cache,
+        &repo,
+        &["--good", "initial", "--bad", "fixed", "--format", "json"],
+    );
     assert_eq!(out.status.code(), Some(1), "stderr:\n{}", stderr(&out));
     let v = json(&out);
     assert_eq!(v["result"], "all-skipped");
@@ -197,12 +293,31 @@ fn dry_run_lists_the_range_and_what_is_built() {
     let cache = Cache::new();
     let (out, _) = cache.build(&repo, &["initial"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = bisect(&cache, &repo, &["--good", "initial", "--bad", "scripts", "--dry-run"]);
+    let out = bisect(
+        &cache,
+        &repo,
+        &["--good", "initial", "--bad", "scripts", "--dry-run"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.starts_with("bisect --dry-run: 8 commit(s) after good "), "{text}");
-    assert!(text.contains(&format!("  good   {} initial: fake llama at 2 ms/token  [built: ", &repo.hash("initial")[..12])), "{text}");
-    assert!(text.contains(&format!("  bad    {} scripts: add run.sh  [would build]", &repo.hash("scripts")[..12])), "{text}");
+    assert!(
+        text.starts_with("bisect --dry-run: 8 commit(s) after good "),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  good   {} initial: fake llama at 2 ms/token  [built: ",
+            &repo.hash("initial")[..12]
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "  bad    {} scripts: add run.sh  [would build]",
+            &repo.hash("scripts")[..12]
+        )),
+        "{text}"
+    );
     assert!(text.contains("8 of these are not built yet"), "{text}");
 }
 
