@@ -167,7 +167,7 @@ fn render_steps(r: &BisectReport, out: &mut String) {
 
 fn render_end(r: &BisectReport, out: &mut String) {
     if let Some(f) = &r.first_bad {
-        out.push_str(&format!("\nfirst bad commit: {}\n", commit_line(&f.commit)));
+        out.push_str(&format!("\nfound: {}\n", commit_line(&f.commit)));
         match (&f.parent, &f.check) {
             (Some(p), Some(c)) => {
                 out.push_str(&format!(
@@ -245,7 +245,11 @@ pub fn render(r: &BisectReport) -> String {
     }
     render_steps(r, &mut out);
     if r.result == Result::NothingToBisect {
-        out.push_str("nothing to bisect: the bad endpoint is not significantly worse than the good one beyond the threshold\n");
+        let worse = match r.looking_for {
+            "improvement" => "better",
+            _ => "worse",
+        };
+        out.push_str(&format!("nothing to bisect: the bad endpoint is not significantly {worse} than the good one beyond the threshold\n"));
     }
     render_end(r, &mut out);
     out
@@ -261,4 +265,114 @@ pub fn skipped(steps: &[Step]) -> Vec<Skipped> {
             reason: s.skip_reason.clone().unwrap_or_default(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bisect::{Class, Verdict};
+
+    fn commit(h: char, subject: &str) -> CommitInfo {
+        CommitInfo {
+            hash: h.to_string().repeat(40),
+            subject: subject.into(),
+            date: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    fn report() -> BisectReport {
+        let step = Step {
+            commit: commit('c', "slower kernel"),
+            mark: Mark::Bad,
+            skip_reason: None,
+            verdict: Some(Verdict {
+                class: Class::LikeBad,
+                pairs: 9,
+                ratio_to_good: Some(Interval {
+                    estimate: 0.9,
+                    lo: 0.88,
+                    hi: 0.92,
+                }),
+                error_rate: Some(0.0117),
+                build_seconds: 3.25,
+                measure_seconds: 9.5,
+            }),
+        };
+        let broken = Step {
+            commit: commit('d', "broken"),
+            mark: Mark::Skip,
+            skip_reason: Some("does not build: x".into()),
+            verdict: None,
+        };
+        BisectReport {
+            result: Result::Found,
+            looking_for: "slowdown",
+            metric: "eval_tps".into(),
+            threshold_pct: 1.0,
+            good: commit('a', "good one"),
+            bad: commit('b', "bad one"),
+            commits_in_range: 4,
+            paths: vec!["ggml".into()],
+            endpoints: None,
+            skipped: skipped(&[step.clone(), broken.clone()]),
+            steps: vec![broken, step],
+            remaining: Vec::new(),
+            first_bad: Some(FirstBad {
+                commit: commit('c', "slower kernel"),
+                parent: None,
+                change: None,
+                verdict: None,
+                confirmed: false,
+                check: None,
+            }),
+            reused_steps: 0,
+            search_error_rate: Some(0.0117),
+            total_seconds: 75.0,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_text_report_lists_steps_and_skips_and_ends_with_the_first_bad_commit() {
+        let text = render(&report());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "bisect: the commit that made eval_tps worse by more than 1%"
+        );
+        assert!(
+            text.contains("  4 commit(s) in the range touching ggml\n"),
+            "{text}"
+        );
+        let row = lines
+            .iter()
+            .find(|l| l.contains("slower kernel") && l.contains("like-bad"))
+            .unwrap();
+        for cell in [
+            "cccccccccccc",
+            "bad",
+            "9",
+            "0.900 [0.880, 0.920]",
+            "0.0117",
+            "3.2s",
+            "9.5s",
+        ] {
+            assert!(row.contains(cell), "{cell}: {row}");
+        }
+        assert!(
+            text.contains("  dddddddddddd broken: does not build: x\n"),
+            "{text}"
+        );
+        assert!(text.contains("found: cccccccccccc slower kernel (2026-01-01T00:00:00Z)\n  not checked against its parent\n"), "{text}");
+        assert!(
+            text.contains("error rate of the whole search: at most 0.0117 "),
+            "{text}"
+        );
+        assert!(text.contains("total time: 1m 15s\n"), "{text}");
+        assert_eq!(
+            lines.last(),
+            Some(&"first bad commit: cccccccccccc slower kernel")
+        );
+        assert_eq!(text.matches("first bad commit:").count(), 1, "{text}");
+    }
 }

@@ -76,8 +76,18 @@ pub fn run(args: &BisectArgs, db: &DbChoice) -> Result<Outcome> {
             s.journal_path.display()
         );
     }
-    s.bisect(&cfg, &range)
+    match s.bisect(&cfg, &range) {
+        Err(e) if e.is::<Interrupted>() => Ok(interrupted(
+            e.downcast_ref::<Interrupted>().map_or(2, |i| i.0),
+        )),
+        r => r,
+    }
 }
+
+/// A signal arrived while an endpoint was building.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+struct Interrupted(i32);
 
 /// What decides a bisect's measurements: a second run with the same key
 /// reuses the first one's.
@@ -179,7 +189,11 @@ impl Session<'_> {
     }
 
     fn endpoint(&self, c: &CommitInfo, which: &str) -> Result<(String, PathBuf)> {
-        let (b, path) = self.tb.build(&c.hash).with_context(|| {
+        let built = self.tb.build(&c.hash);
+        if let (Err(_), Some(sig)) = (&built, interrupt::received()) {
+            return Err(Interrupted(sig).into());
+        }
+        let (b, path) = built.with_context(|| {
             format!(
                 "the {which} endpoint '{}' ({}) does not build: nothing to compare",
                 if which == "good" {
@@ -219,9 +233,16 @@ impl Session<'_> {
             bad_higher,
             metric: ends.metric.clone(),
             reused: 0,
+            time_spent: false,
         };
         let found = bisect::bisect(cfg, range, &mut oracle, &mut |s| announce(s))?;
         rep.reused_steps = oracle.reused;
+        if oracle.time_spent {
+            rep.notes.push(format!(
+                "--max-time {} was spent: the commits left were skipped unmeasured",
+                humantime::format_duration(self.args.max_time)
+            ));
+        }
         self.finish(found, rep)
     }
 
@@ -512,6 +533,8 @@ struct Measuring<'a, 'b> {
     bad_higher: bool,
     metric: String,
     reused: usize,
+    /// `--max-time` ran out: the commits left were not measured.
+    time_spent: bool,
 }
 
 impl Oracle for Measuring<'_, '_> {
@@ -560,6 +583,14 @@ impl Oracle for Measuring<'_, '_> {
 
 impl Measuring<'_, '_> {
     fn measure(&mut self, commit: &CommitInfo) -> Judgement {
+        if self.s.deadline_left().is_zero() {
+            self.time_spent = true;
+            crate::say!(
+                "warning: {} is skipped: --max-time is spent",
+                commit.short()
+            );
+            return Judgement::Measured(undecided(0));
+        }
         let t = Instant::now();
         let built = self.s.tb.build(&commit.hash);
         let build_seconds = t.elapsed().as_secs_f64();
@@ -664,14 +695,18 @@ impl Measuring<'_, '_> {
             }
             Stop::Completed => {}
         }
-        let undecided = Verdict {
-            class: Class::Undecided,
-            pairs: measure::rounds(&out.records, &self.metric).len() as u32,
-            ratio_to_good: None,
-            error_rate: None,
-            build_seconds: 0.0,
-            measure_seconds: 0.0,
-        };
-        Ok(Some(sched.ended.unwrap_or(undecided)))
+        let pairs = measure::rounds(&out.records, &self.metric).len() as u32;
+        Ok(Some(sched.ended.unwrap_or_else(|| undecided(pairs))))
+    }
+}
+
+fn undecided(pairs: u32) -> Verdict {
+    Verdict {
+        class: Class::Undecided,
+        pairs,
+        ratio_to_good: None,
+        error_rate: None,
+        build_seconds: 0.0,
+        measure_seconds: 0.0,
     }
 }
