@@ -6,7 +6,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use super::race::Status;
 use super::result::{Row, SweepResult};
-use crate::cli::Format;
+use crate::format::Format;
 use crate::report::markdown::cell as md_cell;
 
 const HEADER: [&str; 8] = [
