@@ -113,6 +113,16 @@ impl Sinks {
         })
     }
 
+    /// `-o FILE` (if any) and line progress, no history: `tokbench ops`,
+    /// whose rounds are not generation runs.
+    pub fn results_only(output: Option<&std::path::Path>) -> Result<Sinks> {
+        Ok(Sinks {
+            jsonl: output.map(JsonlWriter::open).transpose()?.map(JsonlSink),
+            history: None,
+            progress: Progress::new(false),
+        })
+    }
+
     /// No file, no history, line progress: for tests of the commands.
     #[cfg(test)]
     pub fn none() -> Sinks {
