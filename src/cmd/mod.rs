@@ -10,6 +10,7 @@ pub mod kernels;
 pub mod ops;
 pub mod parse;
 pub mod plot;
+pub mod profile;
 pub mod report;
 pub mod revs;
 pub mod run;
