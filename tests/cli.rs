@@ -1221,6 +1221,7 @@ mod install;
 mod keys;
 mod ops;
 mod plots;
+mod profile;
 mod sweep;
 
 #[test]

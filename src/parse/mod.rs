@@ -5,14 +5,12 @@
 //! [`ParseError`] naming the input and line, never a panic. Values are taken as
 //! printed; a value tokbench computes itself is listed in `Timings::derived`.
 
+pub mod backend_ops;
 pub mod bench;
 pub mod server;
 pub mod text;
 pub mod timings;
 pub mod version;
-
-#[cfg(test)]
-pub(crate) mod test_support;
 
 use std::fmt;
 
