@@ -98,6 +98,10 @@ pub enum Command {
     /// Per-op comparison of two builds through test-backend-ops perf (or one build alone).
     #[command(after_help = OPS_HELP)]
     Ops(Box<OpsArgs>),
+    /// Find the commit that made a metric worse (or better): git's bisection with a
+    /// statistical verdict at each commit, built and measured against both endpoints.
+    #[command(after_help = BISECT_HELP)]
+    Bisect(Box<BisectArgs>),
     /// Summarise a saved profiler export (nsys cuda_gpu_kern_sum CSV, ncu --csv, xctrace
     /// metal-gpu-intervals XML), or diff two per kernel.
     Kernels(KernelsArgs),
@@ -204,6 +208,75 @@ Exit codes:
   0    every revision built (or found built)
   1    error: unknown revision, not a git checkout, a failed configure or build
   2    usage error";
+
+pub const BISECT_HELP: &str = "\
+The endpoints are built and compared first (adaptive, like 'compare --auto'); then git
+bisects in a worktree of its own under $TOKBENCH_CACHE_DIR/bisect, each commit built and
+measured in rounds against the good and bad builds. Undecided commits and commits that do
+not build are skipped. Running the same bisect again reuses its builds and measurements.
+
+Exit codes:
+  0    the first bad commit was found (also when its check against its parent is undecided)
+  1    error: not a git checkout, unknown revision, good not an ancestor of bad, an endpoint
+       that does not build, every commit in the range skipped
+  2    usage error
+  4    nothing to bisect: bad is not significantly worse (better) than good beyond --threshold
+  130  interrupted (builds and measurements are kept for the next run)";
+
+/// `tokbench bisect`.
+#[derive(Debug, Clone, Args)]
+pub struct BisectArgs {
+    /// The llama.cpp git checkout (never changed: builds and the bisection use worktrees).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub src: PathBuf,
+    /// The older revision, without the change.
+    #[arg(long, value_name = "REV")]
+    pub good: String,
+    /// The newer revision, with the change.
+    #[arg(long, value_name = "REV")]
+    pub bad: String,
+    /// The GGUF model file.
+    #[arg(short = 'm', long, value_name = "MODEL")]
+    pub model: PathBuf,
+    /// The tool built and measured, by its current name (older names are found).
+    #[arg(long, value_name = "NAME", default_value = "llama-completion", value_parser = ["llama-completion", "llama-bench"])]
+    pub tool: String,
+    /// The metric bisected (eval_tps, prompt_eval_tps, a llama-bench test such as tg128, ...).
+    #[arg(long, default_value = "eval_tps")]
+    pub metric: String,
+    /// Smallest change worth bisecting: the endpoints must differ beyond it (e.g. 1 or 1%).
+    #[arg(long, default_value = "1%", value_parser = parse_percent)]
+    pub threshold: f64,
+    /// Budget of pairs (rounds, at a commit) for each comparison.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(6..))]
+    pub max_pairs: u32,
+    /// Budget of time for the whole bisect, builds included (e.g. 90m).
+    #[arg(long, default_value = "2h", value_parser = parse_duration)]
+    pub max_time: std::time::Duration,
+    /// Look for the commit that made the metric better instead.
+    #[arg(long)]
+    pub improvement: bool,
+    /// Only commits touching these paths are tested, as 'git bisect start -- PATH...'.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub paths: Vec<String>,
+    /// GPU offload (see 'run --help').
+    #[arg(long, value_enum, default_value_t = Gpu::Auto)]
+    pub gpu: Gpu,
+    /// Backend of the builds.
+    #[arg(long, value_enum, default_value_t = BuildBackend::Auto)]
+    pub backend: BuildBackend,
+    /// Extra CMake configure argument of every build (repeatable).
+    #[arg(long = "cmake-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub cmake_args: Vec<String>,
+    /// Parallel compile jobs (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    #[command(flatten)]
+    pub opts: RunOptions,
+    /// Extra arguments passed to every binary verbatim (after --).
+    #[arg(last = true, value_name = "ARGS")]
+    pub extra: Vec<String>,
+}
 
 /// The backend a build is for (defined with the builds, which must not depend on the CLI).
 pub use crate::build::BuildBackend;

@@ -10,14 +10,18 @@
 //! is like, and the search is the same.
 
 pub mod driver;
+pub mod journal;
+pub mod measure;
 pub mod output;
+pub mod report;
+pub mod schedule;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use driver::{bisect, range, validate, BisectError, Config, Range};
 
 /// A commit as the report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitInfo {
     pub hash: String,
     pub subject: String,
@@ -32,7 +36,7 @@ impl CommitInfo {
 }
 
 /// Which endpoint a commit behaves like.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
     LikeGood,
@@ -42,7 +46,7 @@ pub enum Class {
 }
 
 /// A ratio to the good build with its 95% interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
     pub estimate: f64,
     pub lo: f64,
@@ -50,7 +54,7 @@ pub struct Interval {
 }
 
 /// What the oracle measured at one commit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     pub class: Class,
     /// Interleaved pairs measured.
@@ -71,6 +75,10 @@ pub enum Judgement {
     BuildFailed {
         message: String,
         build_seconds: f64,
+    },
+    /// A run at the commit failed (it crashed, timed out): it is skipped.
+    RunFailed {
+        message: String,
     },
     /// Interrupted (SIGINT/SIGTERM): the bisection stops, keeping its log.
     Stop,
@@ -164,7 +172,17 @@ pub fn mark_for(j: &Judgement) -> Option<(Mark, Option<String>)> {
         }),
         Judgement::BuildFailed { message, .. } => {
             let first = message.lines().next().unwrap_or("build failed");
-            Some((Mark::Skip, Some(format!("does not build: {first}"))))
+            let first = first.trim_end_matches("; last lines of the log:");
+            let log = message
+                .lines()
+                .find_map(|l| l.strip_prefix("full log: "))
+                .map(|p| format!("; log: {p}"))
+                .unwrap_or_default();
+            Some((Mark::Skip, Some(format!("does not build: {first}{log}"))))
+        }
+        Judgement::RunFailed { message } => {
+            let first = message.lines().next().unwrap_or("a run failed");
+            Some((Mark::Skip, Some(format!("a run failed: {first}"))))
         }
         Judgement::Stop => None,
     }
@@ -200,14 +218,16 @@ mod tests {
             Some((Mark::Skip, Some("undecided after 40 pair(s)".into())))
         );
         let failed = Judgement::BuildFailed {
-            message: "building x failed (exit 2)\nmore".into(),
+            message:
+                "building x failed (exit 2); last lines of the log:\nerr\nfull log: /c/build.log"
+                    .into(),
             build_seconds: 1.0,
         };
         assert_eq!(
             mark_for(&failed),
             Some((
                 Mark::Skip,
-                Some("does not build: building x failed (exit 2)".into())
+                Some("does not build: building x failed (exit 2); log: /c/build.log".into())
             ))
         );
         assert_eq!(mark_for(&Judgement::Stop), None);

@@ -111,6 +111,7 @@ pub struct StepFailure {
 pub fn run_step(
     cmake: &Path,
     args: &[String],
+    env: &[(&str, &Path)],
     log: &Path,
     mut on_line: impl FnMut(&str),
 ) -> Result<(), StepFailure> {
@@ -123,6 +124,7 @@ pub fn run_step(
     let _ = writeln!(file, "$ cmake {}", crate::runner::shell_words(args));
     let mut child = Command::new(cmake)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -182,8 +184,81 @@ pub fn run_step(
     Err(fail(status.to_string(), Vec::from(tail).join("\n")))
 }
 
+/// CPU flag (as /proc/cpuinfo names it) -> the ggml switch that uses it.
+const ISA_SWITCHES: [(&str, &str); 11] = [
+    ("sse4_2", "GGML_SSE42"),
+    ("avx", "GGML_AVX"),
+    ("avx2", "GGML_AVX2"),
+    ("fma", "GGML_FMA"),
+    ("f16c", "GGML_F16C"),
+    ("bmi2", "GGML_BMI2"),
+    ("avx_vnni", "GGML_AVX_VNNI"),
+    ("avx512bw", "GGML_AVX512"),
+    ("avx512vbmi", "GGML_AVX512_VBMI"),
+    ("avx512_vnni", "GGML_AVX512_VNNI"),
+    ("avx512_bf16", "GGML_AVX512_BF16"),
+];
+
+/// The CMake switches of a build for this CPU without `-march=native`
+/// (`flags`: the `flags` line of /proc/cpuinfo): each ISA switch on when
+/// the CPU lists it, AMX off, as `scripts/quickstart.sh` rebuilds a build
+/// that dies with SIGILL (a VM may list AMX and trap it).
+pub fn portable_isa_args(flags: &str) -> Vec<String> {
+    let have: Vec<&str> = flags.split_whitespace().collect();
+    let mut args = vec!["-DGGML_NATIVE=OFF".to_string()];
+    for (flag, switch) in ISA_SWITCHES {
+        let on = if have.contains(&flag) { "ON" } else { "OFF" };
+        args.push(format!("-D{switch}={on}"));
+    }
+    for amx in ["GGML_AMX_TILE", "GGML_AMX_INT8", "GGML_AMX_BF16"] {
+        args.push(format!("-D{amx}=OFF"));
+    }
+    args
+}
+
+/// What to do about a binary killed by SIGILL: the `--cmake-arg`s of a
+/// portable build for this machine (x86 Linux: from /proc/cpuinfo).
+pub fn sigill_hint() -> String {
+    let flags = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|t| {
+        t.lines()
+            .find(|l| l.starts_with("flags"))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, f)| f.to_string())
+    });
+    let head =
+        "the binary used a CPU instruction this machine does not run (a -march=native build, \
+                or AMX/AVX-512 that a VM lists but traps)";
+    match flags {
+        Some(f) => {
+            let args: Vec<String> = portable_isa_args(&f)
+                .iter()
+                .map(|a| format!("--cmake-arg={a}"))
+                .collect();
+            format!(
+                "{head}; build it portable: tokbench build (or compare --src, bisect) {}",
+                args.join(" ")
+            )
+        }
+        None => format!(
+            "{head}; build it with --cmake-arg=-DGGML_NATIVE=OFF and the ISA switches this CPU has"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn portable_switches_follow_the_cpu_flags_and_turn_amx_off() {
+        let args = super::portable_isa_args("fpu sse4_2 avx avx2 fma f16c bmi2 amx_tile avx512bw");
+        assert_eq!(args[0], "-DGGML_NATIVE=OFF");
+        assert!(args.contains(&"-DGGML_AVX2=ON".to_string()));
+        assert!(args.contains(&"-DGGML_AVX512=ON".to_string()));
+        assert!(args.contains(&"-DGGML_AVX_VNNI=OFF".to_string()));
+        assert!(args.contains(&"-DGGML_AVX512_VBMI=OFF".to_string()));
+        assert!(args.contains(&"-DGGML_AMX_INT8=OFF".to_string()));
+        assert_eq!(args.len(), 15);
+    }
+
     use super::*;
 
     #[test]

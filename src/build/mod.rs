@@ -55,6 +55,33 @@ pub struct Request {
     pub cmake: PathBuf,
 }
 
+impl Request {
+    /// A request with the defaults every command shares: the jobs of
+    /// `--jobs` unset (one per CPU), cmake from PATH, the CMake percentage
+    /// shown when stderr is a terminal.
+    pub fn new(
+        src: &Path,
+        rev: &str,
+        tools: Vec<String>,
+        backend: BuildBackend,
+        cmake_args: Vec<String>,
+        cache: &Path,
+    ) -> Request {
+        use std::io::IsTerminal;
+        Request {
+            src: src.to_path_buf(),
+            rev: rev.to_string(),
+            tools,
+            backend,
+            cmake_args,
+            jobs: None,
+            cache: cache.to_path_buf(),
+            live_progress: std::io::stderr().is_terminal(),
+            cmake: PathBuf::from("cmake"),
+        }
+    }
+}
+
 /// A build ready to run.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Built {
@@ -209,6 +236,15 @@ pub fn build(req: &Request) -> Result<Built, BuildError> {
     Ok(built_from(req, meta, false, started))
 }
 
+/// The bin directory of the build a request would reuse, when it is in
+/// the cache (nothing is built or locked): what `bisect --dry-run` shows.
+pub fn cached(req: &Request) -> Result<Option<PathBuf>, BuildError> {
+    let resolved = resolve(&req.src, &req.rev)?;
+    let plan = plan(req, &resolved)?;
+    let build_dir = plan.repo_dir.join(&plan.key);
+    Ok(reusable(&build_dir, &req.tools).map(|m| m.bin_dir))
+}
+
 /// The build's metadata when every tool asked for is in it.
 fn reusable(build_dir: &Path, tools: &[String]) -> Option<BuildMeta> {
     let meta = BuildMeta::read(build_dir)?;
@@ -339,19 +375,39 @@ fn configure(
         build_dir.display()
     );
     let log = build_dir.join(cache::LOG_FILE);
+    let src = source_link(build_dir, wt)?;
     let mut args: Vec<String> = vec![
         "-S".into(),
-        wt.display().to_string(),
+        src.display().to_string(),
         "-B".into(),
         build_dir.display().to_string(),
     ];
     args.extend(plan.source.cmake_args.iter().cloned());
-    cmake::run_step(&req.cmake, &args, &log, |_| {}).map_err(step_error(
+    cmake::run_step(&req.cmake, &args, &[], &log, |_| {}).map_err(step_error(
         "configuring",
         req,
         short,
         &log,
     ))
+}
+
+/// The name of the link to the worktree inside each build directory.
+pub const SOURCE_LINK: &str = ".tokbench-src";
+
+/// The worktree as `<build dir>/.tokbench-src` (a symlink), the source
+/// directory CMake is given: every build then names its sources by the
+/// same path relative to its own directory, and ccache (CCACHE_BASEDIR at
+/// the build directory) finds a file compiled for another commit. With the
+/// worktree's own path, which holds the commit, it never would.
+fn source_link(build_dir: &Path, wt: &Path) -> Result<PathBuf, BuildError> {
+    let link = build_dir.join(SOURCE_LINK);
+    match std::fs::read_link(&link) {
+        Ok(target) if target == wt => return Ok(link),
+        Ok(_) => std::fs::remove_file(&link).map_err(io_err("cannot replace", &link))?,
+        Err(_) => {}
+    }
+    std::os::unix::fs::symlink(wt, &link).map_err(io_err("cannot create the link", &link))?;
+    Ok(link)
 }
 
 fn step_error(
@@ -453,7 +509,13 @@ fn compile(
         log.display()
     );
     let mut shown = None;
-    let result = cmake::run_step(&req.cmake, &args, log, |line| {
+    // Paths under the build directory (its sources through the link
+    // included) reach ccache relative to it: the same for every commit.
+    let basedir: Vec<(&str, &Path)> = match std::env::var_os("CCACHE_BASEDIR") {
+        Some(_) => Vec::new(),
+        None => vec![("CCACHE_BASEDIR", build_dir)],
+    };
+    let result = cmake::run_step(&req.cmake, &args, &basedir, log, |line| {
         let pct = targets::progress(line);
         if req.live_progress && pct.is_some() && pct != shown {
             shown = pct;

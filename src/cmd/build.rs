@@ -2,10 +2,9 @@
 //! line block per revision (commit, subject, bin directory), `--list` and
 //! `--prune`, as text or JSON.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::print_out;
 use crate::build::cache::{self, human_bytes};
@@ -14,9 +13,7 @@ use crate::cli::{BuildArgs, BuildFormat};
 use crate::exit::Outcome;
 
 pub fn run(args: &BuildArgs) -> Result<Outcome> {
-    let cache = cache::root().context(
-        "no cache directory: set TOKBENCH_CACHE_DIR (or HOME) to where tokbench may keep builds",
-    )?;
+    let cache = super::revs::cache_root()?;
     if args.list {
         return list(&cache, args.format);
     }
@@ -46,15 +43,15 @@ pub fn run(args: &BuildArgs) -> Result<Outcome> {
 
 fn request(args: &BuildArgs, src: &Path, rev: &str, cache: &Path) -> Request {
     Request {
-        src: src.to_path_buf(),
-        rev: rev.to_string(),
-        tools: args.tools.clone(),
-        backend: args.backend,
-        cmake_args: args.cmake_args.clone(),
         jobs: args.jobs,
-        cache: cache.to_path_buf(),
-        live_progress: std::io::stderr().is_terminal(),
-        cmake: PathBuf::from("cmake"),
+        ..Request::new(
+            src,
+            rev,
+            args.tools.clone(),
+            args.backend,
+            args.cmake_args.clone(),
+            cache,
+        )
     }
 }
 

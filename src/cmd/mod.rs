@@ -2,6 +2,7 @@
 //! the reporters. One file per command; this one dispatches and holds the
 //! little they share (stdout/stderr writers, shell quoting).
 
+pub mod bisect;
 pub mod build;
 pub mod compare;
 pub mod doctor;
@@ -54,6 +55,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Completions { shell } => crate::shell::completions(shell).map(|()| Outcome::Ok),
         Command::Man { dir } => crate::shell::man(dir.as_deref()).map(|()| Outcome::Ok),
         Command::Ops(args) => ops::run(&args),
+        Command::Bisect(args) => bisect::run(&args, &db),
         Command::Kernels(args) => kernels::run(&args),
     }
 }

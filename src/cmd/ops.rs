@@ -164,27 +164,15 @@ fn side_binary(path: Option<&Path>, rev: Option<&str>, args: &OpsArgs) -> Result
 }
 
 fn build_rev(rev: &str, args: &OpsArgs) -> Result<PathBuf> {
-    use std::io::IsTerminal;
-    let cache = crate::build::cache::root().context(
-        "no cache directory: set TOKBENCH_CACHE_DIR (or HOME) to where tokbench may keep builds",
-    )?;
-    let req = crate::build::Request {
+    let tb = super::revs::ToolBuild {
         src: args.src.clone().unwrap_or_else(|| PathBuf::from(".")),
-        rev: rev.to_string(),
-        tools: vec![BINARY.to_string()],
+        tool: BINARY.to_string(),
         backend: crate::cli::BuildBackend::Auto,
         cmake_args: Vec::new(),
         jobs: None,
-        cache,
-        live_progress: std::io::stderr().is_terminal(),
-        cmake: PathBuf::from("cmake"),
+        cache: super::revs::cache_root()?,
     };
-    let built = crate::build::build(&req)?;
-    built
-        .tools
-        .get(BINARY)
-        .cloned()
-        .with_context(|| format!("revision '{rev}' built, but it has no {BINARY} target"))
+    Ok(tb.build(rev)?.1)
 }
 
 /// The first GPU device the binary lists, else CPU.

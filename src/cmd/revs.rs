@@ -4,12 +4,11 @@
 //! the short commit and its subject. `--git-bisect-exit` maps the verdict
 //! to `git bisect run`'s convention ([`git_bisect_outcome`]).
 
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use crate::build::{build, cache, Built, Request};
+use crate::build::{build, cache, BuildBackend, Built, Request};
 use crate::cli::CompareArgs;
 use crate::compare::report::CompareReport;
 use crate::compare::stats::Verdict;
@@ -22,25 +21,82 @@ pub const GIT_BAD: u8 = 1;
 /// `git bisect run`: the commit cannot be tested (skip it).
 pub const GIT_SKIP: u8 = 125;
 
+/// tokbench's cache directory, or an error saying how to set one.
+pub fn cache_root() -> Result<PathBuf> {
+    cache::root().context(
+        "no cache directory: set TOKBENCH_CACHE_DIR (or HOME) to where tokbench may keep builds",
+    )
+}
+
+/// What to build a tool with, for every revision of one command.
+#[derive(Debug, Clone)]
+pub struct ToolBuild {
+    pub src: PathBuf,
+    pub tool: String,
+    pub backend: BuildBackend,
+    pub cmake_args: Vec<String>,
+    pub jobs: Option<u32>,
+    pub cache: PathBuf,
+}
+
+impl ToolBuild {
+    pub fn request(&self, rev: &str) -> Request {
+        Request {
+            jobs: self.jobs,
+            ..Request::new(
+                &self.src,
+                rev,
+                vec![self.tool.clone()],
+                self.backend,
+                self.cmake_args.clone(),
+                &self.cache,
+            )
+        }
+    }
+
+    /// Builds (or reuses) `rev` and returns the build with the tool's path;
+    /// a failure is a [`BuildFailed`].
+    pub fn build(&self, rev: &str) -> Result<(Built, PathBuf)> {
+        let req = self.request(rev);
+        let b = build(&req).map_err(|e| BuildFailed(e.to_string()))?;
+        let how = if b.reused { "reused" } else { "built" };
+        crate::say!(
+            "tokbench: {rev} = {} {how} in {:.1} s: {}",
+            label(&b),
+            b.seconds,
+            b.bin_dir.display()
+        );
+        let path =
+            b.tools.get(&self.tool).cloned().ok_or_else(|| {
+                BuildFailed(format!("the build of {} has no {}", b.rev, self.tool))
+            })?;
+        Ok((b, path))
+    }
+}
+
 /// Builds the sides given as revisions and returns the arguments of the
 /// plain two-binary comparison, with their builds. A side given as a path
 /// stays as it is.
 pub fn prepare(args: &CompareArgs) -> Result<(CompareArgs, Vec<Built>)> {
-    let cache = cache::root().context(
-        "no cache directory: set TOKBENCH_CACHE_DIR (or HOME) to where tokbench may keep builds",
-    )?;
-    let src = args.revs.src.clone().unwrap_or_else(|| PathBuf::from("."));
+    let tb = ToolBuild {
+        src: args.revs.src.clone().unwrap_or_else(|| PathBuf::from(".")),
+        tool: args.revs.tool.clone(),
+        backend: args.revs.backend,
+        cmake_args: args.revs.cmake_args.clone(),
+        jobs: None,
+        cache: cache_root()?,
+    };
     let mut out = args.clone();
     let mut built = Vec::new();
     if let Some(rev) = &args.revs.a_rev {
-        let b = build_side(args, &src, rev, &cache)?;
-        out.a = Some(tool_path(&b, &args.revs.tool)?);
+        let (b, path) = tb.build(rev)?;
+        out.a = Some(path);
         out.a_label = args.a_label.clone().or_else(|| Some(label(&b)));
         built.push(b);
     }
     if let Some(rev) = &args.revs.b_rev {
-        let b = build_side(args, &src, rev, &cache)?;
-        out.b = Some(tool_path(&b, &args.revs.tool)?);
+        let (b, path) = tb.build(rev)?;
+        out.b = Some(path);
         out.b_label = args.b_label.clone().or_else(|| Some(label(&b)));
         built.push(b);
     }
@@ -51,36 +107,6 @@ pub fn prepare(args: &CompareArgs) -> Result<(CompareArgs, Vec<Built>)> {
         .into());
     }
     Ok((out, built))
-}
-
-fn build_side(args: &CompareArgs, src: &Path, rev: &str, cache: &Path) -> Result<Built> {
-    let req = Request {
-        src: src.to_path_buf(),
-        rev: rev.to_string(),
-        tools: vec![args.revs.tool.clone()],
-        backend: args.revs.backend,
-        cmake_args: args.revs.cmake_args.clone(),
-        jobs: None,
-        cache: cache.to_path_buf(),
-        live_progress: std::io::stderr().is_terminal(),
-        cmake: PathBuf::from("cmake"),
-    };
-    let b = build(&req).map_err(|e| BuildFailed(e.to_string()))?;
-    let how = if b.reused { "reused" } else { "built" };
-    crate::say!(
-        "tokbench: {rev} = {} {how} in {:.1} s: {}",
-        label(&b),
-        b.seconds,
-        b.bin_dir.display()
-    );
-    Ok(b)
-}
-
-fn tool_path(b: &Built, tool: &str) -> Result<PathBuf> {
-    b.tools
-        .get(tool)
-        .cloned()
-        .ok_or_else(|| BuildFailed(format!("the build of {} has no {tool}", b.rev)).into())
 }
 
 /// A side's build failed: `--git-bisect-exit` skips the commit.

@@ -226,6 +226,10 @@ fn failure(ending: Ending, found: bool, cell: &Cell, settings: &Settings) -> Opt
         Ending::Exited(0) => Some(format!("exited 0 but {}", cell.driver.nothing_read())),
         Ending::Exited(c) if found && cell.driver.kept_exit(c).is_some() => None,
         Ending::Exited(c) => Some(format!("exited with code {c}")),
+        Ending::Signaled(s) if s == nix::libc::SIGILL => Some(format!(
+            "killed by SIGILL ({s})\nhint: {}",
+            crate::build::cmake::sigill_hint()
+        )),
         Ending::Signaled(s) => Some(format!("killed by {} ({s})", signal_name(s))),
         Ending::TimedOut => Some(format!(
             "timed out after {}; its process group was killed (raise --timeout if the run needs longer)",

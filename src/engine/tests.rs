@@ -122,6 +122,24 @@ fn a_failed_run_stops_the_session_unless_keep_going() {
     );
     assert!(err.contains("cause: GGML_ASSERT(x) failed"), "{err}");
 
+    let sigill = Recorded::ok("", "", 10).ending(Ending::Signaled(nix::libc::SIGILL));
+    let exec = Replay::new([sigill]);
+    let mut sched = Sequential::of_cell(0, &c.processes);
+    let out = run(
+        std::slice::from_ref(&c),
+        &settings(),
+        &mut sched,
+        &exec,
+        &mut [],
+    )
+    .unwrap();
+    let err = out.records[0].error.as_deref().unwrap();
+    assert!(
+        err.contains("killed by SIGILL (4)\nhint: the binary used a CPU instruction"),
+        "{err}"
+    );
+    assert!(err.contains("-DGGML_NATIVE=OFF"), "{err}");
+
     let exec = Replay::new([completion_ok(), crash(), completion_ok()]);
     let keep = Settings {
         keep_going: true,

@@ -298,15 +298,17 @@ struct BuildOracle {
 impl Oracle for BuildOracle {
     fn judge(&mut self, _step: usize, commit: &CommitInfo) -> Judgement {
         let req = tokbench::build::Request {
-            src: self.src.clone(),
-            rev: commit.hash.clone(),
-            tools: vec!["llama-completion".into()],
-            backend: tokbench::cli::BuildBackend::Cpu,
-            cmake_args: Vec::new(),
             jobs: Some(2),
-            cache: self.cache.clone(),
             live_progress: false,
             cmake: self.cmake.clone(),
+            ..tokbench::build::Request::new(
+                &self.src,
+                &commit.hash,
+                vec!["llama-completion".into()],
+                tokbench::cli::BuildBackend::Cpu,
+                Vec::new(),
+                &self.cache,
+            )
         };
         let built = match tokbench::build::build(&req) {
             Ok(b) => b,

@@ -10,7 +10,7 @@ use super::repo::TestRepo;
 use super::Cache;
 
 /// A file that passes the model check (GGUF magic); the fake tool ignores it.
-fn model(cache: &Cache) -> PathBuf {
+pub(super) fn model(cache: &Cache) -> PathBuf {
     let p = cache.path().join("model.gguf");
     let mut bytes = b"GGUF\x03\x00\x00\x00".to_vec();
     bytes.extend_from_slice(&[0u8; 56]);

@@ -2,6 +2,7 @@
 //! real CMake, real compiles of a tiny project, with `-j2`.
 
 mod bisect;
+mod bisect_cli;
 mod compare_src;
 pub mod repo;
 
@@ -329,4 +330,44 @@ fn doctor_says_whether_ccache_is_on_path() {
     let empty = tempfile::tempdir().unwrap();
     let without = doctor(&empty.path().display().to_string());
     assert!(without.contains("ccache: not on PATH"), "{without}");
+}
+
+/// What a compiler launcher (ccache) sees: the source's path relative to
+/// CCACHE_BASEDIR is the same for two commits, so ccache can reuse the
+/// first commit's object for the second.
+#[test]
+fn a_compiler_launcher_sees_the_same_relative_source_path_for_every_commit() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = TestRepo::standard();
+    let cache = Cache::new();
+    let seen = cache.path().join("launcher.log");
+    let launcher = cache.path().join("launcher");
+    std::fs::write(
+        &launcher,
+        format!(
+            "#!/bin/sh\necho \"$CCACHE_BASEDIR|$*\" >> '{}'\nexec \"$@\"\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let arg = format!(
+        "--cmake-arg=-DCMAKE_CXX_COMPILER_LAUNCHER={}",
+        launcher.display()
+    );
+    let (out, _) = cache.build(&repo, &[arg.as_str(), "docs", "docs2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = std::fs::read_to_string(&seen).unwrap();
+    let relative: Vec<String> = log
+        .lines()
+        .filter_map(|l| {
+            let (base, cmd) = l.split_once('|')?;
+            let src = cmd.split_whitespace().find(|w| w.ends_with("main.cpp"))?;
+            let rel = src.strip_prefix(base)?;
+            Some(rel.to_string())
+        })
+        .collect();
+    assert_eq!(relative.len(), 2, "{log}");
+    assert_eq!(relative[0], relative[1], "{log}");
+    assert_eq!(relative[0], "/.tokbench-src/src/main.cpp", "{log}");
 }
