@@ -14,6 +14,7 @@ pub mod report;
 pub mod revs;
 pub mod run;
 pub mod serve;
+pub mod serve_ab;
 pub mod sweep;
 
 use std::io::Write;
@@ -48,6 +49,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Plot(args) => plot::run(&args, &db),
         Command::Report(args) => report::run(&args),
         Command::Sweep(args) => sweep::run(&args, &db),
+        Command::Serve(args) if serve_ab::asked(&args) => serve_ab::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Build(args) => build::run(&args),
         Command::Completions { shell } => crate::shell::completions(shell).map(|()| Outcome::Ok),

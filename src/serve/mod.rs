@@ -10,6 +10,8 @@
 //! in-process llama-server with planted timings for tests and for the
 //! client's own overhead. `command` is the glue for the CLI.
 
+pub mod ab;
+pub mod ab_render;
 pub mod block;
 pub mod client;
 pub mod figures;

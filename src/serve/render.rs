@@ -17,7 +17,7 @@ const HEADER: [&str; 6] = [
     "mean",
 ];
 
-fn num(x: Option<f64>) -> String {
+pub fn num(x: Option<f64>) -> String {
     match x {
         Some(v) if v.abs() >= 100.0 => format!("{v:.0}"),
         Some(v) => format!("{v:.2}"),
@@ -116,7 +116,7 @@ pub fn context(s: &BlockSummary) -> Vec<String> {
     out
 }
 
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled);
@@ -127,7 +127,7 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     t.to_string()
 }
 
-fn markdown(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(super) fn markdown(header: &[&str], rows: &[Vec<String>]) -> String {
     let cell = |s: &str| crate::report::markdown::cell(s);
     let mut out = format!(
         "| {} |\n|{}\n",

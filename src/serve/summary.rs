@@ -69,6 +69,9 @@ pub struct BlockSummary {
     pub tokbench_version: &'static str,
     pub started_at: String,
     pub block: usize,
+    /// `a` / `b` in an A/B session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub side: Option<&'static str>,
     pub label: Option<String>,
     pub api: Api,
     pub load: LoadInfo,
@@ -149,6 +152,7 @@ pub fn summarize(
         tokbench_version: env!("CARGO_PKG_VERSION"),
         started_at: crate::identity::rfc3339(std::time::SystemTime::now()),
         block: spec.index,
+        side: None,
         label,
         api: spec.api,
         load: LoadInfo::of(&spec.load, &spec.extent),
