@@ -374,3 +374,163 @@ fn ctrl_c_keeps_what_was_measured_and_exits_130() {
         "in-flight requests drained"
     );
 }
+
+/// `serve` with the given arguments, as (exit code, stdout, stderr).
+fn serve(args: &[&str]) -> (Option<i32>, String, String) {
+    let o = Command::new(TOKBENCH)
+        .arg("serve")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// The load of every A/B block below: 2 clients, 6 counted requests of 12
+/// tokens on a 2-slot stand-in, 6 ABBA pairs (the fewest with a 95% interval).
+const AB_LOAD: [&str; 8] = [
+    "--concurrency",
+    "2",
+    "--requests",
+    "6",
+    "--warmup",
+    "1",
+    "--max-tokens",
+    "12",
+];
+
+/// B planted 5% slower per token (21 ms against 20 ms): B is slower on the
+/// judged ITL p50 with the interval around +5% (each block's ITL p50 stays
+/// within 2.5% of its planted value here: a 1 ms tick on 20 ms), and
+/// --fail-if-slower 2 exits 3. Records of both sides carry their side.
+#[test]
+fn ab_of_a_planted_slower_b_says_slower_and_exits_3() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ab.jsonl");
+    let out_s = out.to_str().unwrap();
+    let mut args = vec![
+        "--a-standin",
+        "slots=2,prompt_ms=10,token_ms=20",
+        "--b-standin",
+        "slots=2,prompt_ms=10,token_ms=21",
+        "--fail-if-slower",
+        "2",
+        "--json",
+        "-o",
+        out_s,
+    ];
+    args.extend(AB_LOAD);
+    let (code, stdout, stderr) = serve(&args);
+    assert_eq!(code, Some(3), "{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (v["kind"].as_str(), v["pairs"].as_u64()),
+        (Some("serve_ab"), Some(6))
+    );
+    assert_eq!(
+        v["blocks_a"],
+        serde_json::json!([0, 3, 4, 7, 8, 11]),
+        "ABBA order"
+    );
+    let judged = &v["verdicts"][0];
+    assert_eq!(
+        (judged["metric"].as_str(), judged["verdict"].as_str()),
+        (Some("itl_ms.p50"), Some("slower"))
+    );
+    let ratio = judged["comparison"]["ratio"].as_f64().unwrap();
+    assert!((ratio - 1.05).abs() < 0.025, "B/A {ratio}, planted 1.05");
+    assert_eq!(v["gate"]["regressed"], true);
+    let recs: Vec<serde_json::Value> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let count = |kind: &str, side: &str| {
+        recs.iter()
+            .filter(|r| r["kind"] == kind && r["side"] == side)
+            .count()
+    };
+    assert_eq!(
+        (count("serve_block", "a"), count("serve_block", "b")),
+        (6, 6)
+    );
+    assert_eq!(
+        (count("serve_request", "a"), count("serve_request", "b")),
+        (42, 42)
+    );
+    assert_eq!(recs.last().unwrap()["kind"], "serve_ab");
+}
+
+/// A against itself (the same planted stand-in on both sides): no
+/// significant change within a 3% band, and the gate passes (exit 0).
+#[test]
+fn ab_of_a_against_itself_is_no_significant_change() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let same = "slots=2,prompt_ms=10,token_ms=20";
+    let mut args = vec![
+        "--a-standin",
+        same,
+        "--b-standin",
+        same,
+        "--threshold",
+        "3",
+        "--fail-if-slower",
+        "3",
+        "--format",
+        "markdown",
+    ];
+    args.extend(AB_LOAD);
+    let (code, stdout, stderr) = serve(&args);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("| itl_ms.p50 *"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(row.contains("| no significant change | 6 |"), "{row}");
+    assert!(
+        stdout.contains("B is not worse than A on itl_ms.p50 beyond 3%"),
+        "{stdout}"
+    );
+}
+
+/// Usage mistakes of an A/B session: exit 2 before anything starts.
+#[test]
+fn ab_usage_errors_name_what_to_do() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (code, _, stderr) = serve(&[
+        "--a-standin",
+        "slots=1",
+        "--b-standin",
+        "slots=1",
+        "--metric",
+        "itl_p50",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--metric 'itl_p50' is not a serve figure; known: ttft_ms.p50"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("itl_ms.p50") && stderr.contains("output_tps"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = serve(&["--a-url", "http://127.0.0.1:9"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("needs both sides"), "{stderr}");
+    let (code, _, stderr) = serve(&[
+        "--a-standin",
+        "slots=1",
+        "--b-standin",
+        "slots=1",
+        "--rate-sweep",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--rate-sweep and --slo are for one server"),
+        "{stderr}"
+    );
+}

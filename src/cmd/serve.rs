@@ -89,9 +89,9 @@ fn open_target(args: &ServeArgs, spec: Spec<'_>, log: &std::path::Path) -> Resul
             Endpoint::parse(url, &args.headers).map_err(|e| usage(e.to_string()))?,
         )),
         Spec::Standin(spec) => {
-            let cfg: StandinConfig = spec.parse().map_err(
-                |e: crate::serve::standin::StandinSpecError| usage(e.to_string()),
-            )?;
+            let cfg: StandinConfig = spec
+                .parse()
+                .map_err(|e: crate::serve::standin::StandinSpecError| usage(e.to_string()))?;
             let s = Standin::start(cfg).context("cannot start the built-in stand-in server")?;
             let e = Endpoint::parse(&s.url(), &args.headers)?;
             Ok(Goal::Standin {

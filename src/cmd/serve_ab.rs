@@ -32,9 +32,16 @@ fn usage(msg: impl Into<String>) -> anyhow::Error {
 
 /// Whether the options ask for an A/B session.
 pub fn asked(args: &ServeArgs) -> bool {
-    [&args.a_url, &args.a_server, &args.a_standin, &args.b_url, &args.b_server, &args.b_standin]
-        .iter()
-        .any(|o| o.is_some())
+    [
+        &args.a_url,
+        &args.a_server,
+        &args.a_standin,
+        &args.b_url,
+        &args.b_server,
+        &args.b_standin,
+    ]
+    .iter()
+    .any(|o| o.is_some())
 }
 
 fn side_spec<'a>(
@@ -127,7 +134,10 @@ fn summarize(args: &ServeArgs, specs: &[Spec<'_>; 2], done: &[BlockSummary]) -> 
         threshold,
         a: specs[0].describe(),
         b: specs[1].describe(),
-        load: done.first().map(|b| b.load.description.clone()).unwrap_or_default(),
+        load: done
+            .first()
+            .map(|b| b.load.description.clone())
+            .unwrap_or_default(),
         pairs: a.len().min(b.len()),
         blocks_a: a.iter().map(|s| s.block).collect(),
         blocks_b: b.iter().map(|s| s.block).collect(),

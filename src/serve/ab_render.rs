@@ -121,7 +121,8 @@ pub fn render(s: &AbSummary, blocks: &[BlockSummary], format: Format) -> String 
     match format {
         Format::Json => serde_json::to_string_pretty(s).unwrap_or_default() + "\n",
         Format::Csv => {
-            let head = "metric,lower_is_better,median_a,median_b,ratio,ci_low,ci_high,verdict,pairs\n";
+            let head =
+                "metric,lower_is_better,median_a,median_b,ratio,ci_low,ci_high,verdict,pairs\n";
             let body: String = s.verdicts.iter().map(csv_row).collect();
             format!("{head}{body}")
         }

@@ -106,8 +106,14 @@ fn metric_names_are_checked_and_the_known_ones_listed() {
     assert!(check_metric("itl_ms.p50").is_ok());
     assert!(check_metric("output_tps").is_ok());
     let e = check_metric("itl_p50").unwrap_err().to_string();
-    assert!(e.starts_with("--metric 'itl_p50' is not a serve figure; known: ttft_ms.p50, "), "{e}");
-    assert!(e.contains("e2e_from_send_ms.p99") && e.ends_with("goodput_rps"), "{e}");
+    assert!(
+        e.starts_with("--metric 'itl_p50' is not a serve figure; known: ttft_ms.p50, "),
+        "{e}"
+    );
+    assert!(
+        e.contains("e2e_from_send_ms.p99") && e.ends_with("goodput_rps"),
+        "{e}"
+    );
     assert_eq!(known_metrics().len(), 9 * 4 + 3);
 }
 
