@@ -534,3 +534,31 @@ fn ab_usage_errors_name_what_to_do() {
         "{stderr}"
     );
 }
+
+/// One pair gives no 95% interval: the verdict is inconclusive, and a gate
+/// that could check nothing fails (exit 1) rather than pass.
+#[test]
+fn ab_gate_without_an_interval_fails_rather_than_passes() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut args = vec![
+        "--a-standin",
+        "slots=2,token_ms=5",
+        "--b-standin",
+        "slots=2,token_ms=10",
+        "--pairs",
+        "1",
+        "--fail-if-slower",
+        "3",
+    ];
+    args.extend(AB_LOAD);
+    let (code, stdout, stderr) = serve(&args);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("itl_ms.p50: 1 pair gives no 95% interval (at least 6 are needed)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--fail-if-slower 3%: NOT checked"),
+        "{stdout}"
+    );
+}

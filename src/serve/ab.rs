@@ -161,7 +161,9 @@ pub fn judge(
     let note = match &comparison {
         None => Some("not measured on both sides of any pair".to_string()),
         Some(c) if c.ci_low.is_none() => Some(format!(
-            "{pairs} pairs give no 95% interval (at least 6 are needed)"
+            "{pairs} pair{} give{} no 95% interval (at least 6 are needed)",
+            if pairs == 1 { "" } else { "s" },
+            if pairs == 1 { "s" } else { "" }
         )),
         Some(_) => None,
     };
