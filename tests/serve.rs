@@ -463,6 +463,24 @@ fn ab_of_a_planted_slower_b_says_slower_and_exits_3() {
         (42, 42)
     );
     assert_eq!(recs.last().unwrap()["kind"], "serve_ab");
+    // `tokbench report` of the file: the verdict, the servers, every block, the plot.
+    let md = dir.path().join("r.md");
+    let r = Command::new(TOKBENCH)
+        .args(["report", out_s, "--format", "markdown", "-o"])
+        .arg(&md)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.contains("## A/B verdict, B against A"), "{text}");
+    assert!(text.contains("| B slower | 6 |"), "{text}");
+    assert!(text.contains("- B: http://127.0.0.1:"), "{text}");
+    assert_eq!(
+        text.matches("| closed loop, concurrency 2 | 6/6 |").count(),
+        12,
+        "{text}"
+    );
+    assert!(dir.path().join("r-serve-1.svg").is_file());
 }
 
 /// A against itself (the same planted stand-in on both sides): no

@@ -128,7 +128,7 @@ fn summarize(args: &ServeArgs, specs: &[Spec<'_>; 2], done: &[BlockSummary]) -> 
     let verdicts = ab::verdicts(&a, &b, &args.metric, threshold);
     let gate = args.fail_if_slower.map(|pct| ab::gate(&verdicts[0], pct));
     AbSummary {
-        kind: "serve_ab",
+        kind: "serve_ab".to_string(),
         schema_version: crate::model::SCHEMA_VERSION,
         metric: args.metric.clone(),
         threshold,
@@ -175,6 +175,7 @@ pub fn run(args: &ServeArgs) -> Result<Outcome> {
         w.send(&s);
         w.finish()?;
     }
-    super::print_out(&ab_render::render(&s, &done, args.out.format()))?;
+    let warnings = ab_render::block_warnings(&done);
+    super::print_out(&ab_render::render(&s, &warnings, args.out.format()))?;
     Ok(ab_outcome(&s, &done))
 }

@@ -17,7 +17,7 @@
 //! is the one `compare` states: at least 6 pairs for an interval at 95%;
 //! with fewer the verdict is `inconclusive`, never a claim.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::figures::Dist;
 use super::summary::BlockSummary;
@@ -123,7 +123,7 @@ pub fn value(s: &BlockSummary, metric: &str) -> Option<f64> {
 }
 
 /// B against A on one figure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FigureVerdict {
     pub metric: String,
     pub lower_is_better: bool,
@@ -180,7 +180,7 @@ pub fn judge(
 }
 
 /// The gate of `--fail-if-slower PCT` on the judged figure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Gate {
     pub pct: f64,
     /// B worse than A beyond PCT over the whole interval.
@@ -190,9 +190,9 @@ pub struct Gate {
 }
 
 /// The A/B session's record (`kind: serve_ab`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AbSummary {
-    pub kind: &'static str,
+    pub kind: String,
     pub schema_version: u32,
     pub metric: String,
     /// Noise band, as a fraction.

@@ -79,8 +79,21 @@ fn gate_line(s: &AbSummary) -> Option<String> {
     })
 }
 
-/// The lines under the table.
-pub fn context(s: &AbSummary, blocks: &[BlockSummary]) -> Vec<String> {
+/// Every block's warnings, named by block and side.
+pub fn block_warnings(blocks: &[BlockSummary]) -> Vec<String> {
+    blocks
+        .iter()
+        .flat_map(|b| {
+            let side = b.side.unwrap_or("-");
+            b.warnings
+                .iter()
+                .map(move |w| format!("block {} ({side}): {w}", b.block))
+        })
+        .collect()
+}
+
+/// The lines under the table; `warnings` from [`block_warnings`].
+pub fn context(s: &AbSummary, warnings: &[String]) -> Vec<String> {
     let mut out = vec![
         format!("A: {}", s.a),
         format!("B: {}", s.b),
@@ -104,19 +117,12 @@ pub fn context(s: &AbSummary, blocks: &[BlockSummary]) -> Vec<String> {
     if s.interrupted {
         out.push("interrupted: only the pairs finished before Ctrl-C are judged".to_string());
     }
-    for b in blocks {
-        let side = b.side.unwrap_or("-");
-        out.extend(
-            b.warnings
-                .iter()
-                .map(|w| format!("warning: block {} ({side}): {w}", b.block)),
-        );
-    }
+    out.extend(warnings.iter().map(|w| format!("warning: {w}")));
     out
 }
 
 /// The A/B session in the chosen format.
-pub fn render(s: &AbSummary, blocks: &[BlockSummary], format: Format) -> String {
+pub fn render(s: &AbSummary, warnings: &[String], format: Format) -> String {
     let rows = rows(s);
     match format {
         Format::Json => serde_json::to_string_pretty(s).unwrap_or_default() + "\n",
@@ -127,7 +133,7 @@ pub fn render(s: &AbSummary, blocks: &[BlockSummary], format: Format) -> String 
             format!("{head}{body}")
         }
         Format::Markdown => {
-            let ctx: String = context(s, blocks)
+            let ctx: String = context(s, warnings)
                 .iter()
                 .map(|l| format!("- {l}\n"))
                 .collect();
@@ -136,7 +142,7 @@ pub fn render(s: &AbSummary, blocks: &[BlockSummary], format: Format) -> String 
         Format::Table => format!(
             "{}\n{}\n",
             table(&HEADER, &rows),
-            context(s, blocks).join("\n")
+            context(s, warnings).join("\n")
         ),
     }
 }

@@ -26,5 +26,6 @@ pub mod server;
 pub mod slo;
 pub mod sse;
 pub mod standin;
+pub mod stored;
 pub mod summary;
 pub mod sweep;
