@@ -478,6 +478,9 @@ pub struct HistoryArgs {
     /// List runs instead of builds.
     #[arg(long)]
     pub runs: bool,
+    /// List 'tokbench serve' sessions (one block, a sweep or an A/B) instead of builds (--label, --since apply).
+    #[arg(long, conflicts_with_all = ["runs", "build", "model"])]
+    pub serve: bool,
     #[command(flatten)]
     pub out: OutputArgs,
 }

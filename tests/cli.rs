@@ -760,6 +760,7 @@ fn e2e_real_llama_server_ab() {
     };
     let (a, b) = (server(1), server(2));
     let o = Command::new(TOKBENCH)
+        .env("TOKBENCH_NO_HISTORY", "1")
         .args(["serve", "--a-server", &a, "--b-server", &b, "--pairs", "1"])
         .args(["--concurrency", "1", "--requests", "2", "--warmup", "0"])
         .args(["--max-tokens", "4", "--prompt-tokens", "16", "--json"])
@@ -822,6 +823,7 @@ fn e2e_real_llama_server() {
         model.display()
     );
     let o = Command::new(TOKBENCH)
+        .env("TOKBENCH_NO_HISTORY", "1")
         .args([
             "serve",
             "--server",

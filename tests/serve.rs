@@ -25,6 +25,13 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 const WAKE_MS: f64 = 15.0;
 const TOKBENCH: &str = env!("CARGO_BIN_EXE_tokbench");
 
+/// The tokbench binary, kept out of the user's history database.
+fn tokbench() -> Command {
+    let mut c = Command::new(TOKBENCH);
+    c.env("TOKBENCH_NO_HISTORY", "1");
+    c
+}
+
 fn spec(api: Api, load: Load, requests: usize, max_tokens: u64) -> BlockSpec {
     BlockSpec {
         index: 0,
@@ -210,7 +217,7 @@ fn cli_reports_overload_unmet_slo_and_writes_records() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.jsonl");
-    let o = Command::new(TOKBENCH)
+    let o = tokbench()
         .args([
             "serve",
             "--standin",
@@ -261,7 +268,7 @@ fn cli_reports_overload_unmet_slo_and_writes_records() {
     assert_eq!(kinds.iter().filter(|k| *k == "serve_request").count(), 32);
     assert_eq!(kinds.last().map(String::as_str), Some("serve_block"));
     let svg = dir.path().join("s.svg");
-    let p = Command::new(TOKBENCH)
+    let p = tokbench()
         .args(["plot", "serve"])
         .arg(&out)
         .arg("-o")
@@ -272,7 +279,7 @@ fn cli_reports_overload_unmet_slo_and_writes_records() {
     assert!(std::fs::read_to_string(&svg)
         .unwrap()
         .contains("TTFT CDF per block"));
-    let c = Command::new(TOKBENCH)
+    let c = tokbench()
         .args(["compare"])
         .arg(&out)
         .arg(&out)
@@ -290,7 +297,7 @@ fn cli_reports_overload_unmet_slo_and_writes_records() {
 #[test]
 fn rate_sweep_finds_the_knee() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let o = Command::new(TOKBENCH)
+    let o = tokbench()
         .args([
             "serve",
             "--standin",
@@ -333,7 +340,7 @@ fn ctrl_c_keeps_what_was_measured_and_exits_130() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.jsonl");
-    let child = Command::new(TOKBENCH)
+    let child = tokbench()
         .args([
             "serve",
             "--standin",
@@ -377,11 +384,7 @@ fn ctrl_c_keeps_what_was_measured_and_exits_130() {
 
 /// `serve` with the given arguments, as (exit code, stdout, stderr).
 fn serve(args: &[&str]) -> (Option<i32>, String, String) {
-    let o = Command::new(TOKBENCH)
-        .arg("serve")
-        .args(args)
-        .output()
-        .unwrap();
+    let o = tokbench().arg("serve").args(args).output().unwrap();
     (
         o.status.code(),
         String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -424,7 +427,18 @@ fn ab_of_a_planted_slower_b_says_slower_and_exits_3() {
         out_s,
     ];
     args.extend(AB_LOAD);
-    let (code, stdout, stderr) = serve(&args);
+    let db = dir.path().join("h.sqlite");
+    let o = Command::new(TOKBENCH)
+        .env("TOKBENCH_DB", &db)
+        .arg("serve")
+        .args(&args)
+        .output()
+        .unwrap();
+    let (code, stdout, stderr) = (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    );
     assert_eq!(code, Some(3), "{stdout}\n{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(
@@ -465,7 +479,7 @@ fn ab_of_a_planted_slower_b_says_slower_and_exits_3() {
     assert_eq!(recs.last().unwrap()["kind"], "serve_ab");
     // `tokbench report` of the file: the verdict, the servers, every block, the plot.
     let md = dir.path().join("r.md");
-    let r = Command::new(TOKBENCH)
+    let r = tokbench()
         .args(["report", out_s, "--format", "markdown", "-o"])
         .arg(&md)
         .output()
@@ -481,6 +495,20 @@ fn ab_of_a_planted_slower_b_says_slower_and_exits_3() {
         "{text}"
     );
     assert!(dir.path().join("r-serve-1.svg").is_file());
+    // The history lists the session with its verdict.
+    let h = Command::new(TOKBENCH)
+        .env("TOKBENCH_DB", &db)
+        .args(["history", "--serve", "--json"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    assert_eq!(
+        (rows[0]["mode"].as_str(), rows[0]["blocks"].as_u64()),
+        (Some("ab"), Some(12))
+    );
+    let headline = rows[0]["headline"].as_str().unwrap();
+    assert!(headline.starts_with("itl_ms.p50: B slower +"), "{headline}");
 }
 
 /// A against itself (the same planted stand-in on both sides): no

@@ -19,6 +19,7 @@ use crate::serve::slo::{self, Target};
 use crate::serve::standin::{Standin, StandinConfig};
 use crate::serve::summary::{self, BlockSummary, SweepPoint, SweepSummary};
 use crate::serve::{render, sweep};
+use crate::store::db::DbChoice;
 
 /// What the load goes to; a server or stand-in tokbench started stops when this drops.
 enum Goal {
@@ -229,6 +230,7 @@ struct Sided<'a, T> {
 /// Runs blocks, appending their records and summaries to `-o`.
 pub(super) struct Runner<'a> {
     pub(super) args: &'a ServeArgs,
+    pub(super) db: &'a DbChoice,
     pub(super) plan: Plan,
     pub(super) writer: Option<RecordWriter>,
     pub(super) blocks: usize,
@@ -316,6 +318,7 @@ fn single(r: &mut Runner<'_>, at: &mut Connected) -> Result<Outcome> {
     let load = load_at(r.args, &r.plan, None, closed);
     let s = r.block(at, load, r.args.seed, None)?;
     super::print_out(&render::block(&s, r.args.out.format()))?;
+    super::serve_record::record(r.db, &super::serve_record::of_block(r.args, &s))?;
     Ok(outcome(&[&s], s.slo_met == Some(false)))
 }
 
@@ -371,6 +374,7 @@ fn run_sweep(r: &mut Runner<'_>, at: &mut Connected) -> Result<Outcome> {
         w.send(&s);
     }
     super::print_out(&render::sweep(&s, r.args.out.format()))?;
+    super::serve_record::record(r.db, &super::serve_record::of_sweep(r.args, &s, &blocks))?;
     let refs: Vec<&BlockSummary> = blocks.iter().collect();
     Ok(outcome(&refs, has_slo && s.slo_max.is_none()))
 }
@@ -384,13 +388,14 @@ fn single_spec(args: &ServeArgs) -> Spec<'_> {
     }
 }
 
-pub fn run(args: &ServeArgs) -> Result<Outcome> {
+pub fn run(args: &ServeArgs, db: &DbChoice) -> Result<Outcome> {
     crate::runner::interrupt::install().context("cannot install the Ctrl-C handler")?;
     let plan = plan(args)?;
     let writer = args.output.as_deref().map(RecordWriter::open).transpose()?;
     let mut at = connect(args, single_spec(args), &server_log(args), plan.api)?;
     let mut runner = Runner {
         args,
+        db,
         plan,
         writer,
         blocks: 0,

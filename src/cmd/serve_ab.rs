@@ -23,6 +23,7 @@ use crate::serve::ab::{self, AbSummary};
 use crate::serve::ab_render;
 use crate::serve::output::RecordWriter;
 use crate::serve::summary::BlockSummary;
+use crate::store::db::DbChoice;
 
 const SIDES: [&str; 2] = ["a", "b"];
 
@@ -158,13 +159,14 @@ fn ab_outcome(s: &AbSummary, done: &[BlockSummary]) -> Outcome {
     }
 }
 
-pub fn run(args: &ServeArgs) -> Result<Outcome> {
+pub fn run(args: &ServeArgs, db: &DbChoice) -> Result<Outcome> {
     crate::runner::interrupt::install().context("cannot install the Ctrl-C handler")?;
     let specs = sides(args)?;
     let plan = plan(args)?;
     let writer = args.output.as_deref().map(RecordWriter::open).transpose()?;
     let mut runner = Runner {
         args,
+        db,
         plan,
         writer,
         blocks: 0,
@@ -177,5 +179,6 @@ pub fn run(args: &ServeArgs) -> Result<Outcome> {
     }
     let warnings = ab_render::block_warnings(&done);
     super::print_out(&ab_render::render(&s, &warnings, args.out.format()))?;
+    super::serve_record::record(db, &super::serve_record::of_ab(args, &s, &done))?;
     Ok(ab_outcome(&s, &done))
 }

@@ -21,7 +21,7 @@ fn pct(r: f64) -> String {
     format!("{:+.1}%", (r - 1.0) * 100.0)
 }
 
-fn change(v: &FigureVerdict) -> String {
+pub fn change(v: &FigureVerdict) -> String {
     let Some(c) = &v.comparison else {
         return "-".to_string();
     };

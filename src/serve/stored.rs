@@ -132,7 +132,7 @@ pub fn sweep_markdown(s: &Value) -> String {
 }
 
 /// The command without its `--port N` (a free port, new for every start).
-fn without_port(argv: &[&str]) -> String {
+pub fn without_port(argv: &[&str]) -> String {
     let mut out = Vec::new();
     let mut skip = false;
     for a in argv {
