@@ -608,3 +608,42 @@ fn ab_gate_without_an_interval_fails_rather_than_passes() {
         "{stdout}"
     );
 }
+
+/// `--api chat --prompt-tokens N`: the server wraps each prompt in its chat
+/// template (the stand-in's adds two words), measured through
+/// `/apply-template` and taken off, so the server evaluates N tokens.
+#[test]
+fn chat_prompt_lengths_count_the_chat_template() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.jsonl");
+    let (code, stdout, stderr) = serve(&[
+        "--standin",
+        "slots=2",
+        "--api",
+        "chat",
+        "--concurrency",
+        "2",
+        "--requests",
+        "4",
+        "--max-tokens",
+        "4",
+        "--prompt-tokens",
+        "20",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("counts the chat template's 2 tokens (from /apply-template)"),
+        "{stdout}"
+    );
+    let prompt_n: Vec<u64> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["kind"] == "serve_request")
+        .map(|r| r["timings"]["prompt_n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(prompt_n, [20; 6], "2 warmups and 4 counted, each 20 tokens");
+}
