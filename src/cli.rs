@@ -789,6 +789,12 @@ pub struct ServeArgs {
     /// --server: where its log goes [default: beside -o, or tokbench-server-<time>.log here].
     #[arg(long, value_name = "FILE")]
     pub server_log: Option<PathBuf>,
+    /// Samplers on a server tokbench starts, over each block: auto, none, or a list of nvidia-smi, proc, ...
+    #[arg(long, default_value = "auto", value_parser = crate::sample::parse_sampler_choice)]
+    pub sampler: crate::sample::SamplerChoice,
+    /// Time between samples.
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
+    pub sample_interval: std::time::Duration,
     /// Name for this server in the results.
     #[arg(long)]
     pub label: Option<String>,

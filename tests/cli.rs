@@ -792,6 +792,13 @@ fn e2e_real_llama_server_ab() {
     assert_eq!(seen, [("a", 1), ("b", 2)]);
     for b in &blocks {
         assert_eq!(b["metrics_delta"]["tokens_predicted_total"], 8.0, "{b}");
+        // The proc sampler watched this block's server: the model is in its memory.
+        let rss = b["sampled"]["peak_rss_bytes"].as_u64().unwrap_or(0);
+        assert!(
+            rss > 100 << 20,
+            "server RSS peak {rss} bytes: {}",
+            b["sampled"]
+        );
         let log = b["server"]["log"].as_str().unwrap();
         assert!(dir.path().join(log).is_file(), "server log '{log}' kept");
         // Stopped: its port no longer answers.

@@ -9,10 +9,12 @@ use anyhow::{Context, Result};
 
 use crate::cli::{ServeApi, ServeArgs};
 use crate::exit::{Outcome, UsageError};
+use crate::sample::{RunFacts, SamplerConfig};
 use crate::serve::block::{self, Api, BlockSpec};
 use crate::serve::client::Endpoint;
 use crate::serve::output::RecordWriter;
 use crate::serve::prompts::{self, PromptSpec};
+use crate::serve::sampled;
 use crate::serve::schedule::{Arrival, Extent, Load};
 use crate::serve::server::{self, Server, ServerInfo};
 use crate::serve::slo::{self, Target};
@@ -150,6 +152,46 @@ pub(super) struct Plan {
     prompts: PromptSpec,
     targets: Vec<Target>,
     arrival: Arrival,
+    /// Samplers for servers tokbench starts (none otherwise).
+    sampler: SamplerConfig,
+}
+
+/// The samplers, probed once: only a server tokbench starts has a process to watch.
+fn plan_sampler(args: &ServeArgs) -> Result<SamplerConfig> {
+    if args.server.is_none() && args.a_server.is_none() && args.b_server.is_none() {
+        return Ok(SamplerConfig::default());
+    }
+    let cpu = crate::identity::machine_info().cpu;
+    crate::sample::probe::plan_sampler(
+        &args.sampler,
+        args.sample_interval,
+        false,
+        None,
+        cpu.as_deref(),
+    )
+    .map_err(|e| usage(e))
+}
+
+/// What the samplers' figures are relative to: energy per generated token
+/// (`tokens_predicted_total`), and for the roofline the server's decode
+/// steps per second (`n_decode_total`): a step reads the weights once
+/// however many requests it serves, so tokens/s would overstate it.
+fn sampled_facts(s: &BlockSummary) -> RunFacts {
+    let counter = |k: &str| s.metrics_delta.as_ref().and_then(|m| m.get(k)).copied();
+    let steps = counter("n_decode_total");
+    let wall = s.figures.throughput.wall_s;
+    let model_bytes = s
+        .server
+        .model_path
+        .as_ref()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map_or(0, |m| m.len());
+    RunFacts {
+        eval_tokens: counter("tokens_predicted_total").map(|n| n as u64),
+        eval_tps: steps.filter(|_| wall > 0.0).map(|n| n / wall),
+        model_bytes,
+        peak_bandwidth: None,
+    }
 }
 
 pub(super) fn plan(args: &ServeArgs) -> Result<Plan> {
@@ -183,6 +225,7 @@ pub(super) fn plan(args: &ServeArgs) -> Result<Plan> {
         None => Vec::new(),
     };
     Ok(Plan {
+        sampler: plan_sampler(args)?,
         api: match args.api {
             ServeApi::Completion => Api::Completion,
             ServeApi::Chat => Api::Chat,
@@ -267,6 +310,10 @@ impl Runner<'_> {
             (Some(w), None) => w.send(r),
             _ => {}
         };
+        let sampling = match &at.goal {
+            Goal::Server(server) => sampled::start(&self.plan.sampler, server.pid()),
+            _ => None,
+        };
         let result = block::run(at.goal.endpoint(), &spec, &mut sink);
         if let Some(w) = self.writer.as_mut() {
             w.check()?;
@@ -281,6 +328,10 @@ impl Runner<'_> {
             self.args.label.clone(),
         );
         s.side = side;
+        if let Some(sampling) = sampling {
+            let facts = sampled_facts(&s);
+            s.sampled = Some(sampling.finish(&self.plan.sampler, &facts, &mut s.warnings));
+        }
         if let Some(w) = &self.writer {
             w.send(&s);
         }

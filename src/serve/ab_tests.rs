@@ -25,6 +25,7 @@ fn block(index: usize, itl: f64, tps: f64) -> BlockSummary {
         server: Default::default(),
         figures: f,
         metrics_delta: None,
+        sampled: None,
         slo: Vec::new(),
         slo_met: None,
         goodput_rps: None,

@@ -21,6 +21,7 @@ pub mod prompts;
 pub mod quantile;
 pub mod render;
 pub mod request;
+pub mod sampled;
 pub mod schedule;
 pub mod server;
 pub mod slo;

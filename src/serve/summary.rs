@@ -82,6 +82,9 @@ pub struct BlockSummary {
     #[serde(flatten)]
     pub figures: Figures,
     pub metrics_delta: Option<BTreeMap<String, f64>>,
+    /// The samplers' figures over the block, on a server tokbench started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampled: Option<crate::sample::SampledFigures>,
     pub slo: Vec<Check>,
     pub slo_met: Option<bool>,
     pub goodput_rps: Option<f64>,
@@ -162,6 +165,7 @@ pub fn summarize(
         server: server.clone(),
         figures: result.figures.clone(),
         metrics_delta: result.metrics.clone(),
+        sampled: None,
         slo_met: (!targets.is_empty()).then(|| checks.iter().all(|c| c.met)),
         slo: checks,
         goodput_rps: (!targets.is_empty() && wall > 0.0).then(|| good as f64 / wall),
