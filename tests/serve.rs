@@ -392,6 +392,15 @@ fn serve(args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
+/// Every record of a `-o` file.
+fn records(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// The load of every A/B block below: 2 clients, 6 counted requests of 12
 /// tokens on a 2-slot stand-in, 6 ABBA pairs (the fewest with a 95% interval).
 const AB_LOAD: [&str; 8] = [
@@ -458,11 +467,7 @@ fn ab_of_a_planted_slower_b_says_slower_and_exits_3() {
     let ratio = judged["comparison"]["ratio"].as_f64().unwrap();
     assert!((ratio - 1.05).abs() < 0.025, "B/A {ratio}, planted 1.05");
     assert_eq!(v["gate"]["regressed"], true);
-    let recs: Vec<serde_json::Value> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let recs = records(&out);
     let count = |kind: &str, side: &str| {
         recs.iter()
             .filter(|r| r["kind"] == kind && r["side"] == side)
@@ -638,10 +643,8 @@ fn chat_prompt_lengths_count_the_chat_template() {
         stdout.contains("counts the chat template's 2 tokens (from /apply-template)"),
         "{stdout}"
     );
-    let prompt_n: Vec<u64> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    let prompt_n: Vec<u64> = records(&out)
+        .into_iter()
         .filter(|r| r["kind"] == "serve_request")
         .map(|r| r["timings"]["prompt_n"].as_u64().unwrap())
         .collect();

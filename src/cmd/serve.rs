@@ -169,7 +169,7 @@ fn plan_sampler(args: &ServeArgs) -> Result<SamplerConfig> {
         None,
         cpu.as_deref(),
     )
-    .map_err(|e| usage(e))
+    .map_err(usage)
 }
 
 /// What the samplers' figures are relative to: energy per generated token
@@ -194,7 +194,7 @@ fn sampled_facts(s: &BlockSummary) -> RunFacts {
     }
 }
 
-pub(super) fn plan(args: &ServeArgs) -> Result<Plan> {
+fn plan(args: &ServeArgs) -> Result<Plan> {
     if args.shared_prefix.is_some() && args.prompt_tokens.is_none() {
         return Err(usage(
             "--shared-prefix N needs --prompt-tokens (the length of what follows the prefix)",
@@ -273,13 +273,27 @@ struct Sided<'a, T> {
 /// Runs blocks, appending their records and summaries to `-o`.
 pub(super) struct Runner<'a> {
     pub(super) args: &'a ServeArgs,
-    pub(super) db: &'a DbChoice,
+    db: &'a DbChoice,
     pub(super) plan: Plan,
     pub(super) writer: Option<RecordWriter>,
     pub(super) blocks: usize,
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
+    /// Installs the Ctrl-C handler, plans, and opens `-o`.
+    pub(super) fn new(args: &'a ServeArgs, db: &'a DbChoice) -> Result<Runner<'a>> {
+        crate::runner::interrupt::install().context("cannot install the Ctrl-C handler")?;
+        let plan = plan(args)?;
+        let writer = args.output.as_deref().map(RecordWriter::open).transpose()?;
+        Ok(Runner {
+            args,
+            db,
+            plan,
+            writer,
+            blocks: 0,
+        })
+    }
+
     /// One block against `at`; `side` (A/B) goes into every record.
     pub(super) fn block(
         &mut self,
@@ -335,20 +349,26 @@ impl Runner<'_> {
         if let Some(w) = &self.writer {
             w.send(&s);
         }
-        if s.figures.completed == 0 && s.figures.requests > 0 && !s.interrupted {
-            let first = result
-                .records
-                .iter()
-                .find_map(|r| r.error.clone())
-                .unwrap_or_default();
-            anyhow::bail!(
-                "every request to {} failed ({:?}); the first: {first}",
-                at.info.url,
-                s.figures.errors
-            );
-        }
+        all_failed(&s, &result)?;
         Ok(s)
     }
+}
+
+/// A block in which every request failed is an error quoting the first.
+fn all_failed(s: &BlockSummary, result: &block::BlockResult) -> Result<()> {
+    if s.figures.completed == 0 && s.figures.requests > 0 && !s.interrupted {
+        let first = result
+            .records
+            .iter()
+            .find_map(|r| r.error.clone())
+            .unwrap_or_default();
+        anyhow::bail!(
+            "every request to {} failed ({:?}); the first: {first}",
+            s.server.url,
+            s.figures.errors
+        );
+    }
+    Ok(())
 }
 
 pub(super) fn outcome(blocks: &[&BlockSummary], slo_failed: bool) -> Outcome {
@@ -440,17 +460,8 @@ fn single_spec(args: &ServeArgs) -> Spec<'_> {
 }
 
 pub fn run(args: &ServeArgs, db: &DbChoice) -> Result<Outcome> {
-    crate::runner::interrupt::install().context("cannot install the Ctrl-C handler")?;
-    let plan = plan(args)?;
-    let writer = args.output.as_deref().map(RecordWriter::open).transpose()?;
-    let mut at = connect(args, single_spec(args), &server_log(args), plan.api)?;
-    let mut runner = Runner {
-        args,
-        db,
-        plan,
-        writer,
-        blocks: 0,
-    };
+    let mut runner = Runner::new(args, db)?;
+    let mut at = connect(args, single_spec(args), &server_log(args), runner.plan.api)?;
     let outcome = if args.rate_sweep {
         run_sweep(&mut runner, &mut at)
     } else {

@@ -15,13 +15,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::serve::{connect, load_at, outcome, plan, server_log, Runner, Spec};
+use super::serve::{connect, load_at, outcome, server_log, Runner, Spec};
 use crate::cli::ServeArgs;
 use crate::engine::schedule::{Abba, Next, Schedule};
 use crate::exit::{Outcome, UsageError};
 use crate::serve::ab::{self, AbSummary};
 use crate::serve::ab_render;
-use crate::serve::output::RecordWriter;
 use crate::serve::summary::BlockSummary;
 use crate::store::db::DbChoice;
 
@@ -160,17 +159,8 @@ fn ab_outcome(s: &AbSummary, done: &[BlockSummary]) -> Outcome {
 }
 
 pub fn run(args: &ServeArgs, db: &DbChoice) -> Result<Outcome> {
-    crate::runner::interrupt::install().context("cannot install the Ctrl-C handler")?;
     let specs = sides(args)?;
-    let plan = plan(args)?;
-    let writer = args.output.as_deref().map(RecordWriter::open).transpose()?;
-    let mut runner = Runner {
-        args,
-        db,
-        plan,
-        writer,
-        blocks: 0,
-    };
+    let mut runner = Runner::new(args, db)?;
     let done = blocks(&mut runner, &specs)?;
     let s = summarize(args, &specs, &done);
     if let Some(w) = runner.writer.take() {

@@ -108,14 +108,18 @@ pub fn blocks_markdown(f: &ServeFile) -> String {
     out
 }
 
-/// A sweep's knee and SLO rate, one line each.
-pub fn sweep_markdown(s: &Value) -> String {
-    let slo: Vec<&str> = s["slo"]
-        .as_array()
+/// The strings of a JSON array (none when it is not one).
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array()
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .collect();
+        .collect()
+}
+
+/// A sweep's knee and SLO rate, one line each.
+pub fn sweep_markdown(s: &Value) -> String {
+    let slo = strings(&s["slo"]);
     let mut out = format!(
         "- axis: {}; knee (the highest load the server followed): {}\n",
         s["axis"].as_str().unwrap_or("rate"),
@@ -158,12 +162,7 @@ pub fn servers(f: &ServeFile) -> Vec<String> {
         }
         seen.push(side);
         let s = &b["server"];
-        let argv: Vec<&str> = s["argv"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let argv = strings(&s["argv"]);
         let what = if argv.is_empty() {
             format!(
                 "{} (not started by tokbench)",
