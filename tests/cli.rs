@@ -1296,6 +1296,7 @@ mod install;
 mod keys;
 mod ops;
 mod plots;
+mod profile;
 mod sweep;
 
 #[test]
