@@ -36,7 +36,7 @@ Exit codes:
   0    the run completed (overload is reported, not an error)
   1    error; or 'client behind': tokbench fell behind its own schedule (figures still printed)
   2    usage error
-  3    --slo not met
+  3    --slo not met; A/B: B worse than A beyond --fail-if-slower with 95% confidence
   130  interrupted by SIGINT (Ctrl-C): the load stops, requests in flight drain, what was measured is kept";
 
 #[derive(Debug, Parser)]
@@ -564,6 +564,9 @@ pub struct HistoryArgs {
     /// List runs instead of builds.
     #[arg(long)]
     pub runs: bool,
+    /// List 'tokbench serve' sessions (one block, a sweep or an A/B) instead of builds (--label, --since apply).
+    #[arg(long, conflicts_with_all = ["runs", "build", "model"])]
+    pub serve: bool,
     #[command(flatten)]
     pub out: OutputArgs,
 }
@@ -763,7 +766,8 @@ pub enum ServeApi {
 }
 
 #[derive(Debug, Clone, Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).args(["url", "server", "standin"])))]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["url", "server", "standin", "a_url", "a_server", "a_standin"])))]
+#[command(group(clap::ArgGroup::new("b_target").args(["b_url", "b_server", "b_standin"])))]
 pub struct ServeArgs {
     /// A running server, http://HOST:PORT (tokbench only reads from it).
     #[arg(long, value_name = "URL")]
@@ -774,6 +778,36 @@ pub struct ServeArgs {
     /// The built-in stand-in server with planted timings, e.g. 'slots=4,token_ms=0': measures tokbench's own overhead.
     #[arg(long, value_name = "SPEC")]
     pub standin: Option<String>,
+    /// A/B: server A is a running server (the load goes to one side at a time).
+    #[arg(long, value_name = "URL")]
+    pub a_url: Option<String>,
+    /// A/B: server B is a running server.
+    #[arg(long, value_name = "URL")]
+    pub b_url: Option<String>,
+    /// A/B: start this llama-server command as A for each of its blocks (one server runs at a time).
+    #[arg(long, value_name = "CMD")]
+    pub a_server: Option<String>,
+    /// A/B: start this llama-server command as B for each of its blocks.
+    #[arg(long, value_name = "CMD")]
+    pub b_server: Option<String>,
+    /// A/B: the built-in stand-in as A (planted timings, as --standin).
+    #[arg(long, value_name = "SPEC")]
+    pub a_standin: Option<String>,
+    /// A/B: the built-in stand-in as B.
+    #[arg(long, value_name = "SPEC")]
+    pub b_standin: Option<String>,
+    /// A/B: ABBA pairs of blocks (a 95% interval needs at least 6).
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..))]
+    pub pairs: u32,
+    /// A/B: the figure judged and gated, e.g. itl_ms.p50, ttft_ms.p99, output_tps.
+    #[arg(long, default_value = "itl_ms.p50")]
+    pub metric: String,
+    /// A/B: noise band; changes smaller than this are 'no significant change' (e.g. 1 or 1%).
+    #[arg(long, default_value = "1%", value_parser = parse_percent)]
+    pub threshold: f64,
+    /// A/B: exit 3 when B is worse than A on --metric by more than PCT with 95% confidence.
+    #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+    pub fail_if_slower: Option<f64>,
     /// An HTTP header sent with every request, KEY:VALUE (repeatable; e.g. an API key).
     #[arg(long = "header", value_name = "K:V")]
     pub headers: Vec<String>,
@@ -841,6 +875,12 @@ pub struct ServeArgs {
     /// --server: where its log goes [default: beside -o, or tokbench-server-<time>.log here].
     #[arg(long, value_name = "FILE")]
     pub server_log: Option<PathBuf>,
+    /// Samplers on a server tokbench starts, over each block: auto, none, or a list of nvidia-smi, proc, ...
+    #[arg(long, default_value = "auto", value_parser = crate::sample::parse_sampler_choice)]
+    pub sampler: crate::sample::SamplerChoice,
+    /// Time between samples.
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
+    pub sample_interval: std::time::Duration,
     /// Name for this server in the results.
     #[arg(long)]
     pub label: Option<String>,

@@ -737,6 +737,80 @@ fn printed_eval_tps(log: &str) -> f64 {
         .unwrap()
 }
 
+/// `tokbench serve --a-server --b-server` on the real llama-server (Gemma 3
+/// 270M, CPU, one ABBA pair of tiny blocks): each block runs against its own
+/// side's freshly started server (A has 1 slot, B 2), which is stopped
+/// before the next starts; one pair gives no interval, so no claim.
+#[test]
+fn e2e_real_llama_server_ab() {
+    if std::env::var_os("TOKBENCH_SKIP_E2E").is_some() {
+        eprintln!("TOKBENCH_SKIP_E2E is set: skipping the real llama-server A/B test");
+        return;
+    }
+    let Some((bin_dir, model)) = real_llama("e2e_real_llama_server_ab") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = |np: u32| {
+        format!(
+            "'{}' -m '{}' -np {np} -c 1024 -t 2",
+            bin_dir.join("llama-server").display(),
+            model.display()
+        )
+    };
+    let (a, b) = (server(1), server(2));
+    let o = Command::new(TOKBENCH)
+        .env("TOKBENCH_NO_HISTORY", "1")
+        .args(["serve", "--a-server", &a, "--b-server", &b, "--pairs", "1"])
+        .args(["--concurrency", "1", "--requests", "2", "--warmup", "0"])
+        .args(["--max-tokens", "4", "--prompt-tokens", "16", "--json"])
+        .args(["-o", "ab.jsonl"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}\n{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v["verdicts"][0]["verdict"], "inconclusive",
+        "one pair: no claim"
+    );
+    let text = std::fs::read_to_string(dir.path().join("ab.jsonl")).unwrap();
+    let blocks: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|r| r["kind"] == "serve_block")
+        .collect();
+    let seen: Vec<(&str, u64)> = blocks
+        .iter()
+        .map(|b| {
+            (
+                b["side"].as_str().unwrap(),
+                b["server"]["total_slots"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(seen, [("a", 1), ("b", 2)]);
+    for b in &blocks {
+        assert_eq!(b["metrics_delta"]["tokens_predicted_total"], 8.0, "{b}");
+        // The proc sampler watched this block's server: the model is in its memory.
+        let rss = b["sampled"]["peak_rss_bytes"].as_u64().unwrap_or(0);
+        assert!(
+            rss > 100 << 20,
+            "server RSS peak {rss} bytes: {}",
+            b["sampled"]
+        );
+        let log = b["server"]["log"].as_str().unwrap();
+        assert!(dir.path().join(log).is_file(), "server log '{log}' kept");
+        // Stopped: its port no longer answers.
+        let url = b["server"]["url"].as_str().unwrap();
+        let addr = url.trim_start_matches("http://");
+        assert!(
+            std::net::TcpStream::connect(addr).is_err(),
+            "{url} still up"
+        );
+    }
+}
+
 /// `tokbench serve --server` on the real llama-server (Gemma 3 270M, CPU, a
 /// small load): tokbench starts and stops it, and its client-side figures
 /// agree with the server's own `timings` and `/metrics` on the same run.
@@ -756,6 +830,7 @@ fn e2e_real_llama_server() {
         model.display()
     );
     let o = Command::new(TOKBENCH)
+        .env("TOKBENCH_NO_HISTORY", "1")
         .args([
             "serve",
             "--server",

@@ -25,6 +25,13 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 const WAKE_MS: f64 = 15.0;
 const TOKBENCH: &str = env!("CARGO_BIN_EXE_tokbench");
 
+/// The tokbench binary, kept out of the user's history database.
+fn tokbench() -> Command {
+    let mut c = Command::new(TOKBENCH);
+    c.env("TOKBENCH_NO_HISTORY", "1");
+    c
+}
+
 fn spec(api: Api, load: Load, requests: usize, max_tokens: u64) -> BlockSpec {
     BlockSpec {
         index: 0,
@@ -210,7 +217,7 @@ fn cli_reports_overload_unmet_slo_and_writes_records() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.jsonl");
-    let o = Command::new(TOKBENCH)
+    let o = tokbench()
         .args([
             "serve",
             "--standin",
@@ -261,7 +268,7 @@ fn cli_reports_overload_unmet_slo_and_writes_records() {
     assert_eq!(kinds.iter().filter(|k| *k == "serve_request").count(), 32);
     assert_eq!(kinds.last().map(String::as_str), Some("serve_block"));
     let svg = dir.path().join("s.svg");
-    let p = Command::new(TOKBENCH)
+    let p = tokbench()
         .args(["plot", "serve"])
         .arg(&out)
         .arg("-o")
@@ -272,7 +279,7 @@ fn cli_reports_overload_unmet_slo_and_writes_records() {
     assert!(std::fs::read_to_string(&svg)
         .unwrap()
         .contains("TTFT CDF per block"));
-    let c = Command::new(TOKBENCH)
+    let c = tokbench()
         .args(["compare"])
         .arg(&out)
         .arg(&out)
@@ -290,7 +297,7 @@ fn cli_reports_overload_unmet_slo_and_writes_records() {
 #[test]
 fn rate_sweep_finds_the_knee() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let o = Command::new(TOKBENCH)
+    let o = tokbench()
         .args([
             "serve",
             "--standin",
@@ -333,7 +340,7 @@ fn ctrl_c_keeps_what_was_measured_and_exits_130() {
     let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.jsonl");
-    let child = Command::new(TOKBENCH)
+    let child = tokbench()
         .args([
             "serve",
             "--standin",
@@ -373,4 +380,273 @@ fn ctrl_c_keeps_what_was_measured_and_exits_130() {
         recs[..n].iter().all(|r| r["status"] == "ok"),
         "in-flight requests drained"
     );
+}
+
+/// `serve` with the given arguments, as (exit code, stdout, stderr).
+fn serve(args: &[&str]) -> (Option<i32>, String, String) {
+    let o = tokbench().arg("serve").args(args).output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Every record of a `-o` file.
+fn records(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The load of every A/B block below: 2 clients, 6 counted requests of 12
+/// tokens on a 2-slot stand-in, 6 ABBA pairs (the fewest with a 95% interval).
+const AB_LOAD: [&str; 8] = [
+    "--concurrency",
+    "2",
+    "--requests",
+    "6",
+    "--warmup",
+    "1",
+    "--max-tokens",
+    "12",
+];
+
+/// B planted 5% slower per token (21 ms against 20 ms): B is slower on the
+/// judged ITL p50 with the interval around +5% (each block's ITL p50 stays
+/// within 2.5% of its planted value here: a 1 ms tick on 20 ms), and
+/// --fail-if-slower 2 exits 3. Records of both sides carry their side.
+#[test]
+fn ab_of_a_planted_slower_b_says_slower_and_exits_3() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ab.jsonl");
+    let out_s = out.to_str().unwrap();
+    let mut args = vec![
+        "--a-standin",
+        "slots=2,prompt_ms=10,token_ms=20",
+        "--b-standin",
+        "slots=2,prompt_ms=10,token_ms=21",
+        "--fail-if-slower",
+        "2",
+        "--json",
+        "-o",
+        out_s,
+    ];
+    args.extend(AB_LOAD);
+    let db = dir.path().join("h.sqlite");
+    let o = Command::new(TOKBENCH)
+        .env("TOKBENCH_DB", &db)
+        .arg("serve")
+        .args(&args)
+        .output()
+        .unwrap();
+    let (code, stdout, stderr) = (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    );
+    assert_eq!(code, Some(3), "{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (v["kind"].as_str(), v["pairs"].as_u64()),
+        (Some("serve_ab"), Some(6))
+    );
+    assert_eq!(
+        v["blocks_a"],
+        serde_json::json!([0, 3, 4, 7, 8, 11]),
+        "ABBA order"
+    );
+    let judged = &v["verdicts"][0];
+    assert_eq!(
+        (judged["metric"].as_str(), judged["verdict"].as_str()),
+        (Some("itl_ms.p50"), Some("slower"))
+    );
+    let ratio = judged["comparison"]["ratio"].as_f64().unwrap();
+    assert!((ratio - 1.05).abs() < 0.025, "B/A {ratio}, planted 1.05");
+    assert_eq!(v["gate"]["regressed"], true);
+    let recs = records(&out);
+    let count = |kind: &str, side: &str| {
+        recs.iter()
+            .filter(|r| r["kind"] == kind && r["side"] == side)
+            .count()
+    };
+    assert_eq!(
+        (count("serve_block", "a"), count("serve_block", "b")),
+        (6, 6)
+    );
+    assert_eq!(
+        (count("serve_request", "a"), count("serve_request", "b")),
+        (42, 42)
+    );
+    assert_eq!(recs.last().unwrap()["kind"], "serve_ab");
+    // `tokbench report` of the file: the verdict, the servers, every block, the plot.
+    let md = dir.path().join("r.md");
+    let r = tokbench()
+        .args(["report", out_s, "--format", "markdown", "-o"])
+        .arg(&md)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.contains("## A/B verdict, B against A"), "{text}");
+    assert!(text.contains("| B slower | 6 |"), "{text}");
+    assert!(text.contains("- B: http://127.0.0.1:"), "{text}");
+    assert_eq!(
+        text.matches("| closed loop, concurrency 2 | 6/6 |").count(),
+        12,
+        "{text}"
+    );
+    assert!(dir.path().join("r-serve-1.svg").is_file());
+    // The history lists the session with its verdict.
+    let h = Command::new(TOKBENCH)
+        .env("TOKBENCH_DB", &db)
+        .args(["history", "--serve", "--json"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&h.stdout).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1), "{rows}");
+    assert_eq!(
+        (rows[0]["mode"].as_str(), rows[0]["blocks"].as_u64()),
+        (Some("ab"), Some(12))
+    );
+    let headline = rows[0]["headline"].as_str().unwrap();
+    assert!(headline.starts_with("itl_ms.p50: B slower +"), "{headline}");
+}
+
+/// A against itself (the same planted stand-in on both sides): no
+/// significant change within a 3% band, and the gate passes (exit 0).
+#[test]
+fn ab_of_a_against_itself_is_no_significant_change() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let same = "slots=2,prompt_ms=10,token_ms=20";
+    let mut args = vec![
+        "--a-standin",
+        same,
+        "--b-standin",
+        same,
+        "--threshold",
+        "3",
+        "--fail-if-slower",
+        "3",
+        "--format",
+        "markdown",
+    ];
+    args.extend(AB_LOAD);
+    let (code, stdout, stderr) = serve(&args);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("| itl_ms.p50 *"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(row.contains("| no significant change | 6 |"), "{row}");
+    assert!(
+        stdout.contains("B is not worse than A on itl_ms.p50 beyond 3%"),
+        "{stdout}"
+    );
+}
+
+/// Usage mistakes of an A/B session: exit 2 before anything starts.
+#[test]
+fn ab_usage_errors_name_what_to_do() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (code, _, stderr) = serve(&[
+        "--a-standin",
+        "slots=1",
+        "--b-standin",
+        "slots=1",
+        "--metric",
+        "itl_p50",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--metric 'itl_p50' is not a serve figure; known: ttft_ms.p50"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("itl_ms.p50") && stderr.contains("output_tps"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = serve(&["--a-url", "http://127.0.0.1:9"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("needs both sides"), "{stderr}");
+    let (code, _, stderr) = serve(&[
+        "--a-standin",
+        "slots=1",
+        "--b-standin",
+        "slots=1",
+        "--rate-sweep",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--rate-sweep and --slo are for one server"),
+        "{stderr}"
+    );
+}
+
+/// One pair gives no 95% interval: the verdict is inconclusive, and a gate
+/// that could check nothing fails (exit 1) rather than pass.
+#[test]
+fn ab_gate_without_an_interval_fails_rather_than_passes() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut args = vec![
+        "--a-standin",
+        "slots=2,token_ms=5",
+        "--b-standin",
+        "slots=2,token_ms=10",
+        "--pairs",
+        "1",
+        "--fail-if-slower",
+        "3",
+    ];
+    args.extend(AB_LOAD);
+    let (code, stdout, stderr) = serve(&args);
+    assert_eq!(code, Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("itl_ms.p50: 1 pair gives no 95% interval (at least 6 are needed)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--fail-if-slower 3%: NOT checked"),
+        "{stdout}"
+    );
+}
+
+/// `--api chat --prompt-tokens N`: the server wraps each prompt in its chat
+/// template (the stand-in's adds two words), measured through
+/// `/apply-template` and taken off, so the server evaluates N tokens.
+#[test]
+fn chat_prompt_lengths_count_the_chat_template() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c.jsonl");
+    let (code, stdout, stderr) = serve(&[
+        "--standin",
+        "slots=2",
+        "--api",
+        "chat",
+        "--concurrency",
+        "2",
+        "--requests",
+        "4",
+        "--max-tokens",
+        "4",
+        "--prompt-tokens",
+        "20",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("counts the chat template's 2 tokens (from /apply-template)"),
+        "{stdout}"
+    );
+    let prompt_n: Vec<u64> = records(&out)
+        .into_iter()
+        .filter(|r| r["kind"] == "serve_request")
+        .map(|r| r["timings"]["prompt_n"].as_u64().unwrap())
+        .collect();
+    assert_eq!(prompt_n, [20; 6], "2 warmups and 4 counted, each 20 tokens");
 }

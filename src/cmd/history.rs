@@ -159,9 +159,52 @@ fn render_rows(head: &[&str], body: &[Vec<String>], format: Format) -> String {
     }
 }
 
+/// `tokbench history --serve`: the serve sessions, oldest first.
+fn serve_sessions(args: &HistoryArgs, h: &History) -> Result<Outcome> {
+    let since = args.since.as_deref().map(parse_since).transpose()?;
+    let rows = h.serve_sessions(since.as_deref(), args.label.as_deref())?;
+    let format = args.out.format();
+    let text = match format {
+        Format::Json => serde_json::to_string_pretty(&rows)? + "\n",
+        f => {
+            let head = [
+                "id", "started", "mode", "label", "servers", "load", "blocks", "headline",
+            ];
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|s| {
+                    let cut = if s.interrupted { " (interrupted)" } else { "" };
+                    vec![
+                        s.id.to_string(),
+                        s.started_at.clone(),
+                        s.mode.clone(),
+                        opt(&s.label),
+                        s.servers.join("; "),
+                        s.load.clone(),
+                        s.blocks.to_string(),
+                        format!("{}{cut}", s.headline),
+                    ]
+                })
+                .collect();
+            render_rows(&head, &body, f)
+        }
+    };
+    print!("{text}");
+    if rows.is_empty() && format != Format::Json {
+        crate::say!(
+            "tokbench: no serve sessions in '{}' match",
+            h.path().display()
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
 /// `tokbench history`.
 pub fn cmd_history(args: &HistoryArgs, db: &DbChoice) -> Result<Outcome> {
     let h = db.open()?;
+    if args.serve {
+        return serve_sessions(args, &h);
+    }
     let mut filter = match &args.build {
         Some(spec) => resolve_build(&h, spec)?,
         None => Filter::default(),

@@ -16,6 +16,8 @@ pub mod report;
 pub mod revs;
 pub mod run;
 pub mod serve;
+pub mod serve_ab;
+pub mod serve_record;
 pub mod sweep;
 
 use std::io::Write;
@@ -50,7 +52,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Plot(args) => plot::run(&args, &db),
         Command::Report(args) => report::run(&args),
         Command::Sweep(args) => sweep::run(&args, &db),
-        Command::Serve(args) => serve::run(&args),
+        Command::Serve(args) if serve_ab::asked(&args) => serve_ab::run(&args, &db),
+        Command::Serve(args) => serve::run(&args, &db),
         Command::Build(args) => build::run(&args),
         Command::Completions { shell } => crate::shell::completions(shell).map(|()| Outcome::Ok),
         Command::Man { dir } => crate::shell::man(dir.as_deref()).map(|()| Outcome::Ok),

@@ -152,8 +152,66 @@ fn runs_doc(loaded: Vec<(PathBuf, Vec<RunRecord>)>, args: &ReportArgs) -> Result
     Ok(doc)
 }
 
-/// The document for the files: a comparison when they make one, else runs.
+/// The sections of one `serve -o` file: the A/B verdict, the servers, the
+/// blocks, the sweep, and the `plot serve` figure.
+fn serve_sections(doc: &mut Document, file: &Path, i: usize) -> Result<()> {
+    use crate::serve::{ab_render, stored};
+    let f = stored::read(file)?;
+    let shown = file.display();
+    if let Some(ab) = &f.ab {
+        doc.sections.push(Section {
+            title: format!("A/B verdict, B against A ({shown})"),
+            markdown: ab_render::render(ab, &[], Format::Markdown),
+        });
+    }
+    let servers: String = stored::servers(&f)
+        .iter()
+        .map(|l| format!("- {l}\n"))
+        .collect();
+    doc.sections.push(Section {
+        title: format!("Blocks ({shown}; latencies in ms)"),
+        markdown: format!("{servers}\n{}", stored::blocks_markdown(&f)),
+    });
+    for s in &f.sweeps {
+        doc.sections.push(Section {
+            title: format!("Sweep ({shown})"),
+            markdown: stored::sweep_markdown(s),
+        });
+    }
+    let title = format!("tokbench serve: {shown}");
+    let caption = "latency percentiles and throughput against offered load; TTFT CDF per block";
+    let svg =
+        crate::plot::serve::read(file).and_then(|d| Ok(crate::plot::serve::render(&d, &title)?));
+    add_figure(doc, &format!("serve-{}", i + 1), caption, svg)
+}
+
+/// The document of `serve -o` files.
+fn serve_doc(files: &[PathBuf]) -> Result<Document> {
+    let mut doc = Document {
+        title: "tokbench serve".to_string(),
+        ..Document::default()
+    };
+    for (i, file) in files.iter().enumerate() {
+        serve_sections(&mut doc, file, i)?;
+    }
+    Ok(doc)
+}
+
+/// The document for the files: a serve report, a comparison when they make one, else runs.
 pub fn document(files: &[PathBuf], args: &ReportArgs) -> Result<Document> {
+    let serve = files
+        .iter()
+        .filter(|f| crate::serve::stored::is_serve_file(f))
+        .count();
+    if serve == files.len() {
+        return serve_doc(files);
+    }
+    if serve > 0 {
+        return Err(crate::exit::UsageError(
+            "report takes 'serve -o' files or run files, not both at once".into(),
+        )
+        .into());
+    }
     let loaded = load(files)?;
     match comparison(&loaded) {
         Some((records, pairing)) => comparison_doc(records, pairing, args),

@@ -9,16 +9,19 @@ use anyhow::{Context, Result};
 
 use crate::cli::{ServeApi, ServeArgs};
 use crate::exit::{Outcome, UsageError};
+use crate::sample::{RunFacts, SamplerConfig};
 use crate::serve::block::{self, Api, BlockSpec};
 use crate::serve::client::Endpoint;
 use crate::serve::output::RecordWriter;
 use crate::serve::prompts::{self, PromptSpec};
+use crate::serve::sampled;
 use crate::serve::schedule::{Arrival, Extent, Load};
 use crate::serve::server::{self, Server, ServerInfo};
 use crate::serve::slo::{self, Target};
 use crate::serve::standin::{Standin, StandinConfig};
 use crate::serve::summary::{self, BlockSummary, SweepPoint, SweepSummary};
 use crate::serve::{render, sweep};
+use crate::store::db::DbChoice;
 
 /// What the load goes to; a server or stand-in tokbench started stops when this drops.
 enum Goal {
@@ -51,7 +54,7 @@ fn usage(msg: impl Into<String>) -> anyhow::Error {
     UsageError(msg.into()).into()
 }
 
-fn server_log(args: &ServeArgs) -> PathBuf {
+pub(super) fn server_log(args: &ServeArgs) -> PathBuf {
     if let Some(p) = &args.server_log {
         return p.clone();
     }
@@ -64,40 +67,139 @@ fn server_log(args: &ServeArgs) -> PathBuf {
     }
 }
 
-fn open_target(args: &ServeArgs) -> Result<Goal> {
-    if let Some(url) = &args.url {
-        return Ok(Goal::Url(
+/// What one side's load goes to, as the options name it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Spec<'a> {
+    Url(&'a str),
+    Server(&'a str),
+    Standin(&'a str),
+}
+
+impl Spec<'_> {
+    /// The target as said to the user (and stored in an A/B record).
+    pub(super) fn describe(&self) -> String {
+        match self {
+            Spec::Url(u) => u.to_string(),
+            Spec::Server(c) => c.to_string(),
+            Spec::Standin(s) => format!("stand-in '{s}'"),
+        }
+    }
+}
+
+fn open_target(args: &ServeArgs, spec: Spec<'_>, log: &std::path::Path) -> Result<Goal> {
+    match spec {
+        Spec::Url(url) => Ok(Goal::Url(
             Endpoint::parse(url, &args.headers).map_err(|e| usage(e.to_string()))?,
-        ));
+        )),
+        Spec::Standin(spec) => {
+            let cfg: StandinConfig = spec
+                .parse()
+                .map_err(|e: crate::serve::standin::StandinSpecError| usage(e.to_string()))?;
+            let s = Standin::start(cfg).context("cannot start the built-in stand-in server")?;
+            let e = Endpoint::parse(&s.url(), &args.headers)?;
+            Ok(Goal::Standin {
+                _server: s,
+                endpoint: e,
+            })
+        }
+        Spec::Server(cmd) => {
+            crate::say!("tokbench: starting '{cmd}' (log '{}')", log.display());
+            let s = Server::start(cmd, log, args.ready_timeout, &args.headers)?;
+            Ok(Goal::Server(Box::new(s)))
+        }
     }
-    if let Some(spec) = &args.standin {
-        let cfg: StandinConfig = spec
-            .parse()
-            .map_err(|e: crate::serve::standin::StandinSpecError| usage(e.to_string()))?;
-        let s = Standin::start(cfg).context("cannot start the built-in stand-in server")?;
-        let e = Endpoint::parse(&s.url(), &args.headers)?;
-        return Ok(Goal::Standin {
-            _server: s,
-            endpoint: e,
-        });
+}
+
+/// A target that answered `/health`, with what it said about itself; a
+/// server or stand-in tokbench started stops when this drops.
+pub(super) struct Connected {
+    goal: Goal,
+    info: ServerInfo,
+}
+
+/// Opens (starts) the target and reads `/props` and `/v1/models`.
+pub(super) fn connect(
+    args: &ServeArgs,
+    spec: Spec<'_>,
+    log: &std::path::Path,
+    api: Api,
+) -> Result<Connected> {
+    let goal = open_target(args, spec, log)?;
+    if !matches!(goal, Goal::Server(_))
+        && server::wait_healthy(goal.endpoint(), args.ready_timeout, None)?
+    {
+        anyhow::bail!(
+            "{} did not answer /health with 200 within {} (is it up, and done loading?)",
+            goal.endpoint().url(),
+            humantime::format_duration(args.ready_timeout)
+        );
     }
-    let cmd = args.server.as_deref().unwrap_or_default();
-    let log = server_log(args);
-    crate::say!("tokbench: starting '{cmd}' (log '{}')", log.display());
-    let s = Server::start(cmd, &log, args.ready_timeout, &args.headers)?;
-    Ok(Goal::Server(Box::new(s)))
+    let mut info = server::info(goal.endpoint())?;
+    if let Goal::Server(s) = &goal {
+        info.argv = Some(s.argv.clone());
+        info.log = Some(s.log.display().to_string());
+    }
+    if api == Api::Chat && info.model_id().is_none() {
+        crate::say!("tokbench: warning: /v1/models gave no model id; chat requests are sent with an empty 'model'");
+    }
+    Ok(Connected { goal, info })
 }
 
 /// Everything that stays the same across the blocks of one invocation.
-struct Plan {
-    api: Api,
+pub(super) struct Plan {
+    pub(super) api: Api,
     extent: Extent,
     prompts: PromptSpec,
     targets: Vec<Target>,
     arrival: Arrival,
+    /// Samplers for servers tokbench starts (none otherwise).
+    sampler: SamplerConfig,
+}
+
+/// The samplers, probed once: only a server tokbench starts has a process to watch.
+fn plan_sampler(args: &ServeArgs) -> Result<SamplerConfig> {
+    if args.server.is_none() && args.a_server.is_none() && args.b_server.is_none() {
+        return Ok(SamplerConfig::default());
+    }
+    let cpu = crate::identity::machine_info().cpu;
+    crate::sample::probe::plan_sampler(
+        &args.sampler,
+        args.sample_interval,
+        false,
+        None,
+        cpu.as_deref(),
+    )
+    .map_err(usage)
+}
+
+/// What the samplers' figures are relative to: energy per generated token
+/// (`tokens_predicted_total`), and for the roofline the server's decode
+/// steps per second (`n_decode_total`): a step reads the weights once
+/// however many requests it serves, so tokens/s would overstate it.
+fn sampled_facts(s: &BlockSummary) -> RunFacts {
+    let counter = |k: &str| s.metrics_delta.as_ref().and_then(|m| m.get(k)).copied();
+    let steps = counter("n_decode_total");
+    let wall = s.figures.throughput.wall_s;
+    let model_bytes = s
+        .server
+        .model_path
+        .as_ref()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map_or(0, |m| m.len());
+    RunFacts {
+        eval_tokens: counter("tokens_predicted_total").map(|n| n as u64),
+        eval_tps: steps.filter(|_| wall > 0.0).map(|n| n / wall),
+        model_bytes,
+        peak_bandwidth: None,
+    }
 }
 
 fn plan(args: &ServeArgs) -> Result<Plan> {
+    if args.shared_prefix.is_some() && args.prompt_tokens.is_none() {
+        return Err(usage(
+            "--shared-prefix N needs --prompt-tokens (the length of what follows the prefix)",
+        ));
+    }
     if args.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
         return Err(usage(
             "--rate must be a number of requests per second above 0 (e.g. 2 or 0.5)",
@@ -123,6 +225,7 @@ fn plan(args: &ServeArgs) -> Result<Plan> {
         None => Vec::new(),
     };
     Ok(Plan {
+        sampler: plan_sampler(args)?,
         api: match args.api {
             ServeApi::Completion => Api::Completion,
             ServeApi::Chat => Api::Chat,
@@ -142,7 +245,7 @@ fn plan(args: &ServeArgs) -> Result<Plan> {
     })
 }
 
-fn load_at(args: &ServeArgs, plan: &Plan, level: Option<f64>, closed: bool) -> Load {
+pub(super) fn load_at(args: &ServeArgs, plan: &Plan, level: Option<f64>, closed: bool) -> Load {
     if closed {
         let c = level
             .map(|l| l as usize)
@@ -159,18 +262,46 @@ fn load_at(args: &ServeArgs, plan: &Plan, level: Option<f64>, closed: bool) -> L
     }
 }
 
-/// Runs one block, appending its records and summary to `-o`.
-struct Runner<'a> {
-    args: &'a ServeArgs,
-    plan: Plan,
-    target: Goal,
-    info: ServerInfo,
-    writer: Option<RecordWriter>,
-    blocks: usize,
+/// A record of one side of an A/B session: the record with its `side`.
+#[derive(serde::Serialize)]
+struct Sided<'a, T> {
+    side: &'static str,
+    #[serde(flatten)]
+    record: &'a T,
 }
 
-impl Runner<'_> {
-    fn block(&mut self, load: Load, seed: u64) -> Result<BlockSummary> {
+/// Runs blocks, appending their records and summaries to `-o`.
+pub(super) struct Runner<'a> {
+    pub(super) args: &'a ServeArgs,
+    db: &'a DbChoice,
+    pub(super) plan: Plan,
+    pub(super) writer: Option<RecordWriter>,
+    pub(super) blocks: usize,
+}
+
+impl<'a> Runner<'a> {
+    /// Installs the Ctrl-C handler, plans, and opens `-o`.
+    pub(super) fn new(args: &'a ServeArgs, db: &'a DbChoice) -> Result<Runner<'a>> {
+        crate::runner::interrupt::install().context("cannot install the Ctrl-C handler")?;
+        let plan = plan(args)?;
+        let writer = args.output.as_deref().map(RecordWriter::open).transpose()?;
+        Ok(Runner {
+            args,
+            db,
+            plan,
+            writer,
+            blocks: 0,
+        })
+    }
+
+    /// One block against `at`; `side` (A/B) goes into every record.
+    pub(super) fn block(
+        &mut self,
+        at: &mut Connected,
+        load: Load,
+        seed: u64,
+        side: Option<&'static str>,
+    ) -> Result<BlockSummary> {
         let spec = BlockSpec {
             index: self.blocks,
             api: self.plan.api,
@@ -183,49 +314,64 @@ impl Runner<'_> {
                 ..self.plan.prompts.clone()
             },
             seed,
-            model: self.info.model_id(),
+            model: at.info.model_id(),
             request_timeout: self.args.request_timeout,
         };
         self.blocks += 1;
         let writer = &self.writer;
-        let mut sink = |r: &crate::serve::request::RequestRecord| {
-            if let Some(w) = writer {
-                w.send(r);
-            }
+        let mut sink = |r: &crate::serve::request::RequestRecord| match (writer, side) {
+            (Some(w), Some(side)) => w.send(&Sided { side, record: r }),
+            (Some(w), None) => w.send(r),
+            _ => {}
         };
-        let result = block::run(self.target.endpoint(), &spec, &mut sink);
+        let sampling = match &at.goal {
+            Goal::Server(server) => sampled::start(&self.plan.sampler, server.pid()),
+            _ => None,
+        };
+        let result = block::run(at.goal.endpoint(), &spec, &mut sink);
         if let Some(w) = self.writer.as_mut() {
             w.check()?;
         }
-        self.target.check_alive()?;
+        at.goal.check_alive()?;
         let result = result?;
-        let s = summary::summarize(
+        let mut s = summary::summarize(
             &spec,
             &result,
-            &self.info,
+            &at.info,
             &self.plan.targets,
             self.args.label.clone(),
         );
+        s.side = side;
+        if let Some(sampling) = sampling {
+            let facts = sampled_facts(&s);
+            s.sampled = Some(sampling.finish(&self.plan.sampler, &facts, &mut s.warnings));
+        }
         if let Some(w) = &self.writer {
             w.send(&s);
         }
-        if s.figures.completed == 0 && s.figures.requests > 0 && !s.interrupted {
-            let first = result
-                .records
-                .iter()
-                .find_map(|r| r.error.clone())
-                .unwrap_or_default();
-            anyhow::bail!(
-                "every request to {} failed ({:?}); the first: {first}",
-                self.info.url,
-                s.figures.errors
-            );
-        }
+        all_failed(&s, &result)?;
         Ok(s)
     }
 }
 
-fn outcome(blocks: &[&BlockSummary], slo_failed: bool) -> Outcome {
+/// A block in which every request failed is an error quoting the first.
+fn all_failed(s: &BlockSummary, result: &block::BlockResult) -> Result<()> {
+    if s.figures.completed == 0 && s.figures.requests > 0 && !s.interrupted {
+        let first = result
+            .records
+            .iter()
+            .find_map(|r| r.error.clone())
+            .unwrap_or_default();
+        anyhow::bail!(
+            "every request to {} failed ({:?}); the first: {first}",
+            s.server.url,
+            s.figures.errors
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn outcome(blocks: &[&BlockSummary], slo_failed: bool) -> Outcome {
     if blocks.iter().any(|b| b.interrupted) {
         return Outcome::Interrupted(crate::runner::interrupt::received().unwrap_or(2));
     }
@@ -238,11 +384,12 @@ fn outcome(blocks: &[&BlockSummary], slo_failed: bool) -> Outcome {
     Outcome::Ok
 }
 
-fn single(r: &mut Runner<'_>) -> Result<Outcome> {
+fn single(r: &mut Runner<'_>, at: &mut Connected) -> Result<Outcome> {
     let closed = r.args.rate.is_none();
     let load = load_at(r.args, &r.plan, None, closed);
-    let s = r.block(load, r.args.seed)?;
+    let s = r.block(at, load, r.args.seed, None)?;
     super::print_out(&render::block(&s, r.args.out.format()))?;
+    super::serve_record::record(r.db, &super::serve_record::of_block(r.args, &s))?;
     Ok(outcome(&[&s], s.slo_met == Some(false)))
 }
 
@@ -260,7 +407,7 @@ fn sweep_levels(args: &ServeArgs, closed: bool) -> (Vec<f64>, bool) {
     (sweep::ladder(start, sweep::MAX_STEPS), true)
 }
 
-fn run_sweep(r: &mut Runner<'_>) -> Result<Outcome> {
+fn run_sweep(r: &mut Runner<'_>, at: &mut Connected) -> Result<Outcome> {
     let closed = r.args.concurrency.is_some();
     let (levels, automatic) = sweep_levels(r.args, closed);
     let has_slo = !r.plan.targets.is_empty();
@@ -272,7 +419,7 @@ fn run_sweep(r: &mut Runner<'_>) -> Result<Outcome> {
             .args
             .seed
             .wrapping_add(1000 * trial as u64 + blocks.len() as u64);
-        let s = r.block(load, seed)?;
+        let s = r.block(at, load, seed, None)?;
         let p = SweepPoint::of(level, trial, &s);
         crate::say!(
             "tokbench: {} trial {trial}: {}",
@@ -298,49 +445,27 @@ fn run_sweep(r: &mut Runner<'_>) -> Result<Outcome> {
         w.send(&s);
     }
     super::print_out(&render::sweep(&s, r.args.out.format()))?;
+    super::serve_record::record(r.db, &super::serve_record::of_sweep(r.args, &s, &blocks))?;
     let refs: Vec<&BlockSummary> = blocks.iter().collect();
     Ok(outcome(&refs, has_slo && s.slo_max.is_none()))
 }
 
-pub fn run(args: &ServeArgs) -> Result<Outcome> {
-    crate::runner::interrupt::install().context("cannot install the Ctrl-C handler")?;
-    let plan = plan(args)?;
-    if args.shared_prefix.is_some() && args.prompt_tokens.is_none() {
-        return Err(usage(
-            "--shared-prefix N needs --prompt-tokens (the length of what follows the prefix)",
-        ));
+/// The target of a one-server run, as the options name it.
+fn single_spec(args: &ServeArgs) -> Spec<'_> {
+    match (&args.url, &args.standin) {
+        (Some(u), _) => Spec::Url(u),
+        (None, Some(s)) => Spec::Standin(s),
+        (None, None) => Spec::Server(args.server.as_deref().unwrap_or_default()),
     }
-    let writer = args.output.as_deref().map(RecordWriter::open).transpose()?;
-    let target = open_target(args)?;
-    if !matches!(target, Goal::Server(_))
-        && server::wait_healthy(target.endpoint(), args.ready_timeout, None)?
-    {
-        anyhow::bail!(
-            "{} did not answer /health with 200 within {} (is it up, and done loading?)",
-            target.endpoint().url(),
-            humantime::format_duration(args.ready_timeout)
-        );
-    }
-    let mut info = server::info(target.endpoint())?;
-    if let Goal::Server(s) = &target {
-        info.argv = Some(s.argv.clone());
-        info.log = Some(s.log.display().to_string());
-    }
-    if plan.api == Api::Chat && info.model_id().is_none() {
-        crate::say!("tokbench: warning: /v1/models gave no model id; chat requests are sent with an empty 'model'");
-    }
-    let mut runner = Runner {
-        args,
-        plan,
-        target,
-        info,
-        writer,
-        blocks: 0,
-    };
+}
+
+pub fn run(args: &ServeArgs, db: &DbChoice) -> Result<Outcome> {
+    let mut runner = Runner::new(args, db)?;
+    let mut at = connect(args, single_spec(args), &server_log(args), runner.plan.api)?;
     let outcome = if args.rate_sweep {
-        run_sweep(&mut runner)
+        run_sweep(&mut runner, &mut at)
     } else {
-        single(&mut runner)
+        single(&mut runner, &mut at)
     };
     if let Some(w) = runner.writer.take() {
         w.finish()?;

@@ -264,8 +264,10 @@ async fn run_async(
         &spec.prompts,
         spec.warmup + expected(&spec, &times),
         spec.seed,
+        spec.api == Api::Chat,
     )
     .await?;
+    warnings.extend(prompts.notes.iter().cloned());
     let conns = match spec.load {
         Load::Open {
             max_concurrency, ..

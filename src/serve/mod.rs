@@ -10,6 +10,8 @@
 //! in-process llama-server with planted timings for tests and for the
 //! client's own overhead. `command` is the glue for the CLI.
 
+pub mod ab;
+pub mod ab_render;
 pub mod block;
 pub mod client;
 pub mod figures;
@@ -19,10 +21,12 @@ pub mod prompts;
 pub mod quantile;
 pub mod render;
 pub mod request;
+pub mod sampled;
 pub mod schedule;
 pub mod server;
 pub mod slo;
 pub mod sse;
 pub mod standin;
+pub mod stored;
 pub mod summary;
 pub mod sweep;

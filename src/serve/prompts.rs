@@ -3,7 +3,10 @@
 //! `--prompt-tokens N[:SD]` asks, and made unique with a nonce at the front
 //! so no request is served from another's prompt cache. `--shared-prefix N`
 //! puts the first N tokens of the text in front of the nonce instead, for
-//! the deliberate prefix-cache scenario.
+//! the deliberate prefix-cache scenario. With `--api chat` the server
+//! wraps each prompt in its chat template: the template's own tokens
+//! (measured once through `/apply-template` and `/tokenize`) are taken off
+//! each target, so `--prompt-tokens N` is the length the server evaluates.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -11,7 +14,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::client::Pool;
+use super::client::{ClientError, Pool};
 use crate::compare::stats::SplitMix64;
 
 /// How the prompts are made.
@@ -113,6 +116,8 @@ pub struct Prompts {
     pub run: u64,
     /// Whether the server may reuse cached prompt prefixes (`--shared-prefix`).
     pub cache_prompt: bool,
+    /// What the block's record should say about how lengths were made.
+    pub notes: Vec<String>,
 }
 
 impl Prompts {
@@ -122,8 +127,51 @@ impl Prompts {
     }
 }
 
-/// Builds the prompts for a block of about `count` requests, unique per `run`.
-pub async fn build(pool: &Pool, spec: &PromptSpec, count: usize, run: u64) -> Result<Prompts> {
+/// Tokens the chat template adds around one user message (`/apply-template`),
+/// or None when the server has no such endpoint (404). Tokenized whole and
+/// bare, so a merge at the template's edges may shift it by a token.
+async fn template_tokens(pool: &Pool, probe: &str) -> Result<Option<usize>> {
+    let messages = json!({"messages": [{"role": "user", "content": probe}]});
+    let v = match pool.json("POST", "/apply-template", Some(messages)).await {
+        Ok(v) => v,
+        Err(ClientError::Status(404, _)) => return Ok(None),
+        Err(e) => {
+            return Err(e)
+                .context("cannot measure the chat template with the server's /apply-template")
+        }
+    };
+    let templated = v["prompt"].as_str().unwrap_or_default();
+    let with = tokenize(pool, templated).await?.len();
+    let bare = tokenize(pool, probe).await?.len();
+    Ok(Some(with.saturating_sub(bare)))
+}
+
+/// The chat template's tokens to take off each length, with the note saying so.
+async fn chat_overhead(pool: &Pool, chat: bool, probe: &str) -> Result<(usize, Option<String>)> {
+    if !chat {
+        return Ok((0, None));
+    }
+    Ok(match template_tokens(pool, probe).await? {
+        Some(n) => (
+            n,
+            Some(format!("--prompt-tokens counts the chat template's {n} tokens (from /apply-template)")),
+        ),
+        None => (
+            0,
+            Some("the server has no /apply-template: chat prompts are --prompt-tokens plus the chat template's tokens".to_string()),
+        ),
+    })
+}
+
+/// Builds the prompts for a block of about `count` requests, unique per
+/// `run`; `chat`: the server applies its chat template to each.
+pub async fn build(
+    pool: &Pool,
+    spec: &PromptSpec,
+    count: usize,
+    run: u64,
+    chat: bool,
+) -> Result<Prompts> {
     let count = count.clamp(1, MAX_BODIES);
     let lens = lengths(spec, count);
     let from = spec.shared_prefix.unwrap_or(0);
@@ -146,9 +194,12 @@ pub async fn build(pool: &Pool, spec: &PromptSpec, count: usize, run: u64) -> Re
             bodies: spec.texts.clone(),
             run,
             cache_prompt: spec.shared_prefix.is_some(),
+            notes: Vec::new(),
         });
     };
-    let nonce_len = tokenize(pool, &nonce(run, count)).await?.len();
+    let probe = nonce(run, count);
+    let (template, note) = chat_overhead(pool, chat, &probe).await?;
+    let nonce_len = tokenize(pool, &probe).await?.len() + template;
     let mut cut: HashMap<usize, String> = HashMap::new();
     let mut bodies = Vec::with_capacity(count);
     for l in lens {
@@ -163,6 +214,7 @@ pub async fn build(pool: &Pool, spec: &PromptSpec, count: usize, run: u64) -> Re
         bodies,
         run,
         cache_prompt: spec.shared_prefix.is_some(),
+        notes: note.into_iter().collect(),
     })
 }
 

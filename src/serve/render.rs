@@ -17,7 +17,7 @@ const HEADER: [&str; 6] = [
     "mean",
 ];
 
-fn num(x: Option<f64>) -> String {
+pub fn num(x: Option<f64>) -> String {
     match x {
         Some(v) if v.abs() >= 100.0 => format!("{v:.0}"),
         Some(v) => format!("{v:.2}"),
@@ -107,6 +107,9 @@ pub fn context(s: &BlockSummary) -> Vec<String> {
         let parts: Vec<String> = m.iter().map(|(k, v)| format!("{k} +{v}")).collect();
         out.push(format!("/metrics over the block: {}", parts.join(", ")));
     }
+    if let Some(line) = s.sampled.as_ref().and_then(sampled_line) {
+        out.push(line);
+    }
     for (name, d) in [("ITL", &f.itl_ms), ("TTFT", &f.ttft_ms)] {
         if let Some(n) = &d.note {
             out.push(format!("{name}: {n}"));
@@ -116,7 +119,32 @@ pub fn context(s: &BlockSummary) -> Vec<String> {
     out
 }
 
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+/// The samplers' figures on the server process over the block, when any.
+fn sampled_line(x: &crate::sample::SampledFigures) -> Option<String> {
+    let gib = |b: u64| format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64);
+    let mut parts = Vec::new();
+    if let Some(v) = x.gpu_busy_pct_mean {
+        parts.push(format!("GPU busy {v:.0}% mean"));
+    }
+    if let Some(v) = x.gpu_power_w_mean {
+        parts.push(format!("{v:.0} W mean"));
+    }
+    if let Some(v) = x.gpu_j_per_token {
+        parts.push(format!("{v:.3} J/token"));
+    }
+    if let Some(b) = x.gpu_mem_bytes_peak {
+        parts.push(format!("GPU memory peak {}", gib(b)));
+    }
+    if let Some(v) = x.cpu_pct_mean {
+        parts.push(format!("server CPU {v:.0}% mean"));
+    }
+    if let Some(b) = x.peak_rss_bytes {
+        parts.push(format!("server RSS peak {}", gib(b)));
+    }
+    (!parts.is_empty()).then(|| format!("sampled on the server: {}", parts.join(", ")))
+}
+
+pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Disabled);
@@ -127,7 +155,7 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     t.to_string()
 }
 
-fn markdown(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(super) fn markdown(header: &[&str], rows: &[Vec<String>]) -> String {
     let cell = |s: &str| crate::report::markdown::cell(s);
     let mut out = format!(
         "| {} |\n|{}\n",

@@ -132,6 +132,11 @@ impl Server {
         Ok(server)
     }
 
+    /// The server's process id (its process group's leader).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// An error if the server has exited, quoting its log.
     pub fn check_alive(&mut self) -> Result<()> {
         if let Ok(Some(status)) = self.child.try_wait() {

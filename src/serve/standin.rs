@@ -247,6 +247,11 @@ async fn handle(
             json!({"tokens": tokenize(&state, json["content"].as_str().unwrap_or(""))}),
         ),
         "/detokenize" => reply(200, json!({"content": detokenize(&state, &json["tokens"])})),
+        // A chat template of two words around the message.
+        "/apply-template" => reply(
+            200,
+            json!({"prompt": template(json["messages"][0]["content"].as_str().unwrap_or(""))}),
+        ),
         "/completion" => generate(state, &json, false),
         "/v1/chat/completions" => generate(state, &json, true),
         _ => reply(
@@ -333,11 +338,16 @@ struct Job {
     cache_prompt: bool,
 }
 
+/// The stand-in's chat template: two words around the user's message.
+fn template(content: &str) -> String {
+    format!("user: {content} assistant:")
+}
+
 fn generate(state: Arc<State>, req: &Value, chat: bool) -> Response<StandinBody> {
     let prompt = if chat {
-        req["messages"][0]["content"].as_str()
+        req["messages"][0]["content"].as_str().map(template)
     } else {
-        req["prompt"].as_str()
+        req["prompt"].as_str().map(str::to_string)
     };
     let n = req[if chat { "max_tokens" } else { "n_predict" }].as_u64();
     let (Some(prompt), Some(n), true) = (prompt, n, req["stream"].as_bool() == Some(true)) else {

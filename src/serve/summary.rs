@@ -69,6 +69,9 @@ pub struct BlockSummary {
     pub tokbench_version: &'static str,
     pub started_at: String,
     pub block: usize,
+    /// `a` / `b` in an A/B session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub side: Option<&'static str>,
     pub label: Option<String>,
     pub api: Api,
     pub load: LoadInfo,
@@ -79,6 +82,9 @@ pub struct BlockSummary {
     #[serde(flatten)]
     pub figures: Figures,
     pub metrics_delta: Option<BTreeMap<String, f64>>,
+    /// The samplers' figures over the block, on a server tokbench started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sampled: Option<crate::sample::SampledFigures>,
     pub slo: Vec<Check>,
     pub slo_met: Option<bool>,
     pub goodput_rps: Option<f64>,
@@ -149,6 +155,7 @@ pub fn summarize(
         tokbench_version: env!("CARGO_PKG_VERSION"),
         started_at: crate::identity::rfc3339(std::time::SystemTime::now()),
         block: spec.index,
+        side: None,
         label,
         api: spec.api,
         load: LoadInfo::of(&spec.load, &spec.extent),
@@ -158,6 +165,7 @@ pub fn summarize(
         server: server.clone(),
         figures: result.figures.clone(),
         metrics_delta: result.metrics.clone(),
+        sampled: None,
         slo_met: (!targets.is_empty()).then(|| checks.iter().all(|c| c.met)),
         slo: checks,
         goodput_rps: (!targets.is_empty() && wall > 0.0).then(|| good as f64 / wall),

@@ -28,7 +28,7 @@ pub use super::build_key::BuildKey;
 use crate::model::RunRecord;
 
 /// Newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -37,7 +37,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const MODEL_HEAD_BYTES: usize = 1 << 20;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     r#"
 CREATE TABLE builds (
     id INTEGER PRIMARY KEY,
@@ -109,6 +109,22 @@ ALTER TABLE builds ADD COLUMN src_subject TEXT;
 ALTER TABLE builds ADD COLUMN src_date TEXT;
 ALTER TABLE builds ADD COLUMN src_dirty INTEGER;
 ALTER TABLE builds ADD COLUMN src_cmake_args TEXT;
+"#,
+    // `tokbench serve` sessions (store/serve_history.rs): not runs of a binary, so a table of their own.
+    r#"
+CREATE TABLE serve_sessions (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    label TEXT,
+    servers TEXT NOT NULL,
+    load TEXT NOT NULL,
+    blocks INTEGER NOT NULL,
+    interrupted INTEGER NOT NULL,
+    headline TEXT NOT NULL,
+    output TEXT,
+    summary TEXT NOT NULL
+);
 "#,
 ];
 

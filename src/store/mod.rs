@@ -9,3 +9,4 @@ pub mod history;
 pub mod import;
 pub mod jsonl;
 pub mod query;
+pub mod serve_history;
