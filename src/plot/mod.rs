@@ -14,8 +14,10 @@
 
 pub mod builds;
 pub mod command;
+pub mod png;
 pub mod sequence;
 pub mod serve;
+pub mod style;
 pub mod sweep;
 pub mod timeline;
 
@@ -129,6 +131,86 @@ pub(crate) mod svg_test {
                 let v = &e[e.find(&key)? + key.len()..];
                 v[..v.find('"')?].parse().ok()
             })
+            .collect()
+    }
+
+    /// Boxes `[x0, y0, x1, y1]` of the legends (their fill is [`super::style::LEGEND_BG`]).
+    pub fn legend_boxes(svg: &str) -> Vec<[f64; 4]> {
+        let bg = "fill=\"#FAFAFA\"";
+        let a = |k| attrs(svg, "rect", bg, k);
+        let (x, y, w, h) = (a("x"), a("y"), a("width"), a("height"));
+        (0..x.len())
+            .map(|i| [x[i], y[i], x[i] + w[i], y[i] + h[i]])
+            .collect()
+    }
+
+    /// Positions of every mark: circle centres, the first point of each
+    /// polygon (a triangle's tip) and every vertex of every polyline.
+    pub fn marks(svg: &str) -> Vec<(f64, f64)> {
+        let mut out: Vec<(f64, f64)> = attrs(svg, "circle", "", "cx")
+            .into_iter()
+            .zip(attrs(svg, "circle", "", "cy"))
+            .collect();
+        let points = |tag: &str| -> Vec<Vec<(f64, f64)>> {
+            elements(svg, tag)
+                .iter()
+                .filter_map(|e| e.split("points=\"").nth(1)?.split('"').next())
+                .map(|ps| {
+                    ps.split(' ')
+                        .filter_map(|xy| {
+                            let (x, y) = xy.split_once(',')?;
+                            Some((x.parse().ok()?, y.parse().ok()?))
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        out.extend(points("polygon").iter().filter_map(|p| p.first().copied()));
+        out.extend(points("polyline").into_iter().flatten());
+        out
+    }
+
+    /// How many marks lie inside a legend box: only the legend's own
+    /// swatches may (a data point there would be hidden by the box).
+    pub fn marks_in_legends(svg: &str) -> usize {
+        let boxes = legend_boxes(svg);
+        marks(svg)
+            .iter()
+            .filter(|(x, y)| {
+                boxes
+                    .iter()
+                    .any(|b| (b[0]..=b[2]).contains(x) && (b[1]..=b[3]).contains(y))
+            })
+            .count()
+    }
+
+    /// The plot as a picture: the PNG signature, and twice the SVG's size.
+    pub fn assert_picture(svg: &str, size: (u32, u32)) {
+        let png = crate::plot::png::png(svg).expect("the plot rasterizes");
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        // IHDR: width and height, big-endian, at bytes 16..24.
+        let be = |i: usize| u32::from_be_bytes([png[i], png[i + 1], png[i + 2], png[i + 3]]);
+        assert_eq!((be(16), be(20)), (size.0 * 2, size.1 * 2));
+    }
+
+    /// Tick labels: no `.0` left on any, and a `0` (the axis starts at zero).
+    pub fn assert_ticks_from_zero(svg: &str) {
+        let t = texts(svg);
+        assert!(t.iter().any(|x| x == "0"), "no 0 tick in {t:?}");
+        assert!(
+            !t.iter()
+                .any(|x| x.ends_with(".0") && x.parse::<f64>().is_ok()),
+            "{t:?}"
+        );
+    }
+
+    /// The records of a recorded results file under `fixtures/results/`.
+    pub fn fixture(name: &str) -> Vec<RunRecord> {
+        let path = format!("{}/fixtures/results/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path)
+            .expect("the fixture exists")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a run record"))
             .collect()
     }
 
