@@ -248,7 +248,7 @@ mod tests {
         let mut records = fixture("h200_completion_cuda.jsonl");
         records.extend(fixture("h200_compare_cpu_vs_cuda.jsonl"));
         let svg = render(&from_records(&records, "eval_tps"), "eval_tps", "t").unwrap();
-        assert_picture(&svg, SIZE);
+        assert_picture(&svg, SIZE, "builds-h200");
         assert_ticks_from_zero(&svg);
         // The legend's two dots, and no data mark under it.
         assert_eq!(legend_boxes(&svg).len(), 1);

@@ -185,8 +185,14 @@ pub(crate) mod svg_test {
     }
 
     /// The plot as a picture: the PNG signature, and twice the SVG's size.
-    pub fn assert_picture(svg: &str, size: (u32, u32)) {
+    /// With `TOKBENCH_PLOT_DIR` set, the PNG is also written there as
+    /// `{name}.png`, to be looked at.
+    pub fn assert_picture(svg: &str, size: (u32, u32), name: &str) {
         let png = crate::plot::png::png(svg).expect("the plot rasterizes");
+        if let Some(dir) = std::env::var_os("TOKBENCH_PLOT_DIR") {
+            let path = std::path::Path::new(&dir).join(format!("{name}.png"));
+            std::fs::write(&path, &png).expect("the PNG is written");
+        }
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         // IHDR: width and height, big-endian, at bytes 16..24.
         let be = |i: usize| u32::from_be_bytes([png[i], png[i + 1], png[i + 2], png[i + 3]]);

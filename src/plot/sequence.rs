@@ -311,7 +311,7 @@ mod tests {
     fn the_h200_comparison_as_a_picture() {
         let records = fixture("h200_compare_cpu_vs_cuda.jsonl");
         let svg = render(&points(&records, "eval_tps"), "eval_tps", "t").unwrap();
-        assert_picture(&svg, SIZE);
+        assert_picture(&svg, SIZE, "sequence-h200");
         assert_ticks_from_zero(&svg);
         // The legend holds its own swatches and no data mark: the dot of A,
         // the triangle of B, the warmup ring, and the two dashed samples

@@ -420,7 +420,7 @@ mod tests {
     fn the_h200_timeline_as_a_picture() {
         let records = fixture("h200_completion_cuda.jsonl");
         let svg = render(&TimelineData::from_record(&records[1]), "tl").unwrap();
-        assert_picture(&svg, (900, 60 + 250 * 3));
+        assert_picture(&svg, (900, 60 + 250 * 3), "timeline-h200");
         assert_ticks_from_zero(&svg);
         // Three legends, above their panels, holding only their swatches:
         // two line samples (busy), one (power), three (memory), each two
