@@ -1219,6 +1219,7 @@ mod faults;
 mod history;
 mod install;
 mod keys;
+mod llama_flags;
 mod ops;
 mod plots;
 mod sweep;
