@@ -188,19 +188,30 @@ pub fn rewrite(
         }
         i += 1;
     }
+    Ok(assemble(kept, moved, &tokens[end..], notes))
+}
+
+/// `kept -- moved after`, where `after` is `--` and what followed it (or
+/// nothing); no `--` is added when nothing moved and there was none.
+fn assemble(
+    kept: Vec<String>,
+    moved: Vec<String>,
+    after: &[String],
+    mut notes: Vec<String>,
+) -> Rewritten {
+    let mut args = kept;
     if !moved.is_empty() {
         notes.push(format!(
             "passing '{}' to llama.cpp, as if after '--'",
             moved.join(" ")
         ));
     }
-    kept.push("--".to_string());
-    kept.extend(moved);
-    kept.extend(tokens.iter().skip(end + 1).cloned());
-    if kept.last().is_some_and(|t| t == "--") && end == tokens.len() {
-        kept.pop();
+    if !moved.is_empty() || !after.is_empty() {
+        args.push("--".to_string());
     }
-    Ok(Rewritten { args: kept, notes })
+    args.extend(moved);
+    args.extend(after.iter().skip(1).cloned());
+    Rewritten { args, notes }
 }
 
 /// Whether a command passes arguments to llama.cpp after `--`.

@@ -110,6 +110,13 @@ pub fn render(r: &SweepResult, title: &str) -> Result<String, PlotError> {
     Ok(svg)
 }
 
+const SCATTER_KEYS: [(Swatch, &str); 4] = [
+    (Swatch::Line(COLOUR_A), "Pareto front"),
+    (Swatch::Dot(COLOUR_B), "tied with the best"),
+    (Swatch::Dot(COLOUR_GREY), "other cells"),
+    (Swatch::Ring(BLACK), "the best"),
+];
+
 fn scatter(
     area: &DrawingArea<SVGBackend, Shift>,
     pts: &[CellPoint],
@@ -118,13 +125,7 @@ fn scatter(
 ) -> Result<(), PlotError> {
     let (x0, x1) = padded_range(pts.iter().map(|p| p.x)).unwrap_or((0.0, 1.0));
     let (y0, y1) = from_zero(pts.iter().map(|p| p.y)).unwrap_or((0.0, 1.0));
-    let keys = [
-        Key::new(Swatch::Line(COLOUR_A), "Pareto front"),
-        Key::new(Swatch::Dot(COLOUR_B), "tied with the best"),
-        Key::new(Swatch::Dot(COLOUR_GREY), "other cells"),
-        Key::new(Swatch::Ring(BLACK), "the best"),
-    ];
-    let area = &with_legend(area, &keys)?;
+    let area = &with_legend(area, &SCATTER_KEYS.map(|(s, t)| Key::new(s, t)))?;
     let mut chart = ChartBuilder::on(area)
         .margin(12)
         .x_label_area_size(40)
@@ -164,9 +165,18 @@ fn scatter(
                 .map(|p| Circle::new((p.x, p.y), 9, BLACK.stroke_width(2))),
         )
         .map_err(draw_err)?;
-    // Labels beside their point, to the left of points in the right half so
-    // none runs off the frame.
-    let mid = (x0 + x1) / 2.0;
+    label_cells(&mut chart, pts, (x0 + x1) / 2.0)
+}
+
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// The tied and front cells' labels beside their point, to the left of
+/// points right of `mid` so none runs off the frame.
+fn label_cells(chart: &mut Chart, pts: &[CellPoint], mid: f64) -> Result<(), PlotError> {
     let labelled = pts.iter().filter(|p| p.tied || p.pareto);
     chart
         .draw_series(labelled.map(|p| {
@@ -175,10 +185,8 @@ fn scatter(
             } else {
                 (HPos::Left, 10)
             };
-            let style = ("sans-serif", 12)
-                .into_font()
-                .into_text_style(area)
-                .pos(Pos::new(h, VPos::Bottom));
+            let style =
+                TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(h, VPos::Bottom));
             EmptyElement::at((p.x, p.y)) + Text::new(p.cell.clone(), (dx, -6), style)
         }))
         .map_err(draw_err)?;
