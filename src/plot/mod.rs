@@ -1,5 +1,7 @@
-//! Plots as SVG text (plotters' SVG backend: no font files, no system
-//! libraries; the text stays `<text>` for the viewer to set).
+//! Plots as SVG text (plotters' SVG backend: no system libraries; the text
+//! stays `<text>` for the viewer to set), and as PNG ([`png`]: that SVG
+//! rasterized with the font built into tokbench). [`style`] holds what all
+//! share: the legend strip above the data, zero-based axes, plain ticks.
 //!
 //! Each plot is a pure function from plain data to an SVG string, so the
 //! data can come from results files now and from the history database later:
