@@ -5,7 +5,7 @@
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, Table};
 
 use super::report::{CompareReport, MetricComparison};
-use crate::cli::Format;
+use crate::format::Format;
 use crate::report::markdown::cell;
 use crate::report::{build_line, fmt_value};
 

@@ -5,9 +5,9 @@
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::{Deserialize, Serialize};
 
-use super::compare::{OpCase, OpRow, OpSummary, OpsComparison, SideFigures};
-use crate::cli::Format;
+use super::compare::{verdict_text, OpCase, OpRow, OpSummary, OpsComparison, SideFigures};
 use crate::compare::stats::Verdict;
+use crate::format::Format;
 use crate::report::markdown::cell;
 
 /// Everything `tokbench ops` prints and stores.
@@ -25,15 +25,6 @@ pub struct OpsReport {
     /// Cases slower than --fail-if-slower over their whole interval.
     pub regressions: Vec<OpCase>,
     pub warnings: Vec<String>,
-}
-
-pub fn verdict_text(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Faster => "faster",
-        Verdict::Slower => "slower",
-        Verdict::NoChange => "no significant change",
-        Verdict::Inconclusive => "inconclusive",
-    }
 }
 
 fn pct(v: Option<f64>) -> String {

@@ -4,8 +4,8 @@
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use serde_json::Value;
 
-use crate::cli::Format;
 use crate::detect::Parsed;
+use crate::format::Format;
 use crate::model::TimingBlock;
 
 /// Timing fields in display order.

@@ -6,7 +6,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 
 use super::figures::Dist;
 use super::summary::{BlockSummary, SweepSummary};
-use crate::cli::Format;
+use crate::format::Format;
 
 const HEADER: [&str; 6] = [
     "figure (ms)",
