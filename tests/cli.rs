@@ -1222,6 +1222,7 @@ mod keys;
 mod llama_flags;
 mod ops;
 mod plots;
+mod profile;
 mod sweep;
 
 #[test]
