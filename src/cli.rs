@@ -668,8 +668,8 @@ pub struct PlotArgs {
     /// builds: read the runs from the history database instead of files.
     #[arg(long, conflicts_with = "files")]
     pub from_history: bool,
-    /// The SVG file to write.
-    #[arg(short = 'o', long = "output", value_name = "OUT.svg")]
+    /// The plot file to write: OUT.png or OUT.svg (the extension picks the format).
+    #[arg(short = 'o', long = "output", value_name = "OUT.png|OUT.svg")]
     pub output: PathBuf,
     /// timeline: the run to draw, by its seq (default: the first counted run with a timeline).
     #[arg(long, value_name = "N")]

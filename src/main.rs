@@ -1,9 +1,7 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = tokbench::cli::Cli::parse();
+    let cli = tokbench::cmd::llama_flags::parse();
     match tokbench::cmd::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(e) => {

@@ -1294,6 +1294,7 @@ mod faults;
 mod history;
 mod install;
 mod keys;
+mod llama_flags;
 mod ops;
 mod plots;
 mod profile;

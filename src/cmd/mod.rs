@@ -8,6 +8,7 @@ pub mod compare;
 pub mod doctor;
 pub mod history;
 pub mod kernels;
+pub mod llama_flags;
 pub mod ops;
 pub mod parse;
 pub mod plot;

@@ -1,4 +1,5 @@
-//! `tokbench plot`: results files (or the history) in, one SVG out.
+//! `tokbench plot`: results files (or the history) in, one SVG or PNG out
+//! (by the extension of `-o`).
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use crate::compare::stored::{comparison, load};
 use crate::exit::{Outcome, UsageError};
 use crate::model::RunRecord;
 use crate::plot::command::{
-    builds_svg, pick_timeline, sequence_svg, sweep_svg, timeline_svg, write,
+    builds_svg, image_format, pick_timeline, sequence_svg, sweep_svg, timeline_svg, write_plot,
 };
 use crate::store::db::DbChoice;
 use crate::store::query::stored_records;
@@ -35,7 +36,7 @@ fn serve_plot(args: &PlotArgs) -> Result<Outcome> {
         );
     };
     let title = format!("tokbench serve: {}", file.display());
-    write(
+    write_plot(
         &args.output,
         &crate::plot::serve::render(&crate::plot::serve::read(file)?, &title)?,
     )?;
@@ -44,13 +45,14 @@ fn serve_plot(args: &PlotArgs) -> Result<Outcome> {
 }
 
 pub fn run(args: &PlotArgs, db: &DbChoice) -> Result<Outcome> {
+    image_format(&args.output)?;
     if args.from_history {
         if args.kind != PlotKind::Builds {
             return Err(UsageError("--from-history draws the 'builds' plot only".into()).into());
         }
         let h = db.open()?;
         let records = stored_records(&h, &Default::default())?;
-        write(&args.output, &builds_svg(&records, &args.metric)?)?;
+        write_plot(&args.output, &builds_svg(&records, &args.metric)?)?;
         crate::say!("tokbench: wrote '{}'", args.output.display());
         return Ok(Outcome::Ok);
     }
@@ -79,7 +81,7 @@ pub fn run(args: &PlotArgs, db: &DbChoice) -> Result<Outcome> {
             sweep_svg(file)?
         }
     };
-    write(&args.output, &svg)?;
+    write_plot(&args.output, &svg)?;
     crate::say!("tokbench: wrote '{}'", args.output.display());
     Ok(Outcome::Ok)
 }

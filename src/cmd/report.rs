@@ -71,7 +71,7 @@ fn comparison_doc(
         });
     }
     let caption = format!(
-        "{} of every run in run order: A blue circles, B orange triangles, warmups hollow",
+        "{} of every run in run order, from zero: A blue circles, B orange triangles, warmups hollow; dashed: each side's median",
         args.metric
     );
     add_figure(
@@ -89,7 +89,7 @@ fn comparison_doc(
             .collect();
         if let Ok(r) = pick_timeline(&mine, None) {
             let caption = format!(
-                "timeline of {} run seq {}: GPU busy, power, memory; generation window shaded",
+                "timeline of {} run seq {}: GPU busy, power, memory; start-up, prompt and generation shaded",
                 side.to_uppercase(),
                 r.seq
             );
@@ -125,7 +125,7 @@ fn runs_doc(loaded: Vec<(PathBuf, Vec<RunRecord>)>, args: &ReportArgs) -> Result
         )?;
         if let Ok(r) = pick_timeline(&records, None) {
             let caption = format!(
-                "timeline of '{}' run seq {}: GPU busy, power, memory; generation window shaded",
+                "timeline of '{}' run seq {}: GPU busy, power, memory; start-up, prompt and generation shaded",
                 report.label, r.seq
             );
             add_figure(
@@ -140,7 +140,7 @@ fn runs_doc(loaded: Vec<(PathBuf, Vec<RunRecord>)>, args: &ReportArgs) -> Result
     let labels = crate::plot::builds::from_records(&all, &args.metric);
     if labels.len() > 1 {
         let caption = format!(
-            "{} across builds: median (dot), min–max (whisker), every run (grey)",
+            "{} across builds, from zero: median (dot, with its change against the first build), min–max (whisker), every run (grey, beside it)",
             args.metric
         );
         add_figure(&mut doc, "builds", &caption, builds_svg(&all, &args.metric))?;

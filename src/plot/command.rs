@@ -1,10 +1,12 @@
 //! The plots' entry points over run records (shared by `tokbench plot` and
-//! `tokbench report`): which run a timeline shows, and each kind as SVG text.
+//! `tokbench report`): which run a timeline shows, and each kind as SVG text, and
+//! the plot file written as SVG or PNG by its extension.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use super::png::ImageFormat;
 use super::{builds, sequence, timeline};
 use crate::exit::UsageError;
 use crate::model::RunRecord;
@@ -90,4 +92,15 @@ pub fn sweep_svg(path: &Path) -> Result<String> {
 
 pub fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("cannot write '{}'", path.display()))
+}
+
+/// The format `path`'s extension names, checked before any work is done.
+pub fn image_format(path: &Path) -> Result<ImageFormat> {
+    Ok(ImageFormat::from_path(path).map_err(UsageError)?)
+}
+
+/// Writes a plot as SVG or PNG, as the extension of `path` says.
+pub fn write_plot(path: &Path, svg: &str) -> Result<()> {
+    let bytes = super::png::encode(svg, image_format(path)?)?;
+    std::fs::write(path, bytes).with_context(|| format!("cannot write '{}'", path.display()))
 }

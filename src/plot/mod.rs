@@ -1,5 +1,7 @@
-//! Plots as SVG text (plotters' SVG backend: no font files, no system
-//! libraries; the text stays `<text>` for the viewer to set).
+//! Plots as SVG text (plotters' SVG backend: no system libraries; the text
+//! stays `<text>` for the viewer to set), and as PNG ([`png`]: that SVG
+//! rasterized with the font built into tokbench). [`style`] holds what all
+//! share: the legend strip above the data, zero-based axes, plain ticks.
 //!
 //! Each plot is a pure function from plain data to an SVG string, so the
 //! data can come from results files now and from the history database later:
@@ -14,8 +16,10 @@
 
 pub mod builds;
 pub mod command;
+pub mod png;
 pub mod sequence;
 pub mod serve;
+pub mod style;
 pub mod sweep;
 pub mod timeline;
 
@@ -80,76 +84,7 @@ pub(crate) fn segment_label(
 pub use crate::markup::escape;
 
 #[cfg(test)]
-pub(crate) mod svg_test {
-    //! Reading back what a plot drew, and records to draw, for the tests.
-
-    use crate::model::RunRecord;
-
-    /// The opening tags of every element named `tag`.
-    pub fn elements<'s>(svg: &'s str, tag: &str) -> Vec<&'s str> {
-        svg.split(&format!("<{tag} "))
-            .skip(1)
-            .filter_map(|e| e.split('>').next())
-            .collect()
-    }
-
-    /// Elements named `tag` whose opening tag contains `needle`.
-    pub fn count(svg: &str, tag: &str, needle: &str) -> usize {
-        elements(svg, tag)
-            .iter()
-            .filter(|e| e.contains(needle))
-            .count()
-    }
-
-    /// The text of every `<text>` element, trimmed.
-    pub fn texts(svg: &str) -> Vec<String> {
-        svg.split("<text")
-            .skip(1)
-            .filter_map(|t| {
-                let body = &t[t.find('>')? + 1..];
-                Some(body[..body.find("</text>")?].trim().to_string())
-            })
-            .collect()
-    }
-
-    /// Values of attribute `attr` of the elements named `tag` that contain `needle`.
-    pub fn attrs(svg: &str, tag: &str, needle: &str, attr: &str) -> Vec<f64> {
-        let key = format!(" {attr}=\"");
-        elements(svg, tag)
-            .iter()
-            .filter(|e| e.contains(needle))
-            .filter_map(|e| {
-                let e = format!(" {e}");
-                let v = &e[e.find(&key)? + key.len()..];
-                v[..v.find('"')?].parse().ok()
-            })
-            .collect()
-    }
-
-    /// A successful run of `label` with `eval_tps` (None: a failed run).
-    pub fn record(seq: u32, side: Option<&str>, warmup: bool, eval_tps: Option<f64>) -> RunRecord {
-        let mut r: RunRecord = serde_json::from_value(serde_json::json!({
-            "schema_version": 1, "tokbench_version": "0", "label": "build-x", "seq": seq,
-            "started_at": format!("2025-01-01T00:00:{seq:02}Z"), "warmup": warmup,
-            "binary": {"path": "llama", "sha256": "00"}, "argv": [], "env": {}, "build": {},
-            "model": {"path": "m.gguf", "size_bytes": 1}, "machine": {"arch": "x86_64",
-            "cpu_logical_cores": 2, "memory_total_bytes": 1}, "exit": {"code": 0, "signal": null},
-            "status": "ok", "wall_ms": 1000.0, "stdout_bytes": 0, "stderr_bytes": 0
-        }))
-        .expect("a valid record");
-        r.side = side.map(str::to_string);
-        match eval_tps {
-            Some(v) => {
-                r.timings = Some(crate::model::Timings {
-                    eval_tps: Some(crate::model::Num(v)),
-                    ..Default::default()
-                })
-            }
-            None => r.status = "failed".to_string(),
-        }
-        r
-    }
-}
+pub(crate) mod svg_test;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,8 @@
 
 use plotters::prelude::*;
 
-use super::{draw_err, padded_range, PlotError, COLOUR_A, COLOUR_B, SIZE};
+use super::style::{from_zero, sig, tick, with_legend, Key, Swatch, GRID};
+use super::{draw_err, PlotError, COLOUR_A, COLOUR_B, COLOUR_GREY, SIZE};
 use crate::metrics::{unit as metric_unit, value as metric_value};
 use crate::model::RunRecord;
 
@@ -47,18 +48,78 @@ fn side_name(side: Option<&str>) -> &'static str {
     }
 }
 
+/// Median of the counted runs of `side`.
+fn side_median(points: &[SeqPoint], side: Option<&str>) -> Option<f64> {
+    let v: Vec<f64> = points
+        .iter()
+        .filter(|p| p.side.as_deref() == side && !p.warmup)
+        .map(|p| p.value)
+        .collect();
+    crate::stats::summarize(&v).map(|s| s.median)
+}
+
+fn colour_of(side: Option<&str>) -> RGBColor {
+    if side == Some("b") {
+        COLOUR_B
+    } else {
+        COLOUR_A
+    }
+}
+
+/// The legend: the marks, each side's median line, and the change those
+/// medians make (the ratio of the two medians drawn, nothing else).
+fn keys(points: &[SeqPoint], unit: &str) -> Vec<Key> {
+    let mut keys = Vec::new();
+    let sides = [Some("a"), Some("b"), None];
+    for side in sides
+        .iter()
+        .filter(|s| points.iter().any(|p| p.side.as_deref() == **s))
+    {
+        let c = colour_of(*side);
+        let mark = if *side == Some("b") {
+            Swatch::Triangle(c)
+        } else {
+            Swatch::Dot(c)
+        };
+        keys.push(Key::new(mark, side_name(*side)));
+        if let Some(m) = side_median(points, *side) {
+            let text = format!("median {}: {} {unit}", side_name(*side), sig(m));
+            keys.push(Key::new(Swatch::Dashed(c), text));
+        }
+    }
+    if points.iter().any(|p| p.warmup) {
+        keys.push(Key::new(Swatch::Ring(COLOUR_GREY), "warmup (not counted)"));
+    }
+    if let (Some(a), Some(b)) = (
+        side_median(points, Some("a")),
+        side_median(points, Some("b")),
+    ) {
+        if a > 0.0 {
+            let pct = (b / a - 1.0) * 100.0;
+            keys.push(Key::new(
+                Swatch::None,
+                format!("median B / median A: {pct:+.1} %"),
+            ));
+        }
+    }
+    keys
+}
+
 /// Draws the points: A as blue circles, B as orange triangles, each side's
-/// counted runs joined by a thin line; warmups as hollow circles.
+/// counted runs joined by a thin line and its median as a dashed line;
+/// warmups as hollow circles. The y axis starts at zero.
 pub fn render(points: &[SeqPoint], metric: &str, title: &str) -> Result<String, PlotError> {
-    let (y0, y1) = padded_range(points.iter().map(|p| p.value))
+    let (y0, y1) = from_zero(points.iter().map(|p| p.value))
         .ok_or_else(|| PlotError::NoData(format!("no successful run has '{metric}'")))?;
     let last = points.iter().map(|p| p.order).max().unwrap_or(0);
+    let unit = metric_unit(metric);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 20))
+        let root = root.titled(title, ("sans-serif", 20)).map_err(draw_err)?;
+        let area = with_legend(&root.margin(0, 0, 8, 8), &keys(points, unit))?;
+        let mut chart = ChartBuilder::on(&area)
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70)
@@ -66,21 +127,17 @@ pub fn render(points: &[SeqPoint], metric: &str, title: &str) -> Result<String, 
             .map_err(draw_err)?;
         chart
             .configure_mesh()
+            .bold_line_style(GRID)
+            .light_line_style(TRANSPARENT)
             .x_desc("run order (seq, warmups included)")
-            .y_desc(format!("{metric} ({})", metric_unit(metric)))
+            .y_desc(format!("{metric} ({unit})"))
             .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&tick)
             .draw()
             .map_err(draw_err)?;
         for side in [Some("a"), Some("b"), None] {
-            draw_side(&mut chart, points, side)?;
+            draw_side(&mut chart, points, side, last)?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::LowerLeft)
-            .draw()
-            .map_err(draw_err)?;
         root.present().map_err(draw_err)?;
     }
     Ok(svg)
@@ -92,7 +149,12 @@ type Chart<'a, 'b> = ChartContext<
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
-fn draw_side(chart: &mut Chart, points: &[SeqPoint], side: Option<&str>) -> Result<(), PlotError> {
+fn draw_side(
+    chart: &mut Chart,
+    points: &[SeqPoint],
+    side: Option<&str>,
+    last: u32,
+) -> Result<(), PlotError> {
     let mine: Vec<&SeqPoint> = points
         .iter()
         .filter(|p| p.side.as_deref() == side)
@@ -100,23 +162,28 @@ fn draw_side(chart: &mut Chart, points: &[SeqPoint], side: Option<&str>) -> Resu
     if mine.is_empty() {
         return Ok(());
     }
-    let colour = if side == Some("b") {
-        COLOUR_B
-    } else {
-        COLOUR_A
-    };
+    let colour = colour_of(side);
     let counted: Vec<(f64, f64)> = mine
         .iter()
         .filter(|p| !p.warmup)
         .map(|p| (p.order as f64, p.value))
         .collect();
+    if let Some(m) = side_median(points, side) {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(-0.5, m), (last as f64 + 0.5, m)],
+                6,
+                4,
+                colour.mix(0.8).stroke_width(1),
+            ))
+            .map_err(draw_err)?;
+    }
     chart
         .draw_series(LineSeries::new(
             counted.clone(),
             colour.mix(0.4).stroke_width(1),
         ))
         .map_err(draw_err)?;
-    let name = side_name(side);
     if side == Some("b") {
         chart
             .draw_series(
@@ -124,15 +191,11 @@ fn draw_side(chart: &mut Chart, points: &[SeqPoint], side: Option<&str>) -> Resu
                     .iter()
                     .map(|&p| TriangleMarker::new(p, 6, colour.filled())),
             )
-            .map_err(draw_err)?
-            .label(name)
-            .legend(move |(x, y)| TriangleMarker::new((x + 8, y), 6, colour.filled()));
+            .map_err(draw_err)?;
     } else {
         chart
             .draw_series(counted.iter().map(|&p| Circle::new(p, 4, colour.filled())))
-            .map_err(draw_err)?
-            .label(name)
-            .legend(move |(x, y)| Circle::new((x + 8, y), 4, colour.filled()));
+            .map_err(draw_err)?;
     }
     let warm = mine.iter().filter(|p| p.warmup);
     chart
@@ -146,7 +209,10 @@ fn draw_side(chart: &mut Chart, points: &[SeqPoint], side: Option<&str>) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plot::svg_test::{attrs, count, elements, record, texts};
+    use crate::plot::svg_test::{
+        assert_picture, assert_ticks_from_zero, attrs, count, elements, fixture, legend_boxes,
+        marks_in_legends, record, texts,
+    };
 
     fn session() -> Vec<RunRecord> {
         vec![
@@ -179,11 +245,17 @@ mod tests {
         // Counted runs plus one legend marker each.
         assert_eq!(count(&svg, "circle", "fill=\"#1F77B4\""), 2 + 1);
         assert_eq!(count(&svg, "polygon", "fill=\"#FF7F0E\""), 2 + 1);
-        // Warmups: hollow circles.
-        assert_eq!(count(&svg, "circle", "fill=\"none\""), 2);
-        // One line joining each side's counted runs.
-        assert_eq!(count(&svg, "polyline", "stroke=\"#1F77B4\""), 1);
-        assert_eq!(count(&svg, "polyline", "stroke=\"#FF7F0E\""), 1);
+        // Warmups: hollow circles, and the legend's ring.
+        assert_eq!(count(&svg, "circle", "fill=\"none\""), 2 + 1);
+        // One faint line joining each side's counted runs.
+        assert_eq!(
+            count(&svg, "polyline", "opacity=\"0.4\" stroke=\"#1F77B4\""),
+            1
+        );
+        assert_eq!(
+            count(&svg, "polyline", "opacity=\"0.4\" stroke=\"#FF7F0E\""),
+            1
+        );
         let t = texts(&svg);
         for label in [
             "title",
@@ -191,6 +263,11 @@ mod tests {
             "run order (seq, warmups included)",
             "A",
             "B",
+            // Medians of the counted runs: A 49, 48 -> 48.5; B 47, 46.5 -> 46.75.
+            "median A: 48.5 t/s",
+            "median B: 46.8 t/s",
+            "median B / median A: -3.6 %",
+            "warmup (not counted)",
         ] {
             assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
         }
@@ -204,14 +281,14 @@ mod tests {
             attrs(&svg, "circle", a, "cx"),
             attrs(&svg, "circle", a, "cy"),
         );
-        // The two runs of A (seq 2, 5), then the legend's marker.
+        // The legend's marker, then the two runs of A (seq 2, 5).
         assert_eq!(cx.len(), 3);
-        assert!(cx[0] < cx[1], "{cx:?}");
+        assert!(cx[1] < cx[2], "{cx:?}");
         // 49 t/s is drawn higher (smaller y) than 48 t/s.
-        assert!(cy[0] < cy[1], "{cy:?}");
-        for (x, y) in cx.iter().zip(&cy).take(2) {
+        assert!(cy[1] < cy[2], "{cy:?}");
+        for (x, y) in cx.iter().zip(&cy).skip(1) {
             assert!(
-                (70.0..890.0).contains(x) && (30.0..430.0).contains(y),
+                (70.0..890.0).contains(x) && (60.0..430.0).contains(y),
                 "{x},{y}"
             );
         }
@@ -222,9 +299,32 @@ mod tests {
             .filter_map(|e| e.split("points=\"").nth(1)?.split(' ').next())
             .filter_map(|xy| xy.split(',').nth(1)?.parse::<f64>().ok())
             .collect::<Vec<f64>>();
-        assert_eq!((warm.len(), tips.len()), (2, 3));
-        for y in warm.iter().chain(&tips) {
-            assert!((30.0..430.0).contains(y), "{y}");
+        assert_eq!((warm.len(), tips.len()), (3, 3));
+        for y in warm.iter().skip(1).chain(tips.iter().skip(1)) {
+            assert!((60.0..430.0).contains(y), "{y}");
+        }
+    }
+
+    /// The compare of the H200 fixture (CPU against CUDA) as a picture: the
+    /// legend clear of the data, the axis from zero, ticks without `.0`.
+    #[test]
+    fn the_h200_comparison_as_a_picture() {
+        let records = fixture("h200_compare_cpu_vs_cuda.jsonl");
+        let svg = render(&points(&records, "eval_tps"), "eval_tps", "t").unwrap();
+        assert_picture(&svg, SIZE, "sequence-h200");
+        assert_ticks_from_zero(&svg);
+        // The legend holds its own swatches and no data mark: the dot of A,
+        // the triangle of B, the warmup ring, and the two dashed samples
+        // (three dashes of two points each).
+        assert_eq!(legend_boxes(&svg).len(), 1);
+        assert_eq!(marks_in_legends(&svg), 3 + 2 * 3 * 2);
+        let t = texts(&svg);
+        for label in [
+            "median A: 52.1 t/s",
+            "median B: 809 t/s",
+            "median B / median A: +1453.4 %",
+        ] {
+            assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
         }
     }
 

@@ -10,7 +10,8 @@ use anyhow::{Context, Result};
 use plotters::prelude::*;
 use serde_json::Value;
 
-use super::{draw_err, padded_range, PlotError, COLOUR_A, COLOUR_B, COLOUR_GREY, COLOUR_WINDOW};
+use super::style::{from_zero, tick, with_legend, Key, Swatch, GRID};
+use super::{draw_err, PlotError, COLOUR_A, COLOUR_B, COLOUR_GREY, COLOUR_WINDOW};
 
 /// Most blocks whose CDFs are drawn (the first ones).
 const MAX_CDFS: usize = 8;
@@ -95,88 +96,86 @@ fn line(
     chart: &mut Chart<'_, '_>,
     pts: Vec<(f64, f64)>,
     colour: RGBColor,
-    label: &str,
 ) -> Result<(), PlotError> {
     let style = colour.stroke_width(2);
     chart
         .draw_series(LineSeries::new(pts.clone(), style))
-        .map_err(draw_err)?
-        .label(label)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
+        .map_err(draw_err)?;
     chart
         .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
         .map_err(draw_err)?;
     Ok(())
 }
 
+type Area<'b> = DrawingArea<SVGBackend<'b>, plotters::coord::Shift>;
+
+/// A panel's chart with its caption, its legend strip and its mesh.
 fn frame<'a, 'b>(
-    area: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    area: &'a Area<'b>,
     title: &str,
+    keys: &[Key],
     x: (f64, f64),
     y: (f64, f64),
+    desc: (&str, &str),
 ) -> Result<Chart<'a, 'b>, PlotError> {
-    ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 16))
+    let area = area.titled(title, ("sans-serif", 16)).map_err(draw_err)?;
+    let area = with_legend(&area, keys)?;
+    let mut c = ChartBuilder::on(&area)
         .margin(10)
         .x_label_area_size(35)
         .y_label_area_size(60)
         .build_cartesian_2d(x.0..x.1, y.0..y.1)
-        .map_err(draw_err)
+        .map_err(draw_err)?;
+    c.configure_mesh()
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .x_desc(desc.0)
+        .y_desc(desc.1)
+        .draw()
+        .map_err(draw_err)?;
+    Ok(c)
 }
 
-fn latency_panel(
-    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    d: &ServeData,
-) -> Result<(), PlotError> {
-    let xr = padded_range(d.blocks.iter().map(|b| b.offered)).unwrap_or((0.0, 1.0));
+fn latency_panel(area: &Area<'_>, d: &ServeData) -> Result<(), PlotError> {
+    let xr = from_zero(d.blocks.iter().map(|b| b.offered)).unwrap_or((0.0, 1.0));
     let ys = d
         .blocks
         .iter()
         .flat_map(|b| [b.ttft_p50, b.ttft_p99, b.itl_p50])
         .flatten();
-    let yr = padded_range(ys.chain([0.0]))
-        .ok_or_else(|| PlotError::NoData("no block has a TTFT".into()))?;
-    let mut c = frame(area, "latency against offered load", xr, yr)?;
-    c.configure_mesh()
-        .x_desc(d.axis)
-        .y_desc("ms")
-        .draw()
-        .map_err(draw_err)?;
+    let yr = from_zero(ys).ok_or_else(|| PlotError::NoData("no block has a TTFT".into()))?;
+    let keys = [
+        Key::new(Swatch::Line(COLOUR_A), "TTFT p50"),
+        Key::new(Swatch::Line(COLOUR_B), "TTFT p99"),
+        Key::new(Swatch::Line(COLOUR_WINDOW), "ITL p50"),
+    ];
+    let title = "latency against offered load";
+    let mut c = frame(area, title, &keys, xr, yr, (d.axis, "ms"))?;
     let series = |f: fn(&BlockPoint) -> Option<f64>| {
         d.blocks
             .iter()
             .filter_map(|b| Some((b.offered, f(b)?)))
             .collect::<Vec<_>>()
     };
-    line(&mut c, series(|b| b.ttft_p50), COLOUR_A, "TTFT p50")?;
-    line(&mut c, series(|b| b.ttft_p99), COLOUR_B, "TTFT p99")?;
-    line(&mut c, series(|b| b.itl_p50), COLOUR_WINDOW, "ITL p50")?;
-    c.configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .map_err(draw_err)
+    line(&mut c, series(|b| b.ttft_p50), COLOUR_A)?;
+    line(&mut c, series(|b| b.ttft_p99), COLOUR_B)?;
+    line(&mut c, series(|b| b.itl_p50), COLOUR_WINDOW)
 }
 
-fn throughput_panel(
-    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    d: &ServeData,
-) -> Result<(), PlotError> {
-    let xr = padded_range(d.blocks.iter().map(|b| b.offered).chain([0.0])).unwrap_or((0.0, 1.0));
-    let yr = padded_range(
-        d.blocks
-            .iter()
-            .filter_map(|b| b.achieved)
-            .chain([0.0, xr.1]),
-    )
-    .unwrap_or((0.0, 1.0));
-    let mut c = frame(area, "achieved against offered", xr, yr)?;
-    c.configure_mesh()
-        .x_desc(d.axis)
-        .y_desc("achieved req/s")
-        .draw()
-        .map_err(draw_err)?;
-    if d.axis != "concurrency" {
+fn throughput_panel(area: &Area<'_>, d: &ServeData) -> Result<(), PlotError> {
+    let xr = from_zero(d.blocks.iter().map(|b| b.offered)).unwrap_or((0.0, 1.0));
+    let open = d.axis != "concurrency";
+    let ys = d.blocks.iter().filter_map(|b| b.achieved);
+    let yr = from_zero(ys.chain(open.then_some(xr.1))).unwrap_or((0.0, 1.0));
+    let mut keys = vec![Key::new(Swatch::Line(COLOUR_A), "achieved")];
+    if open {
+        keys.push(Key::new(Swatch::Line(COLOUR_GREY), "achieved = offered"));
+    }
+    let title = "achieved against offered";
+    let mut c = frame(area, title, &keys, xr, yr, (d.axis, "achieved req/s"))?;
+    if open {
         c.draw_series(LineSeries::new(
             vec![(0.0, 0.0), (xr.1, xr.1)],
             COLOUR_GREY.stroke_width(1),
@@ -190,22 +189,26 @@ fn throughput_panel(
             .filter_map(|b| Some((b.offered, b.achieved?)))
             .collect(),
         COLOUR_A,
-        "achieved",
     )
 }
 
-fn cdf_panel(
-    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    d: &ServeData,
-) -> Result<(), PlotError> {
-    let xr = padded_range(d.ttft.iter().flat_map(|(_, v)| v.iter().copied())).unwrap_or((0.0, 1.0));
-    let mut c = frame(area, "TTFT CDF per block", xr, (0.0, 1.0))?;
-    c.configure_mesh()
-        .x_desc("TTFT from intended send (ms)")
-        .y_desc("fraction")
-        .draw()
-        .map_err(draw_err)?;
-    for (i, (b, v)) in d.ttft.iter().take(MAX_CDFS).enumerate() {
+fn cdf_panel(area: &Area<'_>, d: &ServeData) -> Result<(), PlotError> {
+    let xr = from_zero(d.ttft.iter().flat_map(|(_, v)| v.iter().copied())).unwrap_or((0.0, 1.0));
+    let colour = |i: usize| Palette99::pick(i).to_rgba();
+    let rgb = |i: usize| {
+        let (r, g, b) = colour(i).rgb();
+        RGBColor(r, g, b)
+    };
+    let keys: Vec<Key> = d
+        .ttft
+        .iter()
+        .take(MAX_CDFS)
+        .enumerate()
+        .map(|(i, (b, _))| Key::new(Swatch::Line(rgb(i)), format!("block {b}")))
+        .collect();
+    let desc = ("TTFT from intended send (ms)", "fraction");
+    let mut c = frame(area, "TTFT CDF per block", &keys, xr, (0.0, 1.0), desc)?;
+    for (i, (_, v)) in d.ttft.iter().take(MAX_CDFS).enumerate() {
         let mut s = v.clone();
         s.sort_by(f64::total_cmp);
         let n = s.len() as f64;
@@ -214,19 +217,10 @@ fn cdf_panel(
             .enumerate()
             .map(|(k, &x)| (x, (k + 1) as f64 / n))
             .collect();
-        let colour = Palette99::pick(i).to_rgba();
-        c.draw_series(LineSeries::new(pts, colour.stroke_width(2)))
-            .map_err(draw_err)?
-            .label(format!("block {b}"))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
-            });
+        c.draw_series(LineSeries::new(pts, rgb(i).stroke_width(2)))
+            .map_err(draw_err)?;
     }
-    c.configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .map_err(draw_err)
+    Ok(())
 }
 
 /// The three panels side by side.
@@ -248,7 +242,9 @@ pub fn render(d: &ServeData, title: &str) -> Result<String, PlotError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plot::svg_test::{count, texts};
+    use crate::plot::svg_test::{
+        assert_picture, assert_ticks_from_zero, count, legend_boxes, marks_in_legends, texts,
+    };
 
     #[test]
     fn serve_file_reads_blocks_and_requests() {
@@ -275,6 +271,12 @@ mod tests {
         assert_eq!(d.ttft, vec![(0, vec![50.0, 70.0])]);
         let svg = render(&d, "serve").unwrap();
         assert!(texts(&svg).iter().any(|t| t == "TTFT CDF per block"));
+        assert_picture(&svg, (1350, 480), "serve");
+        assert_ticks_from_zero(&svg);
+        // Three legends (latency: three line samples, throughput: two, the
+        // CDFs: one block), two points each, and no data mark under them.
+        assert_eq!(legend_boxes(&svg).len(), 3);
+        assert_eq!(marks_in_legends(&svg), (3 + 2 + 1) * 2);
         assert!(
             count(&svg, "circle", "") >= 4,
             "one dot per block and series"

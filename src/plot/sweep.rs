@@ -7,6 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::style::{from_zero, tick, with_legend, Key, Swatch, GRID};
 use super::{
     draw_err, padded_range, segment_label, PlotError, COLOUR_A, COLOUR_B, COLOUR_GREY, SIZE,
 };
@@ -109,6 +110,13 @@ pub fn render(r: &SweepResult, title: &str) -> Result<String, PlotError> {
     Ok(svg)
 }
 
+const SCATTER_KEYS: [(Swatch, &str); 4] = [
+    (Swatch::Line(COLOUR_A), "Pareto front"),
+    (Swatch::Dot(COLOUR_B), "tied with the best"),
+    (Swatch::Dot(COLOUR_GREY), "other cells"),
+    (Swatch::Ring(BLACK), "the best"),
+];
+
 fn scatter(
     area: &DrawingArea<SVGBackend, Shift>,
     pts: &[CellPoint],
@@ -116,7 +124,8 @@ fn scatter(
     metric: &str,
 ) -> Result<(), PlotError> {
     let (x0, x1) = padded_range(pts.iter().map(|p| p.x)).unwrap_or((0.0, 1.0));
-    let (y0, y1) = padded_range(pts.iter().map(|p| p.y)).unwrap_or((0.0, 1.0));
+    let (y0, y1) = from_zero(pts.iter().map(|p| p.y)).unwrap_or((0.0, 1.0));
+    let area = &with_legend(area, &SCATTER_KEYS.map(|(s, t)| Key::new(s, t)))?;
     let mut chart = ChartBuilder::on(area)
         .margin(12)
         .x_label_area_size(40)
@@ -125,6 +134,10 @@ fn scatter(
         .map_err(draw_err)?;
     chart
         .configure_mesh()
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
         .x_desc(axis)
         .y_desc(format!("{metric} ({}): median", metric_unit(metric)))
         .draw()
@@ -137,18 +150,14 @@ fn scatter(
     front.sort_by(|a, b| a.0.total_cmp(&b.0));
     chart
         .draw_series(LineSeries::new(front, COLOUR_A.stroke_width(1)))
-        .map_err(draw_err)?
-        .label("Pareto front")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], COLOUR_A));
+        .map_err(draw_err)?;
     let colour = |p: &CellPoint| if p.tied { COLOUR_B } else { COLOUR_GREY };
     chart
         .draw_series(
             pts.iter()
                 .map(|p| Circle::new((p.x, p.y), 5, colour(p).filled())),
         )
-        .map_err(draw_err)?
-        .label("tied with the best (orange); others grey")
-        .legend(|(x, y)| Circle::new((x + 8, y), 5, COLOUR_B.filled()));
+        .map_err(draw_err)?;
     chart
         .draw_series(
             pts.iter()
@@ -156,9 +165,18 @@ fn scatter(
                 .map(|p| Circle::new((p.x, p.y), 9, BLACK.stroke_width(2))),
         )
         .map_err(draw_err)?;
-    // Labels beside their point, to the left of points in the right half so
-    // none runs off the frame.
-    let mid = (x0 + x1) / 2.0;
+    label_cells(&mut chart, pts, (x0 + x1) / 2.0)
+}
+
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// The tied and front cells' labels beside their point, to the left of
+/// points right of `mid` so none runs off the frame.
+fn label_cells(chart: &mut Chart, pts: &[CellPoint], mid: f64) -> Result<(), PlotError> {
     let labelled = pts.iter().filter(|p| p.tied || p.pareto);
     chart
         .draw_series(labelled.map(|p| {
@@ -167,18 +185,10 @@ fn scatter(
             } else {
                 (HPos::Left, 10)
             };
-            let style = ("sans-serif", 12)
-                .into_font()
-                .into_text_style(area)
-                .pos(Pos::new(h, VPos::Bottom));
+            let style =
+                TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(h, VPos::Bottom));
             EmptyElement::at((p.x, p.y)) + Text::new(p.cell.clone(), (dx, -6), style)
         }))
-        .map_err(draw_err)?;
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
         .map_err(draw_err)?;
     Ok(())
 }
@@ -189,7 +199,7 @@ fn effect(
     values: &[(String, f64)],
     metric: &str,
 ) -> Result<(), PlotError> {
-    let (y0, y1) = padded_range(values.iter().map(|v| v.1)).unwrap_or((0.0, 1.0));
+    let (y0, y1) = from_zero(values.iter().map(|v| v.1)).unwrap_or((0.0, 1.0));
     let n = values.len().max(1) as i32;
     let labels: Vec<String> = values.iter().map(|v| v.0.clone()).collect();
     let mut chart = ChartBuilder::on(area)
@@ -203,8 +213,11 @@ fn effect(
     chart
         .configure_mesh()
         .disable_x_mesh()
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
         .x_labels(values.len())
         .x_label_formatter(&label_of)
+        .y_label_formatter(&tick)
         .draw()
         .map_err(draw_err)?;
     let at = |i: usize| SegmentValue::CenterOf(i as i32);
@@ -228,7 +241,9 @@ fn effect(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plot::svg_test::{count, texts};
+    use crate::plot::svg_test::{
+        assert_picture, assert_ticks_from_zero, count, legend_boxes, marks_in_legends, texts,
+    };
     use crate::sweep::vary::parse_vary;
 
     fn row(
@@ -321,6 +336,11 @@ mod tests {
         // Tied points in orange (255,127,14), the eliminated one grey.
         assert_eq!(count(&svg, "circle", "fill=\"#FF7F0E\""), 2 + 1);
         assert!(count(&svg, "circle", "fill=\"#969696\"") >= 1);
+        assert_picture(&svg, (SIZE.0 + 300, SIZE.1), "sweep");
+        assert_ticks_from_zero(&svg);
+        // One legend: the front's line (two points), three dots, no data mark.
+        assert_eq!(legend_boxes(&svg).len(), 1);
+        assert_eq!(marks_in_legends(&svg), 2 + 3);
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub fn render(doc: &Document) -> String {
     }
     for f in &doc.figures {
         out.push_str(&format!(
-            "<figure>\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
+            "<figure id=\"fig-{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>\n",
+            escape(&f.name),
             strip_xml_declaration(&f.svg),
             escape(&f.caption)
         ));
@@ -249,7 +250,7 @@ mod tests {
         let html = render(&doc);
         assert!(html.starts_with("<!DOCTYPE html>"));
         assert!(html.contains("<title>t &amp; u</title>"));
-        assert!(html.contains("<figure>\n<svg></svg>"));
+        assert!(html.contains("<figure id=\"fig-f\">\n<svg></svg>"));
         assert!(!html.contains("<?xml"));
         assert!(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"));
         assert!(html.ends_with("</html>\n"));

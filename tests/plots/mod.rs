@@ -63,11 +63,48 @@ fn sequence_plot_draws_every_run_of_both_sides() {
         .unwrap());
     let svg = read(&sb, "seq.svg");
     assert!(svg.starts_with("<svg"), "{}", &svg[..80]);
-    // 10 counted runs per side plus the legend marker; 1 warmup per side.
+    // 10 counted runs per side plus the legend marker; 1 warmup per side
+    // plus the legend's ring.
     assert_eq!(count(&svg, "circle", "fill=\"#1F77B4\""), 11);
     assert_eq!(count(&svg, "polygon", "fill=\"#FF7F0E\""), 11);
-    assert_eq!(count(&svg, "circle", "fill=\"none\""), 2);
+    assert_eq!(count(&svg, "circle", "fill=\"none\""), 2 + 1);
     assert!(svg.contains("eval_tps (t/s)"));
+    // The stated change is the ratio of the two medians drawn: B is 3% slower.
+    let change: f64 = svg
+        .split("median B / median A: ")
+        .nth(1)
+        .and_then(|t| t.split(" %").next())
+        .and_then(|t| t.trim().parse().ok())
+        .expect("the change of the medians is stated");
+    assert!((-4.0..-2.0).contains(&change), "{change}");
+}
+
+/// `-o seq.png` wrote SVG into a .png file; now the extension picks the format.
+#[test]
+fn plot_format_follows_the_output_extension() {
+    let sb = drifting();
+    drifting_compare(&sb);
+    ok(&sb
+        .cmd(&["plot", "sequence", "cmp.jsonl", "-o", "seq.png"])
+        .output()
+        .unwrap());
+    let png = std::fs::read(sb.path("seq.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let be = |i: usize| u32::from_be_bytes([png[i], png[i + 1], png[i + 2], png[i + 3]]);
+    assert_eq!((be(16), be(20)), (1800, 960), "900x480 at 2x");
+    let o = sb
+        .cmd(&["plot", "sequence", "cmp.jsonl", "-o", "seq.jpg"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(
+            "error: cannot tell the image format of 'seq.jpg': name the output file '.png' or '.svg'"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!sb.path("seq.jpg").exists());
 }
 
 #[test]
@@ -153,14 +190,19 @@ fn timeline_plot_of_a_sampled_run() {
         "power (W)",
         "memory (GiB)",
         "GPU busy %",
-        "generation window",
+        "generation",
     ] {
         assert!(svg.contains(label), "{label} missing");
     }
-    // The stand-in's 95% busy, 310 W and 1 GiB each as one line (+ legend swatch).
+    // The stand-in's 95% busy and 310 W each as one line (+ legend swatch);
+    // its 1 GiB of device memory wide and pale, under a process's line.
     assert_eq!(
         count(&svg, "polyline", "stroke=\"#1F77B4\" stroke-width=\"2\""),
-        6
+        4
+    );
+    assert_eq!(
+        count(&svg, "polyline", "stroke=\"#1F77B4\" stroke-width=\"7\""),
+        2
     );
     // --seq picks the warmup; an unknown seq is a usage error.
     ok(&sb
@@ -236,13 +278,13 @@ fn builds_plot_and_runs_report_group_files_by_label() {
     assert!(at("build-1") < at("build-2") && at("build-2") < at("build-3"));
     assert_eq!(
         count(&svg, "circle", "fill=\"#1F77B4\""),
-        3,
-        "one median each"
+        3 + 1,
+        "one median each, and the legend's"
     );
     assert_eq!(
         count(&svg, "circle", "fill=\"#969696\""),
-        9,
-        "every counted run"
+        9 + 1,
+        "every counted run, and the legend's"
     );
 
     // The same plot from the history database the runs were recorded in.
@@ -256,11 +298,11 @@ fn builds_plot_and_runs_report_group_files_by_label() {
             .unwrap_or_else(|| panic!("{l}"))
     };
     assert!(at_h("build-1") < at_h("build-2") && at_h("build-2") < at_h("build-3"));
-    assert_eq!(count(&hist, "circle", "fill=\"#1F77B4\""), 3);
+    assert_eq!(count(&hist, "circle", "fill=\"#1F77B4\""), 3 + 1);
     assert_eq!(
         count(&hist, "circle", "fill=\"#969696\""),
-        9,
-        "counted runs only"
+        9 + 1,
+        "counted runs only, and the legend's"
     );
 
     let mut args = vec!["report"];
