@@ -29,6 +29,7 @@ pub mod driver;
 pub mod engine;
 pub mod exit;
 pub mod gguf;
+pub mod grid;
 pub mod identity;
 pub mod metrics;
 pub mod model;
