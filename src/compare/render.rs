@@ -8,13 +8,13 @@
 //! the verdict are about (the typical paired ratio B/A); it is labelled so,
 //! and the ratio of the two medians printed beside it has its own column.
 
-use super::report::{CompareReport, MetricComparison};
+use super::report::{CompareReport, MetricComparison, INCOMPATIBLE};
 use crate::cli::Format;
-use crate::model::RunRecord;
-use crate::report::describe::{differences, gpu_name, model_line};
 use crate::grid::{md_cell, terminal_width, Column, Grid, Tone};
-use crate::report::human::{pct, Shown};
+use crate::model::RunRecord;
 use crate::report::build_line;
+use crate::report::describe::{differences, gpu_name, model_line};
+use crate::report::human::{pct, Shown};
 
 fn ci(m: &MetricComparison) -> String {
     match (m.change_ci_low_pct, m.change_ci_high_pct) {
@@ -88,7 +88,8 @@ fn header_lines(r: &CompareReport) -> Vec<(String, String)> {
     if diffs.is_empty() {
         v.push((
             "differs".to_string(),
-            "nothing seen (same binary, build, arguments, model, GPU): an A/A comparison".to_string(),
+            "nothing seen (same binary, build, arguments, model, GPU): an A/A comparison"
+                .to_string(),
         ));
     }
     for d in &diffs {
@@ -227,10 +228,6 @@ fn table(r: &CompareReport, width: Option<usize>, colour: bool) -> String {
     out
 }
 
-/// The start of the warning that two sides measure different things
-/// (see `compare::stored`).
-pub const INCOMPATIBLE: &str = "A and B are not comparable";
-
 /// The name of a rate metric as a llama-bench test (`tg512`, `pp1024`),
 /// from the tokens the runs counted; llama-bench keys are tests already.
 fn test_name(r: &CompareReport, metric: &str) -> Option<String> {
@@ -261,7 +258,10 @@ fn model_cell(r: &CompareReport) -> (String, String) {
     let run = first_run(r, "a");
     if let Some(t) = run.and_then(|x| x.bench.first()) {
         let size = t.model_size_bytes.map(crate::report::human::bytes);
-        return (t.model_type.clone().unwrap_or_default(), size.unwrap_or_default());
+        return (
+            t.model_type.clone().unwrap_or_default(),
+            size.unwrap_or_default(),
+        );
     }
     let Some(m) = &r.model else {
         return (String::new(), String::new());

@@ -9,6 +9,9 @@ use super::stats::{compare, drift_check, regressed, Comparison, Direction, Drift
 use crate::metrics::{self, counted};
 use crate::model::{BinaryInfo, BuildInfo, MachineInfo, ModelInfo, RunRecord};
 
+/// The start of the warning that the two sides measure different things.
+pub const INCOMPATIBLE: &str = "A and B are not comparable";
+
 /// Confidence of every interval in the report.
 pub const CONFIDENCE: f64 = 0.95;
 
@@ -226,6 +229,9 @@ pub fn build(records: Vec<RunRecord>, pairing: Pairing, judge: &Judge) -> Compar
                 .to_string(),
         );
     }
+    if let Some(w) = incompatible_warning(&ra, &rb) {
+        warnings.insert(0, w);
+    }
     let names = metrics::names_in(&records);
     let judge = &Judge {
         primary: metrics::primary(&judge.primary, &records),
@@ -296,6 +302,21 @@ pub fn build(records: Vec<RunRecord>, pairing: Pairing, judge: &Judge) -> Compar
         interrupted: records.iter().any(|r| r.exit.interrupted),
         runs: records,
     }
+}
+
+/// What makes A and B measure different things (another model, another
+/// generation length or prompt, arguments changed along with the build).
+fn incompatible_warning(a: &[&RunRecord], b: &[&RunRecord]) -> Option<String> {
+    use crate::report::describe::{differences, incompatible};
+    let bad = incompatible(&differences(a.first()?, b.first()?));
+    if bad.is_empty() {
+        return None;
+    }
+    let what: Vec<String> = bad.iter().map(|d| d.text()).collect();
+    Some(format!(
+        "{INCOMPATIBLE}: {}; every change below mixes this with what was meant to be compared",
+        what.join("; ")
+    ))
 }
 
 fn drift_warning(metric: &str, c: &DriftCheck) -> Option<String> {

@@ -2,9 +2,9 @@
 //! params | backend | ngl | fa | test | t/s`, one row per test key, with
 //! only the configuration columns that the results carry.
 
-use crate::grid::{Column, Grid};
 use super::human::{bytes, Shown};
 use super::RunReport;
+use crate::grid::{Column, Grid};
 use crate::model::BenchTest;
 
 /// The run holds llama-bench results.
@@ -38,7 +38,9 @@ const CONFIG: [Config; 5] = [
     ("size", Align::Right, |t| t.model_size_bytes.map(bytes)),
     ("params", Align::Right, |t| t.model_n_params.map(params)),
     ("backend", Align::Left, |t| t.backends.clone()),
-    ("ngl", Align::Right, |t| t.n_gpu_layers.map(|n| n.to_string())),
+    ("ngl", Align::Right, |t| {
+        t.n_gpu_layers.map(|n| n.to_string())
+    }),
 ];
 
 /// One row per llama-bench key: its configuration, then `mean ± stddev`
@@ -64,17 +66,28 @@ pub fn grid(r: &RunReport) -> Grid {
     }
     cols.extend([Column::right("test"), Column::right("t/s")]);
     let mut g = Grid::new(cols);
-    for s in r.summary.iter().filter(|s| crate::metrics::named(&s.metric).is_none()) {
+    for s in r
+        .summary
+        .iter()
+        .filter(|s| crate::metrics::named(&s.metric).is_none())
+    {
         let Some(t) = tests.iter().find(|t| t.key() == s.metric) else {
             continue;
         };
-        let mut row: Vec<String> = present.iter().map(|c| (c.2)(t).unwrap_or_default()).collect();
+        let mut row: Vec<String> = present
+            .iter()
+            .map(|c| (c.2)(t).unwrap_or_default())
+            .collect();
         if fa {
             row.push(extra(t, "flash_attn").unwrap_or_default());
         }
         let sh = Shown::of(&s.metric, s.stats.mean, Some(s.stats.stddev));
         row.push(s.metric.clone());
-        row.push(format!("{} ± {}", sh.fmt(s.stats.mean), sh.fmt(s.stats.stddev)));
+        row.push(format!(
+            "{} ± {}",
+            sh.fmt(s.stats.mean),
+            sh.fmt(s.stats.stddev)
+        ));
         g.row(row);
     }
     g.note(

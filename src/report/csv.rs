@@ -1,8 +1,8 @@
 //! CSV: one row per metric summary with the exact values, for spreadsheets
 //! and scripts.
 
-use crate::grid::Grid;
 use super::RunReport;
+use crate::grid::Grid;
 
 pub fn render(r: &RunReport) -> String {
     let mut g = Grid::plain(&[

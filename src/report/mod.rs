@@ -113,12 +113,12 @@ impl RunReport {
             })
             .collect();
         let which = if repetition {
-            "repetition(s)"
+            "repetition"
         } else {
-            "counted run(s)"
+            "counted run"
         };
         format!(
-            "{}: outlier {which} {} of {} (numbered from 1; modified z-score > {}), kept in the statistics",
+            "{}: outlier {which} {} (of {}, numbered from 1 as in the progress lines; modified z-score > {}), kept in the statistics",
             s.metric,
             numbers.join(", "),
             s.stats.n,

@@ -1,8 +1,8 @@
 //! The terminal form of a run's report: its context lines, the summary
 //! grid (and the llama-bench grid), then the warnings.
 
-use crate::grid::terminal_width;
 use super::{bench, context_lines, summary_grid, RunReport};
+use crate::grid::terminal_width;
 
 pub fn render(r: &RunReport) -> String {
     render_at(r, terminal_width())
