@@ -1,6 +1,6 @@
 //! Figures as a person reads them: memory in KiB/MiB/GiB, as many decimals
 //! as the spread of the data shows (two significant digits of it), changes
-//! that never read `-0.00%`, rates rounded in progress lines. Only the
+//! that never read `-0.00%`. Only the
 //! human formats use this; JSON and CSV keep the exact values.
 
 const KIB: f64 = 1024.0;
@@ -108,21 +108,6 @@ pub fn pct(v: f64, decimals: usize) -> String {
     }
 }
 
-/// A rate for a progress line: four significant digits at most, never
-/// fewer than the integer part (`33346 t/s`, `812.4 t/s`, `3.142 t/s`).
-pub fn rate(v: f64) -> String {
-    if !v.is_finite() {
-        return v.to_string();
-    }
-    let int_digits = if v.abs() < 1.0 {
-        1
-    } else {
-        v.abs().log10().floor() as i32 + 1
-    };
-    let decimals = (4 - int_digits).clamp(0, 3) as usize;
-    format!("{v:.decimals$}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,13 +148,5 @@ mod tests {
         assert_eq!(pct(0.0, 2), "0.00%");
         assert_eq!(pct(-11.03, 2), "-11.03%");
         assert_eq!(pct(14.6, 1), "+14.6%");
-    }
-
-    #[test]
-    fn progress_rates_are_rounded() {
-        assert_eq!(rate(33345.713215), "33346");
-        assert_eq!(rate(812.4321), "812.4");
-        assert_eq!(rate(52.094), "52.09");
-        assert_eq!(rate(0.3712), "0.371");
     }
 }
