@@ -221,17 +221,7 @@ pub fn build(records: Vec<RunRecord>, pairing: Pairing, judge: &Judge) -> Compar
     if pairing == Pairing::Interleaved {
         (ra, rb) = complete_pairs(ra, rb);
     }
-    let mut warnings = Vec::new();
-    if pairing == Pairing::Separate {
-        warnings.push(
-            "the runs of A and B were not interleaved (separate sessions): drift between the sessions \
-             (heat, background load) cannot be ruled out"
-                .to_string(),
-        );
-    }
-    if let Some(w) = incompatible_warning(&ra, &rb) {
-        warnings.insert(0, w);
-    }
+    let mut warnings = design_warnings(&ra, &rb, pairing);
     let names = metrics::names_in(&records);
     let judge = &Judge {
         primary: metrics::primary(&judge.primary, &records),
@@ -302,6 +292,20 @@ pub fn build(records: Vec<RunRecord>, pairing: Pairing, judge: &Judge) -> Compar
         interrupted: records.iter().any(|r| r.exit.interrupted),
         runs: records,
     }
+}
+
+/// Warnings on how the sides were made, first: what makes them not
+/// comparable, then that they were not interleaved.
+fn design_warnings(a: &[&RunRecord], b: &[&RunRecord], pairing: Pairing) -> Vec<String> {
+    let mut warnings: Vec<String> = incompatible_warning(a, b).into_iter().collect();
+    if pairing == Pairing::Separate {
+        warnings.push(
+            "the runs of A and B were not interleaved (separate sessions): drift between the sessions \
+             (heat, background load) cannot be ruled out"
+                .to_string(),
+        );
+    }
+    warnings
 }
 
 /// What makes A and B measure different things (another model, another

@@ -308,10 +308,11 @@ mod tests {
         let mut r = crate::driver::test_support::blank_record();
         r.status = "ok".into();
         r.wall_ms = 812.4;
-        let mut t = crate::model::BenchTest::default();
-        t.test = "pp512".into();
-        t.avg_tps = crate::model::Num(33345.713215);
-        r.bench.push(t);
+        r.bench.push(crate::model::BenchTest {
+            test: "pp512".into(),
+            avg_tps: crate::model::Num(33345.713215),
+            ..Default::default()
+        });
         assert_eq!(progress_text(&r), "812 ms, pp512 33346 t/s");
     }
 
