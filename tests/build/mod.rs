@@ -330,3 +330,88 @@ fn doctor_says_whether_ccache_is_on_path() {
     let without = doctor(&empty.path().display().to_string());
     assert!(without.contains("ccache: not on PATH"), "{without}");
 }
+
+/// `ccache -s` counters of one cache directory, as (hits, misses).
+fn ccache_counts(dir: &Path) -> (u64, u64) {
+    let out = Command::new("ccache")
+        .arg("--print-stats")
+        .env("CCACHE_DIR", dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let field = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (
+        field("direct_cache_hit") + field("preprocessed_cache_hit"),
+        field("cache_miss"),
+    )
+}
+
+#[test]
+fn ccache_reuses_the_objects_of_unchanged_files_across_commits() {
+    if Command::new("ccache").arg("--version").output().is_err() {
+        eprintln!("skipped: ccache is not on PATH");
+        return;
+    }
+    let mut repo = TestRepo::new(2.0, "llama-completion");
+    // As llama.cpp's GGML_CCACHE does: ccache as the compiler launcher.
+    let launcher = "find_program(CCACHE ccache)\nif(CCACHE)\n  set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE})\nendif()\n";
+    let lists = std::fs::read_to_string(repo.path().join("CMakeLists.txt")).unwrap();
+    repo.write(
+        "CMakeLists.txt",
+        &lists.replace(
+            "include(tool.cmake)\n",
+            &format!("{launcher}include(tool.cmake)\n"),
+        ),
+    );
+    repo.commit("initial", "initial");
+    repo.write(
+        "src/rate.h",
+        "#define EVAL_MS_PER_TOKEN 3.0\n#define PROMPT_MS_PER_TOKEN 0.5\n#define NOISE 0.0\n",
+    );
+    repo.commit(
+        "slow",
+        "decode: slower (main.cpp recompiles, bench.cpp does not)",
+    );
+    let cache = Cache::new();
+    let ccache_dir = cache.path().join("ccache");
+    let mut first = cache.cmd(&[]);
+    let src = repo.path().display().to_string();
+    let args = [
+        "build",
+        "--src",
+        &src,
+        "-j",
+        "2",
+        "--backend",
+        "cpu",
+        "--tool",
+        "llama-completion",
+        "--tool",
+        "llama-bench",
+        "--format",
+        "json",
+    ];
+    first
+        .args(args)
+        .arg("initial")
+        .env("CCACHE_DIR", &ccache_dir)
+        .env_remove("CCACHE_BASEDIR");
+    built(&first.output().unwrap());
+    let (hits0, misses0) = ccache_counts(&ccache_dir);
+    assert_eq!((hits0, misses0), (0, 2), "first build: both files compiled");
+    let mut second = cache.cmd(&[]);
+    second
+        .args(args)
+        .arg("slow")
+        .env("CCACHE_DIR", &ccache_dir)
+        .env_remove("CCACHE_BASEDIR");
+    built(&second.output().unwrap());
+    let (hits, misses) = ccache_counts(&ccache_dir);
+    // bench.cpp is the same file in both commits, reached through another
+    // worktree: a hit; main.cpp includes the changed rate.h: a miss.
+    assert_eq!((hits, misses), (1, 3), "second commit's build");
+}
