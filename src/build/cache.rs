@@ -5,8 +5,7 @@
 //! $TOKBENCH_CACHE_DIR/builds/<checkout>-<id>/      one per user checkout
 //!     wt/<source>/                 git worktree of the commit (+ changes)
 //!     wt/<source>.ready            the worktree is complete
-//!     <source>-<backend>-<cfg>/    CMake build dir: bin/, build.log, tokbench-build.json,
-//!         .src -> ../wt/<source>   the sources, through a link (ccache: see build::source_link)
+//!     <source>-<backend>-<cfg>/    CMake build dir: bin/, build.log, tokbench-build.json
 //!     <source>-<backend>-<cfg>.lock
 //! ```
 //! `<source>` is the commit's first 12 hex digits, with `+<key>` for a
@@ -25,8 +24,6 @@ use crate::model::SourceInfo;
 /// The metadata file in each build directory.
 pub const META_FILE: &str = "tokbench-build.json";
 pub const LOG_FILE: &str = "build.log";
-/// The link to the worktree inside each build dir, given to CMake as `-S`.
-pub const SOURCE_LINK: &str = ".src";
 /// Free space under which a build warns (a CPU build of llama.cpp takes
 /// about 0.5 GB, a CUDA one several).
 const LOW_DISK_BYTES: u64 = 5 << 30;

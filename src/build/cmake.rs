@@ -111,7 +111,6 @@ pub struct StepFailure {
 pub fn run_step(
     cmake: &Path,
     args: &[String],
-    build_dir: &Path,
     log: &Path,
     mut on_line: impl FnMut(&str),
 ) -> Result<(), StepFailure> {
@@ -122,15 +121,8 @@ pub fn run_step(
         .open(log)
         .map_err(|e| fail(format!("cannot open the log: {e}"), String::new()))?;
     let _ = writeln!(file, "$ cmake {}", crate::runner::shell_words(args));
-    let mut command = Command::new(cmake);
-    command.args(args);
-    if std::env::var_os("CCACHE_BASEDIR").is_none() {
-        // ccache then hashes paths relative to the build dir, and every
-        // build reaches its sources through the same relative link
-        // (`SOURCE_LINK`): unchanged files hit across commits.
-        command.env("CCACHE_BASEDIR", build_dir);
-    }
-    let mut child = command
+    let mut child = Command::new(cmake)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

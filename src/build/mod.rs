@@ -339,16 +339,14 @@ fn configure(
         build_dir.display()
     );
     let log = build_dir.join(cache::LOG_FILE);
-    let source =
-        source_link(wt, build_dir).map_err(io_err("cannot link the sources into", build_dir))?;
     let mut args: Vec<String> = vec![
         "-S".into(),
-        source.display().to_string(),
+        wt.display().to_string(),
         "-B".into(),
         build_dir.display().to_string(),
     ];
     args.extend(plan.source.cmake_args.iter().cloned());
-    cmake::run_step(&req.cmake, &args, build_dir, &log, |_| {}).map_err(step_error(
+    cmake::run_step(&req.cmake, &args, &log, |_| {}).map_err(step_error(
         "configuring",
         req,
         short,
@@ -375,28 +373,6 @@ fn step_error(
 
 /// A configure that was interrupted leaves a CMakeCache.txt but no
 /// generator files; configure again then.
-/// CMake is pointed at the worktree through a link inside the build dir
-/// (CMake keeps the path as given), so compile lines name every source
-/// by the same path relative to the build dir whatever the commit: with
-/// `CCACHE_BASEDIR` set to the build dir, ccache reuses the objects of
-/// files a commit did not change. Elsewhere than Unix, the worktree itself.
-fn source_link(wt: &Path, build_dir: &Path) -> std::io::Result<PathBuf> {
-    #[cfg(unix)]
-    {
-        let link = build_dir.join(cache::SOURCE_LINK);
-        if std::fs::read_link(&link).ok().as_deref() != Some(wt) {
-            let _ = std::fs::remove_file(&link);
-            std::os::unix::fs::symlink(wt, &link)?;
-        }
-        Ok(link)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = build_dir;
-        Ok(wt.to_path_buf())
-    }
-}
-
 fn configured(build_dir: &Path) -> bool {
     build_dir.join("Makefile").is_file() || build_dir.join("build.ninja").is_file()
 }
@@ -477,7 +453,7 @@ fn compile(
         log.display()
     );
     let mut shown = None;
-    let result = cmake::run_step(&req.cmake, &args, build_dir, log, |line| {
+    let result = cmake::run_step(&req.cmake, &args, log, |line| {
         let pct = targets::progress(line);
         if req.live_progress && pct.is_some() && pct != shown {
             shown = pct;
