@@ -278,13 +278,7 @@ pub enum Gpu {
     Cuda,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    Markdown,
-    Csv,
-}
+pub use crate::format::Format;
 
 #[derive(Debug, Clone, Args)]
 pub struct OutputArgs {

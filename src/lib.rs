@@ -28,9 +28,13 @@ pub mod detect;
 pub mod driver;
 pub mod engine;
 pub mod exit;
+#[cfg(test)]
+pub(crate) mod fixtures;
+pub mod format;
 pub mod gguf;
 pub mod grid;
 pub mod identity;
+pub mod markup;
 pub mod metrics;
 pub mod model;
 pub mod ops;

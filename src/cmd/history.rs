@@ -54,30 +54,42 @@ fn build_table(rows: &[BuildRow]) -> (Vec<&'static str>, Vec<Vec<String>>) {
         "device",
         "binary",
         "runs",
-        "median eval t/s",
+        "test",
+        "median t/s",
         "last run",
     ];
-    let body = rows
-        .iter()
-        .map(|b| {
-            vec![
-                b.id.to_string(),
-                b.label.clone(),
-                opt(&b.commit),
-                opt(&b.build_number),
-                opt(&b.backend),
-                opt(&b.device),
-                b.binary_sha256
-                    .as_deref()
-                    .map(|s| s[..12.min(s.len())].to_string())
-                    .unwrap_or_else(|| b.source.clone()),
-                b.runs.to_string(),
-                tps(b.median_eval_tps),
-                b.last_run.clone(),
-            ]
-        })
-        .collect();
+    let body = rows.iter().flat_map(build_lines).collect();
     (head, body)
+}
+
+/// A build's lines: one per llama-bench key with its median, else one with
+/// the median eval rate.
+fn build_lines(b: &BuildRow) -> Vec<Vec<String>> {
+    let line = |runs: usize, test: &str, median: Option<f64>| {
+        vec![
+            b.id.to_string(),
+            b.label.clone(),
+            opt(&b.commit),
+            opt(&b.build_number),
+            opt(&b.backend),
+            opt(&b.device),
+            b.binary_sha256
+                .as_deref()
+                .map(|s| s[..12.min(s.len())].to_string())
+                .unwrap_or_else(|| b.source.clone()),
+            runs.to_string(),
+            test.to_string(),
+            tps(median),
+            b.last_run.clone(),
+        ]
+    };
+    if b.keys.is_empty() {
+        return vec![line(b.runs, "eval", b.median_eval_tps)];
+    }
+    b.keys
+        .iter()
+        .map(|k| line(k.runs, &k.key, k.median_tps))
+        .collect()
 }
 
 fn run_table(rows: &[RunRow]) -> (Vec<&'static str>, Vec<Vec<String>>) {
@@ -308,4 +320,56 @@ pub fn cmd_compare(args: &CompareArgs, db: &DbChoice) -> Result<Outcome> {
         ));
     }
     super::compare::finish(&report, args, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::query::KeyMedian;
+
+    fn build(keys: Vec<KeyMedian>) -> BuildRow {
+        BuildRow {
+            id: 3,
+            label: "fa".into(),
+            source: "tokbench".into(),
+            commit: Some("abc1234".into()),
+            build_number: Some(7001),
+            backend: Some("CUDA".into()),
+            device: None,
+            binary_sha256: Some("0123456789abcdef".into()),
+            runs: 4,
+            median_eval_tps: Some(61.25),
+            last_run: "2026-12-01T10:00:00Z".into(),
+            keys,
+        }
+    }
+
+    #[test]
+    fn a_llama_bench_build_lists_one_line_per_key() {
+        let key = |k: &str, runs, m| KeyMedian {
+            key: k.into(),
+            runs,
+            median_tps: Some(m),
+        };
+        let b = build(vec![
+            key("pp512 fa=1", 4, 601.5),
+            key("tg128 fa=1", 3, 61.25),
+        ]);
+        let lines = build_lines(&b);
+        let cols = |l: &[String]| (l[7].clone(), l[8].clone(), l[9].clone());
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            cols(&lines[0]),
+            ("4".into(), "pp512 fa=1".into(), "601.50".into())
+        );
+        assert_eq!(
+            cols(&lines[1]),
+            ("3".into(), "tg128 fa=1".into(), "61.25".into())
+        );
+        assert_eq!(lines[1][6], "0123456789ab");
+        let plain = build_lines(&build(Vec::new()));
+        assert_eq!(cols(&plain[0]), ("4".into(), "eval".into(), "61.25".into()));
+        let (head, _) = build_table(&[]);
+        assert_eq!(head[8..10], ["test", "median t/s"]);
+    }
 }

@@ -18,11 +18,11 @@ use crate::sweep::race::Status;
 use crate::sweep::recommend::Tool;
 use crate::sweep::result::SweepResult;
 use crate::sweep::schedule::Rounds;
-use crate::sweep::spec::{dry_run_text, progress_text, SweepSpec};
+use crate::sweep::spec::{dry_run_text, progress_text, SweepOptions, SweepSpec};
 
 pub fn run(args: &SweepArgs, db: &DbChoice) -> Result<Outcome> {
     let seed = args.order_seed.unwrap_or_else(clock_seed);
-    let mut spec = SweepSpec::from_args(args, seed)?;
+    let mut spec = SweepSpec::from_args(&options(args), seed)?;
     interrupt::install().context("cannot install the SIGINT/SIGTERM handlers")?;
     let plan = plan_sweep(args, &spec);
     if let Some(out) = stop_if_interrupted() {
@@ -42,6 +42,24 @@ pub fn run(args: &SweepArgs, db: &DbChoice) -> Result<Outcome> {
     let (result, stop) = execute(&plan, &mut spec, &ProcessExecutor, &mut sinks)?;
     let printed = print_out(&crate::sweep::render::render(&result, plan.format));
     printed.map(|()| finish(&result, stop))
+}
+
+/// The sweep's own options out of the command line.
+fn options(a: &SweepArgs) -> SweepOptions {
+    SweepOptions {
+        bin: a.bin.clone(),
+        model: a.model.clone(),
+        vary: a.vary.clone(),
+        vary_args: a.vary_args.clone(),
+        metric: a.metric.clone(),
+        threshold: a.threshold,
+        max_time: a.max_time,
+        max_rounds: a.max_rounds,
+        min_rounds: a.min_rounds,
+        prefer: a.prefer,
+        order_seed: a.order_seed,
+        extra: a.extra.clone(),
+    }
 }
 
 /// The seed of the rounds' order when none is given (recorded in the result).
@@ -102,5 +120,118 @@ fn finish(r: &SweepResult, stop: Stop) -> Outcome {
     match feasible {
         true => Outcome::Ok,
         false => Outcome::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::exit::UsageError;
+    use crate::sweep::result::Prefer;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: SweepArgs,
+    }
+
+    fn spec(argv: &[&str]) -> Result<SweepSpec, UsageError> {
+        let mut full = vec![
+            "tokbench-sweep",
+            "--bin",
+            "bin/llama-completion",
+            "-m",
+            "m.gguf",
+        ];
+        full.extend_from_slice(argv);
+        SweepSpec::from_args(&options(&Cli::try_parse_from(full).unwrap().args), 99)
+    }
+
+    #[test]
+    fn options_become_cells_and_race_settings() {
+        let s = spec(&[
+            "--vary",
+            "-t 1,2",
+            "--vary",
+            "-fa on,off",
+            "--vary-args",
+            "-ub 64",
+            "--vary-args",
+            "-ub 512 -b 512",
+            "--threshold",
+            "2%",
+            "--",
+            "-ngl",
+            "0",
+        ])
+        .unwrap();
+        assert_eq!(s.cells.len(), 8);
+        assert_eq!(s.cells[1].name, "-t 1 -fa on -ub 512 -b 512");
+        assert_eq!(
+            s.cell_args(0),
+            ["-t", "1", "-fa", "on", "-ub", "64", "-ngl", "0"]
+        );
+        assert_eq!(s.race.threshold, 0.02);
+        assert_eq!(s.race.seed, 99);
+        assert_eq!(s.race.max_time, Some(Duration::from_secs(900)));
+        assert_eq!(
+            s.race.direction,
+            crate::compare::stats::Direction::HigherIsBetter
+        );
+        assert_eq!(s.prefer, Prefer::Memory);
+        let dry = dry_run_text(&s, |i| s.cell_args(i).join(" "));
+        assert!(dry.starts_with(
+            "8 cells; each round runs every surviving cell once, in a random order (seed 99)\n"
+        ));
+        assert!(dry.contains(
+            "   2  -t 1 -fa on -ub 512 -b 512\n      -t 1 -fa on -ub 512 -b 512 -ngl 0\n"
+        ));
+    }
+
+    #[test]
+    fn progress_names_the_round_the_survivors_and_the_time_left() {
+        let s = spec(&["--vary", "-t 1,2,4", "--max-time", "10m"]).unwrap();
+        let mut race = s.new_race();
+        race.next_round().unwrap();
+        let text = progress_text(&race, s.cells.len(), Duration::from_secs(75));
+        assert_eq!(text, "round 1/50: 3 of 3 cells in the race, 8m 45s left");
+    }
+
+    #[test]
+    fn a_lower_is_better_metric_and_usage_errors() {
+        let s = spec(&[
+            "--vary",
+            "-t 1,2",
+            "--metric",
+            "load_ms",
+            "--order-seed",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!(
+            s.race.direction,
+            crate::compare::stats::Direction::LowerIsBetter
+        );
+        assert_eq!(s.race.seed, 5);
+        let e = |argv: &[&str]| spec(argv).unwrap_err().0;
+        assert!(e(&[]).starts_with("nothing to sweep"));
+        assert!(e(&["--vary", "-t 1,2", "--metric", "speed"]).contains("'speed'"));
+        let bench = spec(&["--vary", "-t 1,2", "--metric", "tg128"]).unwrap();
+        assert_eq!(
+            bench.race.direction,
+            crate::compare::stats::Direction::HigherIsBetter
+        );
+        assert_eq!(
+            e(&["--vary", "-t 1,2", "--", "-t", "4"]),
+            "'-t' is both varied and among the fixed arguments after --: remove one"
+        );
+        assert!(e(&["--vary", "-t 4-1"]).contains("runs backwards"));
+        assert_eq!(
+            e(&["--vary", "-t 1", "--min-rounds", "9", "--max-rounds", "5"]),
+            "--min-rounds '9' is above --max-rounds '5'"
+        );
     }
 }

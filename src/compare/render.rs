@@ -9,7 +9,7 @@
 //! and the ratio of the two medians printed beside it has its own column.
 
 use super::report::{CompareReport, MetricComparison, INCOMPATIBLE};
-use crate::cli::Format;
+use crate::format::Format;
 use crate::grid::{md_cell, terminal_width, Column, Grid, Tone};
 use crate::model::RunRecord;
 use crate::report::build_line;

@@ -2,8 +2,8 @@
 //! comparison (fixtures/results): table, markdown and csv. Accept an
 //! intended change with `cargo insta review` (or `INSTA_UPDATE=always`).
 
-use crate::cli::Format;
 use crate::compare::report::{build, Judge, Pairing};
+use crate::format::Format;
 use crate::model::RunRecord;
 
 fn records(name: &str) -> Vec<RunRecord> {

@@ -162,7 +162,7 @@ fn row(key: &Key, a: &[Option<OpResult>], b: &[Option<OpResult>], s: &Settings) 
         ci_low_pct: c.as_ref().and_then(|c| c.ci_low).map(pct),
         ci_high_pct: c.as_ref().and_then(|c| c.ci_high).map(pct),
         verdict,
-        verdict_text: super::render::verdict_text(verdict).to_string(),
+        verdict_text: verdict_text(verdict).to_string(),
         comparison: c,
     }
 }
@@ -246,6 +246,16 @@ pub fn regressions(c: &OpsComparison, pct: f64) -> Vec<&OpRow> {
                 .is_some_and(|c| regressed(c, pct, Direction::LowerIsBetter))
         })
         .collect()
+}
+
+/// The words for a verdict in every ops output (kept with the rows).
+pub fn verdict_text(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Faster => "faster",
+        Verdict::Slower => "slower",
+        Verdict::NoChange => "no significant change",
+        Verdict::Inconclusive => "inconclusive",
+    }
 }
 
 #[cfg(test)]

@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::{OpCase, OpRow, OpSummary, OpsComparison, SideFigures};
-use crate::cli::Format;
+use super::compare::{verdict_text, OpCase, OpRow, OpSummary, OpsComparison, SideFigures};
 use crate::compare::stats::Verdict;
+use crate::format::Format;
 use crate::grid::{md_cell as cell, Column, Grid};
 
 /// Everything `tokbench ops` prints and stores.
@@ -24,15 +24,6 @@ pub struct OpsReport {
     /// Cases slower than --fail-if-slower over their whole interval.
     pub regressions: Vec<OpCase>,
     pub warnings: Vec<String>,
-}
-
-pub fn verdict_text(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Faster => "faster",
-        Verdict::Slower => "slower",
-        Verdict::NoChange => "no significant change",
-        Verdict::Inconclusive => "inconclusive",
-    }
 }
 
 fn pct(v: Option<f64>) -> String {

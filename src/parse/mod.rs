@@ -11,9 +11,6 @@ pub mod text;
 pub mod timings;
 pub mod version;
 
-#[cfg(test)]
-pub(crate) mod test_support;
-
 use std::fmt;
 
 /// Why nothing usable could be read from an input.

@@ -259,7 +259,7 @@ mod tests {
 
     #[test]
     fn own_run_recordings() {
-        use crate::parse::test_support::read_fixture as read;
+        use crate::fixtures::read_fixture as read;
         let b = parse_server_json(&read("llama/2026_server_completion_response.json"));
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].timings.eval_tps, n(42.4705396023625));

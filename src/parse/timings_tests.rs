@@ -858,7 +858,7 @@ fn tabs_crlf_and_nan() {
 mod own_run {
     use super::*;
 
-    use crate::parse::test_support::read_fixture;
+    use crate::fixtures::read_fixture;
 
     #[test]
     fn current_logs_of_every_kind() {

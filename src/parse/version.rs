@@ -295,7 +295,7 @@ mod tests {
 
     #[test]
     fn own_run_recordings() {
-        use crate::parse::test_support::read_fixture;
+        use crate::fixtures::read_fixture;
         let info = parse_build_info(&read_fixture(
             "llama/2026_completion_cpu_full_stderr_timestamped.txt",
         ));

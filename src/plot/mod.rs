@@ -77,13 +77,7 @@ pub(crate) fn segment_label(
     }
 }
 
-/// Escapes text placed inside SVG/HTML markup.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+pub use crate::markup::escape;
 
 #[cfg(test)]
 pub(crate) mod svg_test {
@@ -167,10 +161,5 @@ mod tests {
         assert_eq!(padded_range([4.0]), Some((3.8, 4.2)));
         assert_eq!(padded_range([f64::NAN]), None);
         assert_eq!(padded_range(Vec::new()), None);
-    }
-
-    #[test]
-    fn escape_covers_markup() {
-        assert_eq!(escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
     }
 }

@@ -3,7 +3,7 @@
 //! output turned into HTML, so the page and `--format markdown` can never
 //! disagree with `run`/`compare --format markdown`.
 
-use crate::plot::escape;
+use crate::markup::escape;
 
 /// A block of the report: a heading and the markdown a reporter wrote.
 #[derive(Debug, Clone, PartialEq)]

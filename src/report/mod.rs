@@ -11,7 +11,7 @@ pub mod table;
 
 use serde::Serialize;
 
-use crate::cli::Format;
+use crate::format::Format;
 use crate::model::{BinaryInfo, BuildInfo, MachineInfo, ModelInfo, RunRecord};
 use crate::summary::MetricSummary;
 

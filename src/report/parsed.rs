@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use crate::cli::Format;
 use crate::detect::Parsed;
+use crate::format::Format;
 use crate::grid::{Column, Grid};
 use crate::model::TimingBlock;
 

@@ -4,7 +4,7 @@
 //! snapshot under `src/report/snapshots/`; accept it with `cargo insta
 //! review` (or `INSTA_UPDATE=always`) once it is the intended output.
 
-use crate::cli::Format;
+use crate::format::Format;
 use crate::model::RunRecord;
 use crate::report::{render, RunReport};
 

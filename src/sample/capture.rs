@@ -49,7 +49,7 @@ pub fn parse(format: &str, text: &str) -> Result<Vec<Sample>, SampleParseError> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::test_support::read_fixture;
+    use crate::fixtures::read_fixture;
     use proptest::prelude::*;
 
     const FORMATS: [&str; 6] = [

@@ -237,7 +237,7 @@ fn place_rows(rows: Vec<Row>) -> Vec<Sample> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::test_support::read_fixture;
+    use crate::fixtures::read_fixture;
 
     const H200_GPU: &str = include_str!("../../fixtures/sample/nvsmi-gpu.csv");
     const H200_APPS: &str = include_str!("../../fixtures/sample/nvsmi-apps.csv");

@@ -234,7 +234,7 @@ pub fn parse_plist_sample(bytes: &[u8]) -> Result<Sample, SampleParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::test_support::read_fixture;
+    use crate::fixtures::read_fixture;
 
     const OWN_TEXT: &str = include_str!("../../fixtures/sample/powermetrics_text_two.txt");
     const OWN_PLIST: &[u8] = include_bytes!("../../fixtures/sample/powermetrics_plist_two.xml");

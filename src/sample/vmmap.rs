@@ -176,7 +176,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::parse::test_support::read_fixture;
+    use crate::fixtures::read_fixture;
 
     const OWN: &str = include_str!("../../fixtures/sample/vmmap_summary_llama.txt");
 

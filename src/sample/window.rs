@@ -95,7 +95,7 @@ pub fn generation_window(perf_ms: Option<f64>, eval_ms: Option<f64>, wall_ms: f6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::test_support::read_fixture;
+    use crate::fixtures::read_fixture;
 
     #[test]
     fn log_times() {

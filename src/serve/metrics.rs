@@ -55,7 +55,7 @@ mod tests {
 
     #[test]
     fn recorded_metrics_give_counters_only() {
-        let text = crate::parse::test_support::read_fixture("serve/metrics.txt");
+        let text = crate::fixtures::read_fixture("serve/metrics.txt");
         let c = counters(&text);
         assert_eq!(c.get("tokens_predicted_total"), Some(&1760.0));
         assert_eq!(c.get("prompt_tokens_total"), Some(&134.0));

@@ -4,7 +4,7 @@
 
 use super::figures::Dist;
 use super::summary::{BlockSummary, SweepSummary};
-use crate::cli::Format;
+use crate::format::Format;
 
 const HEADER: [&str; 6] = [
     "figure (ms)",

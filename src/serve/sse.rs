@@ -186,7 +186,7 @@ mod tests {
     /// The H200 recordings of `../shared/samples/cuda-h200/server-2026-12/`,
     /// copied into `fixtures/serve/`.
     fn sample(name: &str) -> String {
-        crate::parse::test_support::read_fixture(&format!("serve/{name}"))
+        crate::fixtures::read_fixture(&format!("serve/{name}"))
     }
 
     #[test]

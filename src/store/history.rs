@@ -21,9 +21,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::build_key::sha256_json;
+pub use super::build_key::BuildKey;
 use crate::model::RunRecord;
 
 /// Newest schema this build reads and writes.
@@ -127,54 +128,6 @@ pub enum HistoryError {
 pub struct History {
     path: PathBuf,
     conn: Connection,
-}
-
-/// Identity of a build as stored in `builds`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct BuildKey {
-    pub source: String,
-    pub binary_path: Option<String>,
-    pub binary_sha256: Option<String>,
-    pub libs_sha256: Option<String>,
-    pub version: Option<String>,
-    pub commit: Option<String>,
-    pub build_number: Option<u64>,
-    pub backend: Option<String>,
-    /// llama-bench's gpu_info, else cpu_info (imports only).
-    pub device: Option<String>,
-    /// Hash of llama-bench's non-test configuration columns (imports only).
-    pub config_sha256: Option<String>,
-}
-
-impl BuildKey {
-    /// The identity of a run's build. Imported records carry theirs in
-    /// `import_key`; tokbench's own runs are identified by their binary.
-    pub fn of(r: &RunRecord) -> BuildKey {
-        if let Some(k) = crate::store::import::import_key(r) {
-            return k;
-        }
-        BuildKey {
-            source: "tokbench".to_string(),
-            binary_path: Some(r.binary.path.clone()),
-            binary_sha256: Some(r.binary.sha256.clone()),
-            libs_sha256: r.binary.libs_sha256.clone(),
-            version: r.build.version.clone(),
-            commit: r.build.commit.clone(),
-            build_number: r.build.build_number,
-            backend: r.build.backend.clone(),
-            device: None,
-            config_sha256: None,
-        }
-    }
-
-    pub fn digest(&self) -> String {
-        sha256_json(self)
-    }
-}
-
-fn sha256_json<T: Serialize>(v: &T) -> String {
-    let bytes = serde_json::to_vec(v).unwrap_or_default();
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// SHA-256 of the first MiB of a model file and its size; None when the

@@ -12,9 +12,9 @@
 use std::path::Path;
 
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
-use super::history::{BuildKey, History, HistoryError};
+use super::build_key::{test_key, text};
+use super::history::{History, HistoryError};
 use crate::model::{BenchTest, BinaryInfo, BuildInfo, ExitInfo, MachineInfo, ModelInfo, RunRecord};
 use crate::parse::bench::parse_bench;
 
@@ -39,77 +39,6 @@ pub struct ImportCount {
     pub runs_added: usize,
     /// Runs already in the history (the same file imported twice).
     pub runs_skipped: usize,
-}
-
-/// Columns that describe the test or its result, or that are part of the
-/// build/model identity in their own right: left out of the config hash.
-const NOT_CONFIG: [&str; 14] = [
-    "cpu_info",
-    "gpu_info",
-    "model_filename",
-    "test_time",
-    "stddev_ns",
-    "test_printed",
-    // markdown spellings of identity and result columns
-    "model",
-    "size",
-    "params",
-    "backend",
-    "test",
-    "t/s",
-    "build_commit",
-    "build_number",
-];
-
-/// The build identity of an imported llama-bench record (no binary hash),
-/// None for records tokbench measured itself.
-pub fn import_key(r: &RunRecord) -> Option<BuildKey> {
-    if !r.binary.sha256.is_empty() {
-        return None;
-    }
-    let t = r.bench.first()?;
-    Some(test_key(t))
-}
-
-fn text(t: &BenchTest, k: &str) -> Option<String> {
-    match t.extra.get(k)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::String(_) | Value::Null => None,
-        v => Some(v.to_string()),
-    }
-}
-
-/// A config value as text, the same whichever format printed it: the csv
-/// and sql outputs print `0` and `"2048"` where json prints `false` and `2048`.
-fn canonical(v: &Value) -> Value {
-    match v {
-        Value::Bool(b) => Value::String(if *b { "1" } else { "0" }.to_string()),
-        Value::Number(n) => Value::String(n.to_string()),
-        other => other.clone(),
-    }
-}
-
-fn test_key(t: &BenchTest) -> BuildKey {
-    let mut config: Map<String, Value> = t
-        .extra
-        .iter()
-        .filter(|(k, _)| !NOT_CONFIG.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), canonical(v)))
-        .collect();
-    config.insert("n_gpu_layers".into(), canonical(&t.n_gpu_layers.into()));
-    config.insert("n_threads".into(), canonical(&t.n_threads.into()));
-    let config_sha = hex::encode(Sha256::digest(
-        serde_json::to_vec(&config).unwrap_or_default(),
-    ));
-    BuildKey {
-        source: "llama-bench".to_string(),
-        commit: t.build_commit.clone(),
-        build_number: t.build_number,
-        backend: t.backends.clone(),
-        device: text(t, "gpu_info").or_else(|| text(t, "cpu_info")),
-        config_sha256: Some(config_sha),
-        ..BuildKey::default()
-    }
 }
 
 fn model_of(t: &BenchTest) -> ModelInfo {

@@ -2,6 +2,7 @@
 //! SQLite history (every run, keyed by build identity), with llama-bench
 //! import and export.
 
+pub mod build_key;
 pub mod db;
 pub mod export;
 pub mod history;

@@ -38,6 +38,20 @@ pub struct BuildRow {
     pub runs: usize,
     pub median_eval_tps: Option<f64>,
     pub last_run: String,
+    /// llama-bench runs: one entry per key (`pp512 fa=1`, `tg128 fa=1`),
+    /// in the order printed; empty for other tools.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<KeyMedian>,
+}
+
+/// One llama-bench key of a build's runs: the median over its counted runs
+/// of each run's mean t/s (the value `run` and `compare` judge).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyMedian {
+    pub key: String,
+    /// Counted runs with a value of this key.
+    pub runs: usize,
+    pub median_tps: Option<f64>,
 }
 
 /// Which stored runs a filter or a `--from-history` side selects.
@@ -158,6 +172,8 @@ pub fn build_rows(h: &History, runs: &[RunRow]) -> Result<Vec<BuildRow>> {
             .filter(|r| !r.warmup && r.status == "ok")
             .collect();
         let evals: Vec<f64> = counted.iter().filter_map(|r| r.eval_tps).collect();
+        let ids: Vec<i64> = counted.iter().map(|r| r.id).collect();
+        let keys = key_medians(h, &ids)?;
         let last = mine
             .iter()
             .map(|r| r.started_at.as_str())
@@ -181,6 +197,7 @@ pub fn build_rows(h: &History, runs: &[RunRow]) -> Result<Vec<BuildRow>> {
                         runs: counted.len(),
                         median_eval_tps: (!evals.is_empty()).then(|| crate::stats::median(&evals)),
                         last_run: last.to_string(),
+                        keys,
                     })
                 },
             )
@@ -189,6 +206,45 @@ pub fn build_rows(h: &History, runs: &[RunRow]) -> Result<Vec<BuildRow>> {
     }
     out.sort_by(|a, b| a.last_run.cmp(&b.last_run));
     Ok(out)
+}
+
+/// The llama-bench keys of these runs with their medians, in the order
+/// the first run printed them.
+fn key_medians(h: &History, run_ids: &[i64]) -> Result<Vec<KeyMedian>> {
+    let mut stmt = h
+        .conn()
+        .prepare(
+            "SELECT COALESCE(key, test), avg_tps FROM bench_tests WHERE run_id = ?1 ORDER BY idx",
+        )
+        .map_err(|e| h.sql(e))?;
+    let mut values: Vec<(String, Vec<f64>, usize)> = Vec::new();
+    for id in run_ids {
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<f64>>(1)?))
+            })
+            .map_err(|e| h.sql(e))?;
+        for row in rows {
+            let (key, tps) = row.map_err(|e| h.sql(e))?;
+            let i = match values.iter().position(|v| v.0 == key) {
+                Some(i) => i,
+                None => {
+                    values.push((key, Vec::new(), 0));
+                    values.len() - 1
+                }
+            };
+            values[i].2 += 1;
+            values[i].1.extend(tps);
+        }
+    }
+    Ok(values
+        .into_iter()
+        .map(|(key, v, runs)| KeyMedian {
+            key,
+            runs,
+            median_tps: (!v.is_empty()).then(|| crate::stats::median(&v)),
+        })
+        .collect())
 }
 
 /// The stored records of the runs `filter` selects, in run order.

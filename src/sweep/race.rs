@@ -156,6 +156,8 @@ pub struct Race {
     rounds_done: usize,
     rule: Option<AutoRule>,
     last_look: Option<usize>,
+    /// Looks taken so far; none before the rule's first look.
+    looks_taken: usize,
     stop: Option<StopReason>,
     last_elapsed: Duration,
     /// Time the last round took.
@@ -171,6 +173,7 @@ impl Race {
             rounds_done: 0,
             rule: None,
             last_look: None,
+            looks_taken: 0,
             stop: None,
             last_elapsed: Duration::ZERO,
             round_time: Duration::ZERO,
@@ -218,6 +221,22 @@ impl Race {
     /// The looks' rule, fixed once the rounds start.
     pub fn rule(&self) -> Option<&AutoRule> {
         self.rule.as_ref()
+    }
+
+    /// The round of the first look (the rule's, or the one it would have
+    /// over the cells feasible now when no round has started).
+    pub fn first_look(&self) -> usize {
+        let rule = self
+            .rule
+            .unwrap_or_else(|| self.looks_rule(self.survivors().len()));
+        rule.looks().first().copied().unwrap_or(rule.min_pairs)
+    }
+
+    /// Looks that judged (an interval could be computed): 0 means nothing
+    /// was judged (too few rounds for the first look), so no cell is best
+    /// or tied yet.
+    pub fn looks_taken(&self) -> usize {
+        self.looks_taken
     }
 
     /// The order of the next round, or None when the sweep is over.
@@ -283,7 +302,9 @@ impl Race {
     /// completed.
     pub fn interrupt(&mut self) {
         if self.stop.is_none() {
-            self.look();
+            if self.rounds_done >= self.first_look() {
+                self.look();
+            }
             self.stop = Some(StopReason::Interrupted);
         }
     }
@@ -300,7 +321,9 @@ impl Race {
         let n = self.rounds_done;
         let budget = self.budget_spent(elapsed);
         let scheduled = self.rule.as_ref().is_some_and(|r| r.looks().contains(&n));
-        if scheduled || budget.is_some() {
+        // A budget spent before the first look judges nothing: too few
+        // rounds for any interval at the per-look level.
+        if scheduled || (budget.is_some() && n >= self.first_look()) {
             self.look();
         }
         self.stop = budget.or_else(|| self.decided());
@@ -345,20 +368,23 @@ impl Race {
         };
         let confidence = self.rule.as_ref().map_or(0.95, |r| r.per_look_confidence());
         self.last_look = Some(self.rounds_done);
+        let mut judged = false;
         for c in self.survivors() {
             if c == best {
                 self.cells[c].last_verdict = None;
                 continue;
             }
-            let verdict = self
-                .paired(best, c, confidence)
-                .map_or(Verdict::Inconclusive, |cmp| cmp.verdict);
+            let cmp = self.paired(best, c, confidence);
+            judged |= cmp.as_ref().is_some_and(|x| x.ci_low.is_some());
+            let verdict = cmp.map_or(Verdict::Inconclusive, |cmp| cmp.verdict);
             // The verdict already reads the metric's direction: slower is worse.
             if verdict == Verdict::Slower && self.cfg.eliminate {
                 self.cells[c].eliminated_at = Some(self.rounds_done);
             }
             self.cells[c].last_verdict = Some(verdict);
         }
+        // A look with too few rounds for any interval judged nothing.
+        self.looks_taken += usize::from(judged);
     }
 
     /// `cell` against `best`, paired by round over the rounds both ran.
@@ -433,9 +459,12 @@ impl Race {
         best.map(|b| b.0)
     }
 
-    /// Every cell's status now.
+    /// Every cell's status now. Before the first look no cell is `Best`
+    /// (unless it is the only feasible one): the leader of a round or two
+    /// was never judged against the others.
     pub fn statuses(&self) -> Vec<Status> {
-        let best = self.best();
+        let judged = self.looks_taken > 0 || self.survivors().len() == 1;
+        let best = self.best().filter(|_| judged);
         (0..self.cells.len())
             .map(|i| {
                 let c = &self.cells[i];

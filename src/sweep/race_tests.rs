@@ -1,5 +1,5 @@
 use super::*;
-use crate::sweep::infeasible::CauseKind;
+use crate::sweep::infeasible::{no_metric, CauseKind};
 use crate::sweep::simulate::{run, Scenario};
 
 fn cfg(seed: u64) -> RaceConfig {
@@ -98,7 +98,9 @@ fn orders_hold_the_survivors_only() {
     race.record(1, measured(11.0));
     assert_eq!(race.end_round(Duration::from_secs(2)), None);
     assert_eq!(race.statuses()[2], Status::Infeasible { cause });
-    assert_eq!(race.statuses()[1], Status::Best);
+    // The leader after one round, not judged yet.
+    assert_eq!(race.best(), Some(1));
+    assert_eq!(race.statuses()[1], Status::Undecided);
     assert_eq!(race.runs(), 2);
 }
 
@@ -199,5 +201,51 @@ fn interrupting_keeps_what_was_measured() {
     assert_eq!(race.next_round(), None);
     assert_eq!(race.stop_reason(), Some(StopReason::Interrupted));
     assert_eq!(race.measurements(1).len(), 1);
-    assert_eq!(race.statuses(), [Status::Best, Status::Undecided]);
+    // One round is no look: nothing was judged, so no cell is best.
+    assert_eq!(race.looks_taken(), 0);
+    assert_eq!(race.statuses(), [Status::Undecided, Status::Undecided]);
+    assert_eq!(race.best(), Some(0));
+}
+
+/// Regression (issue 12): a sweep whose budget ran out after one round
+/// called its leader `best` without a look.
+#[test]
+fn a_budget_spent_before_the_first_look_decides_no_cell() {
+    let c = RaceConfig {
+        max_time: Some(Duration::from_secs(3)),
+        ..cfg(13)
+    };
+    let r = run(&scenario(&[100.0, 90.0, 80.0], 0.01, 0.0), c, 4);
+    // 3 runs of 1 s: a second round would end at 6 s, past the 3 s budget.
+    assert_eq!(r.stop, Some(StopReason::TimeBudget));
+    assert_eq!(r.rounds, 1);
+    assert_eq!(r.statuses, vec![Status::Undecided; 3]);
+    assert!(r.best_group().is_empty());
+}
+
+#[test]
+fn the_first_look_decides_and_a_lone_feasible_cell_is_best() {
+    let mut race = Race::new(3, cfg(14));
+    race.record_warmup(2, Err(no_metric("eval_tps")));
+    let mut round = 0;
+    while race.next_round().is_some() && race.looks_taken() == 0 {
+        assert_eq!(race.statuses()[0], Status::Undecided, "round {round}");
+        race.record(0, measured(10.0 + round as f64 * 0.01));
+        race.record(1, measured(5.0 + round as f64 * 0.01));
+        round += 1;
+        race.end_round(Duration::from_secs(2 * round as u64));
+    }
+    // Two feasible cells, 50 rounds: the first look comes at round 9, the
+    // first where the exact signed-rank interval can exclude at its level.
+    assert_eq!((round, race.first_look()), (9, 9));
+    assert_eq!(race.looks_taken(), 1);
+    assert_eq!(race.statuses()[0], Status::Best);
+    // Only one cell feasible: it is the best without a look.
+    let mut lone = Race::new(2, cfg(15));
+    lone.record_warmup(1, Err(no_metric("eval_tps")));
+    lone.next_round().unwrap();
+    lone.record(0, measured(10.0));
+    lone.end_round(Duration::from_secs(1));
+    assert_eq!(lone.looks_taken(), 0);
+    assert_eq!(lone.statuses()[0], Status::Best);
 }

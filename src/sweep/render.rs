@@ -4,7 +4,7 @@
 
 use super::race::Status;
 use super::result::{Row, SweepResult};
-use crate::cli::Format;
+use crate::format::Format;
 use crate::grid::{md_cell, Column, Grid};
 
 /// The cells' grid: what the table and the markdown print; the lines under
@@ -21,7 +21,7 @@ fn grid(r: &SweepResult) -> Grid {
         Column::right("J/token").priority(1),
     ]);
     for row in &r.rows {
-        g.row(grid_row(row));
+        g.row(grid_row(r, row));
     }
     g.notes = footer(r);
     g
@@ -47,6 +47,29 @@ pub fn status_text(s: &Status) -> String {
     }
 }
 
+/// A row's status; an undecided cell of a sweep that took no look says why.
+fn row_status(r: &SweepResult, row: &Row) -> String {
+    match (&row.status, r.looks_taken) {
+        (Status::Undecided, 0) => format!("undecided / {}", too_few(r)),
+        (s, _) => status_text(s),
+    }
+}
+
+/// Why a sweep that judged nothing could not: the rounds ended before the
+/// first look, or (a tiny `--max-rounds`) the look had no interval.
+fn too_few(r: &SweepResult) -> String {
+    match r.first_look {
+        Some(n) if r.rounds < n => format!("not enough rounds (first look at round {n})"),
+        _ => "too few rounds for an interval at the per-look level (raise --max-rounds)".into(),
+    }
+}
+
+/// Whether the sweep judged nothing: feasible cells, none best.
+fn nothing_decided(r: &SweepResult) -> bool {
+    let feasible = r.rows.iter().any(|row| row.median.is_some());
+    feasible && !r.rows.iter().any(|row| matches!(row.status, Status::Best))
+}
+
 /// Longest cause shown in a table cell (the json keeps it whole).
 const MAX_CAUSE: usize = 72;
 
@@ -62,22 +85,24 @@ fn mib(b: Option<u64>) -> String {
     b.map_or("-".into(), crate::report::human::bytes)
 }
 
-fn change_text(r: &Row) -> String {
+fn change_text(res: &SweepResult, r: &Row) -> String {
+    let leader = res.leader.as_deref() == Some(r.cell.as_str());
     match (r.change_pct, r.change_ci_low_pct, r.change_ci_high_pct) {
         (Some(c), _, _) if matches!(r.status, Status::Best) => format!("{c:+.2}%"),
+        (Some(c), _, _) if leader => format!("{c:+.2}% (the leader, not judged)"),
         (Some(c), Some(lo), Some(hi)) => format!("{c:+.2}% [{lo:+.2}, {hi:+.2}]"),
         (Some(c), _, _) => format!("{c:+.2}% (too few rounds for an interval)"),
         _ => "-".into(),
     }
 }
 
-fn grid_row(r: &Row) -> [String; 8] {
+fn grid_row(res: &SweepResult, r: &Row) -> [String; 8] {
     [
         r.cell.clone(),
         r.median.map_or("-".into(), |m| format!("{m:.2}")),
-        change_text(r),
+        change_text(res, r),
         r.rounds.to_string(),
-        status_text(&r.status),
+        row_status(res, r),
         mib(r.peak_rss_bytes),
         mib(r.gpu_mem_bytes),
         r.j_per_token.map_or("-".into(), |j| format!("{j:.4}")),
@@ -86,8 +111,17 @@ fn grid_row(r: &Row) -> [String; 8] {
 
 /// The lines under the table: groups, front, drift, racing, recommendation.
 pub fn footer(r: &SweepResult) -> Vec<String> {
+    let groups = match nothing_decided(r) {
+        true => format!(
+            "no cell was decided: the sweep ended ({}) after {} round(s): {}; the changes are against the leader so far, not judged",
+            r.stop.map_or("-", |s| s.text()),
+            r.rounds,
+            too_few(r)
+        ),
+        false => format!("tied with the best: {}", list(&r.tied_group)),
+    };
     let mut out = vec![
-        format!("tied with the best: {}", list(&r.tied_group)),
+        groups,
         format!(
             "Pareto front ({}): {}",
             r.pareto_objectives.join(", "),
@@ -101,6 +135,8 @@ pub fn footer(r: &SweepResult) -> Vec<String> {
         out.push(format!("recommendation (llama-server): {}", rec.server));
         out.push(format!("  ({}: {})", rec.cell, rec.why));
         out.extend(rec.notes.iter().map(|n| format!("  note: {n}")));
+    } else if nothing_decided(r) {
+        out.push("recommendation: none (no cell was decided)".into());
     } else {
         out.push("recommendation: none (no feasible cell)".into());
     }
@@ -202,7 +238,7 @@ fn csv(r: &SweepResult) -> String {
             opt(row.change_ci_low_pct),
             opt(row.change_ci_high_pct),
             row.rounds.to_string(),
-            status_text(&row.status),
+            row_status(r, row),
             opt_u(row.peak_rss_bytes),
             opt_u(row.gpu_mem_bytes),
             opt(row.j_per_token),
@@ -257,6 +293,9 @@ mod tests {
             stop: Some(StopReason::AllTied),
             per_look_confidence: Some(0.9995),
             looks: vec![12],
+            looks_taken: 1,
+            first_look: Some(12),
+            leader: Some("-t 2".into()),
             rows: vec![
                 row("-t 2", Some(50.0), Some((0.0, 0.0, 0.0)), Status::Best),
                 row("-t 1", Some(49.9), Some((-0.2, -0.6, 0.3)), Status::Tied),
@@ -332,5 +371,47 @@ mod tests {
         );
         let back: SweepResult = serde_json::from_value(json).unwrap();
         assert_eq!(back, r);
+    }
+
+    /// Regression (issue 12): one round and no look printed `best`.
+    #[test]
+    fn a_sweep_that_took_no_look_claims_no_best() {
+        let mut r = result();
+        r.rounds = 1;
+        r.looks_taken = 0;
+        r.stop = Some(StopReason::TimeBudget);
+        r.tied_group.clear();
+        r.recommendation = None;
+        r.rows = vec![
+            row("-t 2", Some(50.0), Some((0.0, 0.0, 0.0)), Status::Undecided),
+            row(
+                "-t 1",
+                Some(45.0),
+                Some((-10.0, -10.0, -10.0)),
+                Status::Undecided,
+            ),
+        ];
+        r.rows[0].change_ci_low_pct = None;
+        r.rows[0].change_ci_high_pct = None;
+        r.rows.iter_mut().for_each(|row| row.rounds = 1);
+        let t = render(&r, Format::Table);
+        assert!(!t.contains("best:") && !t.contains("tied"), "{t}");
+        assert_eq!(
+            t.matches("undecided / not enough rounds (first look at round 12)")
+                .count(),
+            2,
+            "{t}"
+        );
+        assert!(t.contains("+0.00% (the leader, not judged)"), "{t}");
+        assert!(t.contains("\nno cell was decided: the sweep ended (the time budget (--max-time) is spent) after 1 round(s): not enough rounds (first look at round 12); the changes are against the leader so far, not judged\n"), "{t}");
+        assert!(
+            t.contains("\nrecommendation: none (no cell was decided)\n"),
+            "{t}"
+        );
+        let csv = render(&r, Format::Csv);
+        assert!(
+            csv.contains(",1,undecided / not enough rounds (first look at round 12),"),
+            "{csv}"
+        );
     }
 }

@@ -62,6 +62,17 @@ pub struct SweepResult {
     pub stop: Option<StopReason>,
     pub per_look_confidence: Option<f64>,
     pub looks: Vec<usize>,
+    /// Looks taken: 0 when the sweep ended before the first look, and then
+    /// no cell is best or tied (nothing was judged).
+    #[serde(default)]
+    pub looks_taken: usize,
+    /// The round of the first look.
+    #[serde(default)]
+    pub first_look: Option<usize>,
+    /// The cell the changes are measured against: the best, or before any
+    /// look the leader so far.
+    #[serde(default)]
+    pub leader: Option<String>,
     /// Ranked: the best first, then by the change against it, infeasible last.
     pub rows: Vec<Row>,
     /// The best cell and those tied with it (cell names).
@@ -102,6 +113,9 @@ pub fn summarize(race: &Race, cells: &[Cell], dims: &[Dimension], metric: &str) 
         stop: race.stop_reason(),
         per_look_confidence: race.rule().map(|r| r.per_look_confidence()),
         looks: race.rule().map(|r| r.looks()).unwrap_or_default(),
+        looks_taken: race.looks_taken(),
+        first_look: Some(race.first_look()),
+        leader: best.map(|b| cells[b].name.clone()),
         tied_group: rows
             .iter()
             .filter(|r| matches!(r.status, Status::Best | Status::Tied))

@@ -12,9 +12,30 @@ use super::race::{Measurement, Outcome, Race, RaceConfig};
 use super::recommend::{command_lines, Tool};
 use super::result::{summarize, Prefer, SweepResult};
 use super::vary::{parse_vary, parse_vary_args, Dimension};
-use crate::cli::SweepArgs;
 use crate::exit::UsageError;
 use crate::model::RunRecord;
+
+/// What `tokbench sweep` was asked, as plain values (`cmd::sweep` fills it
+/// from the command line), so the sweep does not depend on the cli.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepOptions {
+    pub bin: PathBuf,
+    pub model: PathBuf,
+    /// `--vary` texts, e.g. `-t 1,2,4`.
+    pub vary: Vec<String>,
+    /// `--vary-args` texts: one more dimension of whole argument sets.
+    pub vary_args: Vec<String>,
+    pub metric: String,
+    /// The noise band in percent.
+    pub threshold: f64,
+    pub max_time: Duration,
+    pub max_rounds: u32,
+    pub min_rounds: u32,
+    pub prefer: Prefer,
+    pub order_seed: Option<u64>,
+    /// The arguments after `--`.
+    pub extra: Vec<String>,
+}
 
 /// A validated sweep.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +53,7 @@ pub struct SweepSpec {
 
 impl SweepSpec {
     /// Checks the options; every mistake is a usage error (exit 2).
-    pub fn from_args(a: &SweepArgs, seed: u64) -> Result<SweepSpec, UsageError> {
+    pub fn from_args(a: &SweepOptions, seed: u64) -> Result<SweepSpec, UsageError> {
         let usage = |e: &dyn std::fmt::Display| UsageError(e.to_string());
         let mut dims: Vec<Dimension> = a
             .vary
@@ -165,113 +186,4 @@ pub fn progress_text(race: &Race, cells: usize, elapsed: Duration) -> String {
         race.config().max_rounds,
         race.survivors().len()
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        args: SweepArgs,
-    }
-
-    fn spec(argv: &[&str]) -> Result<SweepSpec, UsageError> {
-        let mut full = vec![
-            "tokbench-sweep",
-            "--bin",
-            "bin/llama-completion",
-            "-m",
-            "m.gguf",
-        ];
-        full.extend_from_slice(argv);
-        SweepSpec::from_args(&Cli::try_parse_from(full).unwrap().args, 99)
-    }
-
-    #[test]
-    fn options_become_cells_and_race_settings() {
-        let s = spec(&[
-            "--vary",
-            "-t 1,2",
-            "--vary",
-            "-fa on,off",
-            "--vary-args",
-            "-ub 64",
-            "--vary-args",
-            "-ub 512 -b 512",
-            "--threshold",
-            "2%",
-            "--",
-            "-ngl",
-            "0",
-        ])
-        .unwrap();
-        assert_eq!(s.cells.len(), 8);
-        assert_eq!(s.cells[1].name, "-t 1 -fa on -ub 512 -b 512");
-        assert_eq!(
-            s.cell_args(0),
-            ["-t", "1", "-fa", "on", "-ub", "64", "-ngl", "0"]
-        );
-        assert_eq!(s.race.threshold, 0.02);
-        assert_eq!(s.race.seed, 99);
-        assert_eq!(s.race.max_time, Some(Duration::from_secs(900)));
-        assert_eq!(
-            s.race.direction,
-            crate::compare::stats::Direction::HigherIsBetter
-        );
-        assert_eq!(s.prefer, Prefer::Memory);
-        let dry = dry_run_text(&s, |i| s.cell_args(i).join(" "));
-        assert!(dry.starts_with(
-            "8 cells; each round runs every surviving cell once, in a random order (seed 99)\n"
-        ));
-        assert!(dry.contains(
-            "   2  -t 1 -fa on -ub 512 -b 512\n      -t 1 -fa on -ub 512 -b 512 -ngl 0\n"
-        ));
-    }
-
-    #[test]
-    fn progress_names_the_round_the_survivors_and_the_time_left() {
-        let s = spec(&["--vary", "-t 1,2,4", "--max-time", "10m"]).unwrap();
-        let mut race = s.new_race();
-        race.next_round().unwrap();
-        let text = progress_text(&race, s.cells.len(), Duration::from_secs(75));
-        assert_eq!(text, "round 1/50: 3 of 3 cells in the race, 8m 45s left");
-    }
-
-    #[test]
-    fn a_lower_is_better_metric_and_usage_errors() {
-        let s = spec(&[
-            "--vary",
-            "-t 1,2",
-            "--metric",
-            "load_ms",
-            "--order-seed",
-            "5",
-        ])
-        .unwrap();
-        assert_eq!(
-            s.race.direction,
-            crate::compare::stats::Direction::LowerIsBetter
-        );
-        assert_eq!(s.race.seed, 5);
-        let e = |argv: &[&str]| spec(argv).unwrap_err().0;
-        assert!(e(&[]).starts_with("nothing to sweep"));
-        assert!(e(&["--vary", "-t 1,2", "--metric", "speed"]).contains("'speed'"));
-        let bench = spec(&["--vary", "-t 1,2", "--metric", "tg128"]).unwrap();
-        assert_eq!(
-            bench.race.direction,
-            crate::compare::stats::Direction::HigherIsBetter
-        );
-        assert_eq!(
-            e(&["--vary", "-t 1,2", "--", "-t", "4"]),
-            "'-t' is both varied and among the fixed arguments after --: remove one"
-        );
-        assert!(e(&["--vary", "-t 4-1"]).contains("runs backwards"));
-        assert_eq!(
-            e(&["--vary", "-t 1", "--min-rounds", "9", "--max-rounds", "5"]),
-            "--min-rounds '9' is above --max-rounds '5'"
-        );
-    }
 }

@@ -97,7 +97,7 @@ fn every_run_is_recorded_under_its_build_and_listed() {
     assert_eq!(history_json(&sb, &["--model", "nomatch"]).len(), 0);
     let table = stdout(&sb.cmd(&["history"]).output().unwrap());
     assert!(
-        table.contains("median eval t/s") && table.contains("fast"),
+        table.contains("median t/s") && table.contains(" eval ") && table.contains("fast"),
         "{table}"
     );
 }

@@ -187,3 +187,89 @@ fn unknown_llama_bench_key_is_a_usage_error_after_the_warmups_listing_the_keys()
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(json(&o)["primary_metric"], "pp512 @ d512");
 }
+
+/// `tokbench history` of llama-bench runs: one row per key with its
+/// median (it showed one eval figure per build), and `compare
+/// --from-history` of two labels judges and gates each like key.
+#[test]
+fn history_lists_each_key_and_compare_from_history_gates_per_key() {
+    let sb = bench_sb().set("STANDIN_NOISE", "0.002");
+    for (label, scale) in [("base", "1.0"), ("slow", "0.9")] {
+        for _ in 0..5 {
+            let o = sb.run(&[
+                "--reps",
+                "1",
+                "--label",
+                label,
+                "--",
+                "-p",
+                "512",
+                "-n",
+                "128",
+                "-fa",
+                "0,1",
+                "--standin-scale",
+                scale,
+            ]);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        }
+    }
+    let o = sb.cmd(&["history", "--json"]).output().unwrap();
+    let rows = json(&o);
+    let base = &rows[0];
+    assert_eq!(base["label"], "base");
+    let keys: Vec<(&str, i64, f64)> = base["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            let median = k["median_tps"].as_f64().unwrap();
+            (
+                k["key"].as_str().unwrap(),
+                k["runs"].as_i64().unwrap(),
+                median,
+            )
+        })
+        .collect();
+    assert_eq!(keys.iter().map(|k| k.0).collect::<Vec<_>>(), GRID);
+    assert!(keys.iter().all(|k| k.1 == 5), "{keys:?}");
+    // The stand-in runs 500/50 t/s, 20% faster with flash attention.
+    for (k, want) in keys.iter().zip([500.0, 50.0, 600.0, 60.0]) {
+        assert!((k.2 / want - 1.0).abs() < 0.01, "{k:?} against {want}");
+    }
+    let table = stdout(&sb.cmd(&["history"]).output().unwrap());
+    for key in GRID {
+        assert_eq!(table.matches(key).count(), 2, "{key} in\n{table}");
+    }
+    assert!(table.contains("median t/s"), "{table}");
+    let gate = |metric: &str| {
+        sb.cmd(&[
+            "compare",
+            "--from-history",
+            "base",
+            "slow",
+            "--json",
+            "--metric",
+            metric,
+            "--fail-if-slower",
+            "2",
+        ])
+        .output()
+        .unwrap()
+    };
+    let o = gate("tg128 fa=1");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let r = json(&o);
+    assert_eq!(r["regression"]["metric"], "tg128 fa=1");
+    let judged: Vec<&str> = r["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["verdict"] == "slower")
+        .map(|m| m["metric"].as_str().unwrap())
+        // wall_ms is judged too, and is at the machine's mercy.
+        .filter(|m| GRID.contains(m))
+        .collect();
+    assert_eq!(judged, GRID, "{r}");
+    assert_eq!(gate("pp512 fa=0").status.code(), Some(3));
+}

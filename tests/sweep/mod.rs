@@ -242,3 +242,151 @@ fn dry_run_lists_cells_and_every_cell_infeasible_exits_1() {
     assert_eq!(runs.len(), 2, "only the warmups ran");
     assert_eq!(r.recommendation, None);
 }
+
+/// Regression (issue 12): a sweep whose budget ended after one round called
+/// its leader `best` and recommended it, with no look taken.
+#[test]
+fn a_sweep_that_ends_before_the_first_look_decides_no_cell() {
+    let sb = Sandbox::new()
+        .set("STANDIN_SLEEP_MS", "100")
+        .set("STANDIN_ARG_RULES", "-t 2 => scale=0.5");
+    // 100 ms runs against a 150 ms budget: a second round would overrun it.
+    let (code, r, _) = sweep(&sb, "-t 1,2", "none", &["--max-time", "150ms"]);
+    assert_eq!(code, 0, "{r:#?}");
+    assert_eq!(r.stop, Some(StopReason::TimeBudget));
+    assert_eq!((r.rounds, r.looks_taken), (1, 0));
+    assert!(
+        r.rows.iter().all(|x| x.status == Status::Undecided),
+        "{r:#?}"
+    );
+    assert!(r.tied_group.is_empty());
+    assert_eq!(r.recommendation, None);
+    assert_eq!(r.leader.as_deref(), Some("-t 1"));
+    let model = sb.model();
+    let o = sb
+        .cmd(&[
+            "--no-history",
+            "sweep",
+            "--bin",
+            STANDIN,
+            "-m",
+            &model,
+            "--vary",
+            "-t 1,2",
+            "-n",
+            "8",
+            "--sampler",
+            "none",
+            "--order-seed",
+            "17",
+            "--max-time",
+            "150ms",
+        ])
+        .output()
+        .unwrap();
+    let t = super::stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", super::stderr(&o));
+    let first = r.first_look.unwrap();
+    let why = format!("undecided / not enough rounds (first look at round {first})");
+    assert_eq!(t.matches(&why).count(), 2, "{t}");
+    assert!(!t.contains("best:") && !t.contains("tied with"), "{t}");
+    assert!(t.contains("\nno cell was decided: the sweep ended (the time budget (--max-time) is spent) after 1 round(s)"), "{t}");
+    assert!(
+        t.contains("\nrecommendation: none (no cell was decided)\n"),
+        "{t}"
+    );
+}
+
+/// Ctrl-C in the third round: exit 130, the finished runs in `-o` and in the
+/// history with their cells, and the partial result claims no winner (two
+/// rounds are before the first look).
+#[test]
+fn sigint_during_a_sweep_keeps_the_runs_and_claims_no_winner() {
+    use nix::sys::signal::{kill, Signal};
+    // Runs 0-1 are the warmups, 2-5 two rounds; run 6 hangs.
+    let sb = Sandbox::new()
+        .set("STANDIN_FAIL_AT", "6")
+        .set("STANDIN_HANG", "1");
+    let model = sb.model();
+    let child = sb
+        .cmd(&[
+            "sweep",
+            "--bin",
+            STANDIN,
+            "-m",
+            &model,
+            "--vary",
+            "-t 1,2",
+            "-n",
+            "8",
+            "--sampler",
+            "none",
+            "--order-seed",
+            "17",
+            "--format",
+            "json",
+            "-o",
+            "runs.jsonl",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while std::fs::read_to_string(sb.path("runs.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 6
+    {
+        assert!(t.elapsed().as_secs() < 30, "runs never finished");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        Signal::SIGINT,
+    )
+    .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", super::stderr(&o));
+    let r: SweepResult =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", super::stdout(&o)));
+    assert_eq!(r.stop, Some(StopReason::Interrupted));
+    assert_eq!((r.rounds, r.looks_taken), (2, 0), "{r:#?}");
+    assert!(
+        r.rows.iter().all(|x| x.status == Status::Undecided),
+        "{r:#?}"
+    );
+    assert!(r.rows.iter().all(|x| x.rounds == 2), "{r:#?}");
+    assert!(r.tied_group.is_empty() && r.recommendation.is_none());
+    let runs = sb.results("runs.jsonl");
+    assert_eq!(runs.len(), 7, "6 finished and the interrupted one");
+    assert_eq!(runs[6]["exit"]["interrupted"], true);
+    let cells = |rs: &[Value]| -> Vec<String> {
+        let mut v: Vec<String> = rs[..6]
+            .iter()
+            .map(|x| x["cell"].as_str().unwrap().into())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        cells(&runs),
+        ["-t 1", "-t 1", "-t 1", "-t 2", "-t 2", "-t 2"]
+    );
+    let db = rusqlite::Connection::open(sb.path("history.sqlite")).unwrap();
+    let mut q = db
+        .prepare("SELECT json_extract(record, '$.cell') FROM runs WHERE status = 'ok' ORDER BY id")
+        .unwrap();
+    let in_db: Vec<String> = q
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let from_file: Vec<String> = runs[..6]
+        .iter()
+        .map(|x| x["cell"].as_str().unwrap().into())
+        .collect();
+    assert_eq!(in_db, from_file);
+}

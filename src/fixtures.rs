@@ -1,4 +1,4 @@
-//! Test helpers shared by the parser and sampler tests: the project's own
+//! Test helpers shared by the parser, sampler and serve tests: the project's own
 //! fixtures under `fixtures/`, read at run time by path.
 //!
 //! Public samples from other people's repositories are not copied into the
