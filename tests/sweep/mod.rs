@@ -265,8 +265,8 @@ fn a_sweep_that_ends_before_the_first_look_decides_no_cell() {
     let model = sb.model();
     let o = sb
         .cmd(&[
-            "--no-history",
             "sweep",
+            "--no-history",
             "--bin",
             STANDIN,
             "-m",
