@@ -300,6 +300,21 @@ impl OutputArgs {
     }
 }
 
+/// `--profile` on `run` and `compare`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProfileArgs {
+    /// After the measured runs, run the binary once more (per side) under this profiler; that run
+    /// is not counted. Its trace files are kept and its top kernels printed and stored.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub profile: Option<crate::profile::wrap::Profiler>,
+    /// Where the profiler's files go (default: tokbench-profile-<seconds since the epoch>).
+    #[arg(long, value_name = "DIR", requires = "profile")]
+    pub profile_dir: Option<PathBuf>,
+    /// ncu: kernel launches it profiles at most (it replays each one, which is slow).
+    #[arg(long, value_name = "N", default_value_t = 200, requires = "profile")]
+    pub profile_launch_count: u32,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// The llama.cpp binary: llama-completion, llama-cli, main or llama-bench.
@@ -319,6 +334,8 @@ pub struct RunArgs {
     pub label: Option<String>,
     #[command(flatten)]
     pub opts: RunOptions,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
     /// Extra arguments passed to the binary verbatim (after --).
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<String>,
@@ -445,6 +462,8 @@ pub struct CompareArgs {
     pub revs: CompareRevArgs,
     #[command(flatten)]
     pub opts: RunOptions,
+    #[command(flatten)]
+    pub profile: ProfileArgs,
     /// Extra arguments passed to both binaries verbatim (after --).
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<String>,

@@ -1224,6 +1224,7 @@ mod install;
 mod keys;
 mod ops;
 mod plots;
+mod profile;
 mod sweep;
 
 #[test]

@@ -60,7 +60,9 @@ pub fn run(args: &CompareArgs, db: &DbChoice) -> Result<Outcome> {
     }
     let mut sinks = Sinks::open(&plan, db, true)?;
     let (report, stop) = execute(&plan, args, judge, &ProcessExecutor, &mut sinks)?;
-    finish(&report, args, Some(stop))
+    let outcome = finish(&report, args, Some(stop))?;
+    super::profile::after_session(&args.profile, &plan, stop)?;
+    Ok(outcome)
 }
 
 /// The primary metric and its direction, settled by the first successful

@@ -1,7 +1,6 @@
 //! `tokbench kernels FILE [FILE_B]`: the kernel summary of a saved profiler
-//! export (nsys, ncu, xctrace), or the per-kernel diff of two. Until
-//! `--profile` runs the profiler itself (on the session engine), this reads
-//! what the user recorded.
+//! export (nsys, ncu, xctrace), or the per-kernel diff of two; the same
+//! rendering prints what `--profile` recorded (`crate::cmd::profile`).
 
 use anyhow::{Context, Result};
 
@@ -71,21 +70,24 @@ pub fn run(args: &KernelsArgs) -> Result<Outcome> {
         return Ok(Outcome::Ok);
     };
     let b = load(b_path)?;
-    let d = diff(&a, &b);
     if args.json {
+        let d = diff(&a, &b);
         print_out(
             &(serde_json::to_string_pretty(&serde_json::json!({"a": a, "b": b, "diff": d}))?
                 + "\n"),
         )?;
         return Ok(Outcome::Ok);
     }
-    let mut out = format!(
-        "A {}B {}",
-        render_summary(&a, args.top),
-        render_summary(&b, args.top)
-    );
+    print_out(&render_diff(&a, &b, args.top))?;
+    Ok(Outcome::Ok)
+}
+
+/// Both summaries, then the per-kernel diff (one profiled run per side).
+pub fn render_diff(a: &KernelSummary, b: &KernelSummary, top: usize) -> String {
+    let d = diff(a, b);
+    let mut out = format!("A {}B {}", render_summary(a, top), render_summary(b, top));
     out.push_str("\nper kernel, one profiled run per side (no interval):\n      A total     B total   change  op              name\n");
-    for k in d.iter().take(args.top) {
+    for k in d.iter().take(top) {
         let t = |v: Option<f64>| v.map_or("-".to_string(), ms);
         let c = k
             .change_pct
@@ -99,6 +101,5 @@ pub fn run(args: &KernelsArgs) -> Result<Outcome> {
             short(&k.name)
         ));
     }
-    print_out(&out)?;
-    Ok(Outcome::Ok)
+    out
 }

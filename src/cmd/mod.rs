@@ -10,6 +10,7 @@ pub mod kernels;
 pub mod ops;
 pub mod parse;
 pub mod plot;
+pub mod profile;
 pub mod report;
 pub mod revs;
 pub mod run;
@@ -126,6 +127,16 @@ impl Sinks {
             jsonl,
             history,
             progress: Progress::new(bar),
+        })
+    }
+
+    /// `-o FILE` (if any) and line progress, no history: `tokbench ops`,
+    /// whose rounds are not generation runs.
+    pub fn results_only(output: Option<&std::path::Path>) -> Result<Sinks> {
+        Ok(Sinks {
+            jsonl: output.map(JsonlWriter::open).transpose()?.map(JsonlSink),
+            history: None,
+            progress: Progress::new(false),
         })
     }
 

@@ -1,37 +1,29 @@
-//! `tokbench ops`: the glue that finds the builds, runs the rounds and
-//! reports. Until the session engine lands this is a loop of its own: the
-//! order comes from [`crate::compare::order`], each invocation from
-//! [`crate::runner::process`], the judgement from [`crate::ops::compare`].
+//! `tokbench ops`: the glue that finds the builds and runs their rounds as
+//! a session of the engine (one cell per build, driven by the
+//! test-backend-ops driver; rounds in ABBA order; every round through the
+//! engine's sinks), then judges the cases with [`crate::ops::compare`].
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use serde_json::json;
 
-use super::print_out;
+use super::{print_out, Sinks};
 use crate::cli::OpsArgs;
-use crate::engine::order::{interleave_order, Side};
-use crate::engine::sink::progress;
+use crate::driver::backend_ops::{first_gpu, perf_argv, OpFilter};
+use crate::driver::probe::probe;
+use crate::engine::schedule::{Abba, Schedule, Sequential};
+use crate::engine::{self, Cell, Stop};
 use crate::exit::{Outcome, UsageError};
+use crate::model::{OpResult, RunRecord};
 use crate::ops::compare::{compare_rounds, regressions, summarize_rounds, OpCase, Settings};
-use crate::ops::record::OpResult;
 use crate::ops::render::{render, OpsReport};
+use crate::runner::executor::ProcessExecutor;
 use crate::runner::interrupt;
-use crate::runner::process::{self, Ending, Spawn};
-use crate::store::jsonl::JsonlWriter;
 
 const BINARY: &str = "test-backend-ops";
 /// An op filter that matches no case: lists the backends, runs nothing.
 const NO_OP: &str = "tokbench-lists-backends-only";
-
-/// One side: its binary and the argv it runs each round.
-struct Build {
-    side: Side,
-    bin: PathBuf,
-    argv: Vec<String>,
-}
 
 pub fn run(args: &OpsArgs) -> Result<Outcome> {
     interrupt::install().context("cannot install the SIGINT/SIGTERM handlers")?;
@@ -44,37 +36,108 @@ pub fn run(args: &OpsArgs) -> Result<Outcome> {
         Some(d) => d.clone(),
         None => default_device(&a_bin)?,
     };
-    let a = Build {
-        side: Side::A,
-        argv: argv_for(&a_bin, &device, args)?,
-        bin: a_bin,
+    let filter = OpFilter {
+        device: device.clone(),
+        ops: args.op.clone(),
+        params: args.params.clone(),
     };
-    let b = match b_bin {
-        Some(bin) => Some(Build {
-            side: Side::B,
-            argv: argv_for(&bin, &device, args)?,
-            bin,
-        }),
-        None => None,
-    };
+    let a_side = b_bin.is_some().then_some("a");
+    let mut cells = vec![cell(a_bin, a_side, &filter, args.rounds)?];
+    if let Some(b) = b_bin {
+        cells.push(cell(b, Some("b"), &filter, args.rounds)?);
+    }
     if args.dry_run {
-        for s in std::iter::once(&a).chain(b.as_ref()) {
-            println!("{}", crate::runner::shell_words(&full_argv(s)));
+        for c in &cells {
+            println!("{}", crate::runner::shell_words(&c.full_argv()));
         }
         return Ok(Outcome::Ok);
     }
-    let mut writer = args.output.as_deref().map(JsonlWriter::open).transpose()?;
-    let (rounds_a, rounds_b, stop) = run_rounds(&a, b.as_ref(), args, &mut writer)?;
-    let report = build_report(args, &a, b.as_ref(), &rounds_a, &rounds_b, &device);
+    let (records, stop) = session(&cells, args)?;
+    let (ra, rb) = rounds_of(&records);
+    let report = build_report(args, &cells, &ra, &rb, &device);
     if let Some(path) = &args.export_sql {
-        export(path, &a, b.as_ref(), &rounds_a, &rounds_b)?;
+        export(path, &cells, &ra, &rb)?;
     }
     print_out(&render(&report, args.out.format()))?;
     Ok(match stop {
-        Some(sig) => Outcome::Interrupted(sig),
-        None if !report.regressions.is_empty() => Outcome::Regression,
-        None => Outcome::Ok,
+        Stop::Interrupted(sig) => Outcome::Interrupted(sig),
+        _ if !report.regressions.is_empty() => Outcome::Regression,
+        _ => Outcome::Ok,
     })
+}
+
+/// One build as a cell of the session: its probe must say test-backend-ops.
+fn cell(bin: PathBuf, side: Option<&'static str>, filter: &OpFilter, rounds: u32) -> Result<Cell> {
+    let probe = probe(&bin)?;
+    let driver = crate::driver::for_probe(&probe);
+    if driver.tool() != BINARY {
+        bail!(
+            "'{}' is {}, not {BINARY}: pass the test-backend-ops binary of each build (or the directory holding it)",
+            bin.display(),
+            driver.tool()
+        );
+    }
+    Ok(Cell {
+        label: side.map_or(BINARY.to_string(), |s| {
+            format!("{BINARY} {}", s.to_uppercase())
+        }),
+        argv: perf_argv(filter, &probe),
+        processes: driver.processes(0, rounds),
+        bin,
+        driver,
+        probe,
+        model: Default::default(),
+        side,
+        sweep_cell: None,
+        offload_to: None,
+        notes: Vec::new(),
+    })
+}
+
+/// The rounds: ABBA pairs with two builds (round k of A with round k of B),
+/// else one build's rounds in a row. A failed round ends the session
+/// with its error (the records before it are in `-o` already).
+fn session(cells: &[Cell], args: &OpsArgs) -> Result<(Vec<RunRecord>, Stop)> {
+    let settings = engine::Settings {
+        timeout: args.timeout,
+        output: args.output.clone(),
+        ..Default::default()
+    };
+    let mut schedule: Box<dyn Schedule> = match cells.len() {
+        1 => Box::new(Sequential::of_cell(0, &cells[0].processes)),
+        _ => Box::new(Abba::<()>::fixed(0, args.rounds as usize, None)),
+    };
+    let mut sinks = Sinks::results_only(args.output.as_deref())?;
+    let out = engine::run(
+        cells,
+        &settings,
+        schedule.as_mut(),
+        &ProcessExecutor,
+        &mut sinks.all(),
+    )?;
+    for w in &out.warnings {
+        crate::say!("warning: {}", w.text);
+    }
+    if out.stop == Stop::FailedRun {
+        let why = out.records.iter().rev().find_map(|r| r.error.clone());
+        bail!(why.unwrap_or_else(|| format!("a {BINARY} round failed")));
+    }
+    Ok((out.records, out.stop))
+}
+
+/// Each side's rounds, in run order: the cases of every finished round.
+fn rounds_of(records: &[RunRecord]) -> (Vec<Vec<OpResult>>, Vec<Vec<OpResult>>) {
+    let of = |side: Option<&str>| {
+        records
+            .iter()
+            .filter(|r| r.status == "ok" && r.side.as_deref() == side)
+            .map(|r| r.ops.clone())
+            .collect::<Vec<_>>()
+    };
+    match records.iter().any(|r| r.side.is_some()) {
+        true => (of(Some("a")), of(Some("b"))),
+        false => (of(None), Vec::new()),
+    }
 }
 
 /// The binary of one side: a path (the binary, its directory, or a build
@@ -124,145 +187,21 @@ fn build_rev(rev: &str, args: &OpsArgs) -> Result<PathBuf> {
         .with_context(|| format!("revision '{rev}' built, but it has no {BINARY} target"))
 }
 
-/// Runs a short query of the binary: (exit ending, stdout + stderr).
-fn query(bin: &Path, args: &[&str]) -> Result<String> {
-    let (_, text) = process::query(bin, args, Duration::from_secs(120))?;
-    Ok(text)
-}
-
 /// The first GPU device the binary lists, else CPU.
 fn default_device(bin: &Path) -> Result<String> {
-    let text = query(bin, &["perf", "-o", NO_OP])?;
+    let (_, text) =
+        crate::runner::process::query(bin, &["perf", "-o", NO_OP], Duration::from_secs(120))?;
     Ok(first_gpu(&text).unwrap_or_else(|| "CPU".to_string()))
-}
-
-/// From `Backend i/n: NAME` lines: the first that is not a CPU-side backend.
-pub fn first_gpu(listing: &str) -> Option<String> {
-    listing
-        .lines()
-        .filter_map(|l| {
-            l.strip_prefix("Backend ")?
-                .split_once(": ")
-                .map(|(_, n)| n.trim())
-        })
-        .find(|n| !["CPU", "BLAS", "RPC"].iter().any(|c| n.starts_with(c)))
-        .map(str::to_string)
-}
-
-/// `perf -b DEV [--output sql] [-o OPS] [-p REGEX]`; `--output sql` only
-/// where the binary's usage lists it (older builds print the console form).
-fn argv_for(bin: &Path, device: &str, args: &OpsArgs) -> Result<Vec<String>> {
-    let usage = query(bin, &["--tokbench-usage"])?;
-    let mut argv = vec!["perf".to_string(), "-b".into(), device.to_string()];
-    if usage.contains("--output") {
-        argv.extend(["--output".into(), "sql".into()]);
-    }
-    if let Some(op) = &args.op {
-        argv.extend(["-o".into(), op.clone()]);
-    }
-    if let Some(p) = &args.params {
-        argv.extend(["-p".into(), p.clone()]);
-    }
-    Ok(argv)
-}
-
-fn full_argv(b: &Build) -> Vec<String> {
-    std::iter::once(b.bin.display().to_string())
-        .chain(b.argv.iter().cloned())
-        .collect()
-}
-
-type Rounds = (Vec<Vec<OpResult>>, Vec<Vec<OpResult>>, Option<i32>);
-
-fn run_rounds(
-    a: &Build,
-    b: Option<&Build>,
-    args: &OpsArgs,
-    w: &mut Option<JsonlWriter>,
-) -> Result<Rounds> {
-    let n = args.rounds as usize;
-    let order: Vec<Side> = if b.is_some() {
-        interleave_order(n)
-    } else {
-        vec![Side::A; n]
-    };
-    let (mut ra, mut rb) = (Vec::new(), Vec::new());
-    for (i, side) in order.iter().enumerate() {
-        if let Some(sig) = interrupt::received() {
-            return Ok((ra, rb, Some(sig)));
-        }
-        let build = if *side == Side::A { a } else { b.unwrap_or(a) };
-        let round = if *side == Side::A { ra.len() } else { rb.len() };
-        progress(&format!("tokbench: round {}/{n} {side:?} ... ", round + 1));
-        let results = invoke(build, args.timeout, round, w)?;
-        progress(&format!("{} case(s)\n", results.len()));
-        if *side == Side::A {
-            ra.push(results)
-        } else {
-            rb.push(results)
-        }
-        let _ = i;
-    }
-    Ok((ra, rb, interrupt::received()))
-}
-
-/// One `test-backend-ops perf` invocation, parsed and written to -o.
-fn invoke(
-    b: &Build,
-    timeout: Duration,
-    round: usize,
-    w: &mut Option<JsonlWriter>,
-) -> Result<Vec<OpResult>> {
-    let args: Vec<OsString> = b.argv.iter().map(OsString::from).collect();
-    let spec = Spawn {
-        program: &b.bin,
-        args: &args,
-        timeout,
-        logs: None,
-    };
-    let f = process::run(&spec, |_| {})?;
-    let shown = crate::runner::shell_words(&full_argv(b));
-    let tail = || f.stderr.last_lines(8).join("\n");
-    let results = match f.ending {
-        Ending::Exited(0) | Ending::Exited(1) => crate::ops::parse_output(&shown, &f.stdout.text()),
-        other => bail!(
-            "'{shown}' ended with {other:?}; last lines of its stderr:\n{}",
-            tail()
-        ),
-    };
-    let results = results.with_context(|| {
-        format!(
-            "'{shown}' exited {:?}; last lines of its stderr:\n{}",
-            f.ending,
-            tail()
-        )
-    })?;
-    if f.ending == Ending::Exited(1) {
-        crate::say!("warning: '{shown}' exited 1 (a case failed to allocate or compute); its {} result(s) are kept", results.len());
-    }
-    if let Some(w) = w {
-        let line = json!({
-            "kind": "test_backend_ops_round",
-            "side": b.side,
-            "round": round,
-            "argv": full_argv(b),
-            "started_at": crate::identity::rfc3339(f.started_at),
-            "wall_s": f.wall.as_secs_f64(),
-            "results": results,
-        });
-        w.append_value(&line)?;
-    }
-    Ok(results)
 }
 
 fn build_report(
     args: &OpsArgs,
-    a: &Build,
-    b: Option<&Build>,
+    cells: &[Cell],
     ra: &[Vec<OpResult>],
     rb: &[Vec<OpResult>],
     device: &str,
 ) -> OpsReport {
+    let (a, b) = (&cells[0], cells.get(1));
     let s = Settings {
         threshold: args.threshold / 100.0,
         peak_bandwidth_gb_s: args.peak_bandwidth,
@@ -297,7 +236,7 @@ fn build_report(
     OpsReport {
         a: a.bin.display().to_string(),
         b: b.map(|b| b.bin.display().to_string()),
-        argv: full_argv(a),
+        argv: a.full_argv(),
         rounds: ra.len().min(if b.is_some() { rb.len() } else { ra.len() }),
         device: described.map_or(device.to_string(), |d| format!("{device} ({d})")),
         single: if b.is_none() {
@@ -312,16 +251,10 @@ fn build_report(
     }
 }
 
-fn export(
-    path: &Path,
-    a: &Build,
-    b: Option<&Build>,
-    ra: &[Vec<OpResult>],
-    rb: &[Vec<OpResult>],
-) -> Result<()> {
+fn export(path: &Path, cells: &[Cell], ra: &[Vec<OpResult>], rb: &[Vec<OpResult>]) -> Result<()> {
     let mut rows = Vec::new();
-    for (build, rounds) in std::iter::once((a, ra)).chain(b.map(|b| (b, rb))) {
-        let side = format!("{:?}", build.side);
+    for (build, rounds) in cells.iter().zip([ra, rb]) {
+        let side = build.side.unwrap_or("a").to_uppercase();
         for r in rounds.iter().flatten() {
             let commit = crate::ops::export::side_commit(&r.build_commit, &side, &build.bin);
             rows.push((commit, r.clone()));

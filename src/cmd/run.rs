@@ -35,7 +35,9 @@ pub fn run(args: &RunArgs, db: &DbChoice) -> Result<Outcome> {
     let report = build_report(&plan, records, stop);
     let printed = print_out(&render(&report, plan.format));
     let outcome = finish(&report, stop);
-    printed.map(|()| outcome)
+    printed?;
+    super::profile::after_session(&args.profile, &plan, stop)?;
+    Ok(outcome)
 }
 
 fn print_dry_run(plan: &Plan) {

@@ -7,6 +7,7 @@
 //! Adding a tool is a new file here plus one line in [`REGISTRY`]; nothing
 //! outside this folder branches on the kind of tool.
 
+pub mod backend_ops;
 pub mod bench;
 pub mod completion;
 pub mod interactive;
@@ -138,6 +139,12 @@ pub trait Driver: Sync + std::fmt::Debug {
         generation_window(perf_log_time_ms(stderr), eval_ms, record.wall_ms)
     }
 
+    /// A non-zero exit code after which the results read are still kept
+    /// (with a warning naming the returned reason); None: the run failed.
+    fn kept_exit(&self, _code: i32) -> Option<&'static str> {
+        None
+    }
+
     /// A long-lived tool starts here, once per cell, before its first
     /// scheduled block (each scheduled run is then one block of load
     /// against it). Tools that run one process per run return None.
@@ -148,7 +155,8 @@ pub trait Driver: Sync + std::fmt::Debug {
 
 /// Every driver, most specific first: the first that claims a probed
 /// binary drives it.
-pub static REGISTRY: [&dyn Driver; 4] = [
+pub static REGISTRY: [&dyn Driver; 5] = [
+    &backend_ops::BackendOps,
     &bench::Bench,
     &interactive::InteractiveCli,
     &legacy::LegacyCli,
@@ -214,6 +222,7 @@ pub(crate) mod test_support {
             simple_io: true,
             bench_outputs: vec!["csv".into(), "json".into(), "jsonl".into(), "md".into()],
             ctx_default: None,
+            sql_output: false,
         }
     }
 
@@ -261,6 +270,7 @@ pub(crate) mod test_support {
             notes: Vec::new(),
             sampled: None,
             timeline: Vec::new(),
+            ops: Vec::new(),
         }
     }
 }
@@ -275,6 +285,10 @@ mod tests {
     fn each_tool_gets_its_own_driver() {
         let pick = |kind, flags| for_probe(&probe(kind, flags)).tool();
         assert_eq!(pick(ToolKind::Bench, all_flags()), "llama-bench");
+        assert_eq!(
+            pick(ToolKind::BackendOps, Flags::default()),
+            "test-backend-ops"
+        );
         assert_eq!(
             pick(ToolKind::InteractiveCli, all_flags()),
             "llama-cli (interactive)"

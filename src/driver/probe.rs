@@ -27,6 +27,8 @@ pub enum ToolKind {
     InteractiveCli,
     /// llama-bench.
     Bench,
+    /// test-backend-ops (`tokbench ops`): its usage lists modes and `-b <backend>`.
+    BackendOps,
 }
 
 /// Flags the binary accepts, found in its `--help`.
@@ -45,6 +47,8 @@ pub struct Flags {
     pub bench_outputs: Vec<String>,
     /// The `--ctx-size` default its help states (0: from the model).
     pub ctx_default: Option<u64>,
+    /// test-backend-ops: `--output <console|sql|csv>` is in its usage.
+    pub sql_output: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,7 +71,7 @@ pub enum ProbeError {
     Spawn { path: String, why: String },
     #[error("'{path}' did not answer '--help' within {secs} s; is it a llama.cpp binary?")]
     Hung { path: String, secs: u64 },
-    #[error("'{path}' does not look like a llama.cpp binary: its '--help' mentions neither --model with --n-predict (llama-completion, llama-cli, main) nor --model with --repetitions (llama-bench).\nFirst lines of its output:\n{head}")]
+    #[error("'{path}' does not look like a llama.cpp binary: its '--help' mentions neither --model with --n-predict (llama-completion, llama-cli, main) nor --model with --repetitions (llama-bench), nor is it test-backend-ops' usage.\nFirst lines of its output:\n{head}")]
     NotLlama { path: String, head: String },
 }
 
@@ -123,6 +127,9 @@ fn has(help: &str, flag: &str) -> bool {
 /// generation-length flag must be there: `-m` and `-n` alone also appear in
 /// the help of unrelated tools (`ls`).
 pub fn classify(help: &str) -> Option<ToolKind> {
+    if help.contains("test-backend-ops") && help.contains("[mode]") && has(help, "<backend>") {
+        return Some(ToolKind::BackendOps);
+    }
     let model = has(help, "--model");
     if model && has(help, "--repetitions") && has(help, "--n-prompt") {
         return Some(ToolKind::Bench);
@@ -155,6 +162,7 @@ pub fn read_flags(help: &str) -> Flags {
         simple_io: has(help, "--simple-io"),
         bench_outputs: bench_outputs(help),
         ctx_default: crate::context_fit::default_ctx(help),
+        sql_output: help.contains("--output <console|sql"),
     }
 }
 

@@ -132,6 +132,7 @@ fn describe(
         notes: cell.notes.clone(),
         sampled: None,
         timeline: Vec::new(),
+        ops: Vec::new(),
     };
     let out = Output {
         stdout: &stdout,
@@ -139,6 +140,13 @@ fn describe(
     };
     let found = cell.driver.read(out, &mut record, &mut warnings);
     warnings.extend(stream_warnings(f));
+    if let (Ending::Exited(c), true) = (f.ending, found) {
+        if let Some(why) = cell.driver.kept_exit(c) {
+            warnings.push(format!(
+                "exited {c} ({why}); the results it printed are kept"
+            ));
+        }
+    }
     record.warnings = warnings;
     if let Some(why) = failure(f.ending, found, cell, settings) {
         record.status = "failed".to_string();
@@ -216,6 +224,7 @@ fn failure(ending: Ending, found: bool, cell: &Cell, settings: &Settings) -> Opt
     match ending {
         Ending::Exited(0) if found => None,
         Ending::Exited(0) => Some(format!("exited 0 but {}", cell.driver.nothing_read())),
+        Ending::Exited(c) if found && cell.driver.kept_exit(c).is_some() => None,
         Ending::Exited(c) => Some(format!("exited with code {c}")),
         Ending::Signaled(s) => Some(format!("killed by {} ({s})", signal_name(s))),
         Ending::TimedOut => Some(format!(

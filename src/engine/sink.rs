@@ -108,6 +108,9 @@ pub fn progress_text(r: &RunRecord) -> String {
     for b in &r.bench {
         parts.push(format!("{} {} t/s", b.key(), rate(b.avg_tps.0)));
     }
+    if !r.ops.is_empty() {
+        parts.push(format!("{} op case(s)", r.ops.len()));
+    }
     parts.join(", ")
 }
 

@@ -284,3 +284,45 @@ fn offload_check_names_the_backend_and_the_device() {
     };
     assert_eq!(c.offload_warning(&cuda), None);
 }
+
+/// test-backend-ops exits 1 when one case failed to allocate; the cases it
+/// printed are kept with a warning. Exit 1 with nothing read
+/// fails the round and stops the session.
+#[test]
+fn an_ops_round_that_exits_1_keeps_its_cases_and_one_with_nothing_read_stops_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = cell(
+        bin(dir.path(), "test-backend-ops"),
+        ToolKind::BackendOps,
+        vec![false, false, false],
+    );
+    let sql = fixture("test-backend-ops/cpu_0c1e570_add.sql");
+    let exec = Replay::new([
+        Recorded::ok(&sql, "", 100).ending(Ending::Exited(1)),
+        Recorded::ok("", "", 100).ending(Ending::Exited(1)),
+        Recorded::ok(&sql, "", 100),
+    ]);
+    let mut sched = Sequential::of_cell(0, &c.processes);
+    let out = run(
+        std::slice::from_ref(&c),
+        &settings(),
+        &mut sched,
+        &exec,
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!(out.stop, Stop::FailedRun);
+    assert_eq!(out.records.len(), 2);
+    let kept = &out.records[0];
+    assert_eq!((kept.status.as_str(), kept.ops.len()), ("ok", 2));
+    assert_eq!(
+        kept.warnings,
+        ["exited 1 (a case failed to allocate or compute); the results it printed are kept"]
+    );
+    assert_eq!(out.records[1].status, "failed");
+    assert!(out.records[1]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("exited with code 1"));
+}

@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::peak::{self, Peak};
-use super::record::OpResult;
 use crate::compare::stats::{compare, regressed, Comparison, Direction, Verdict};
+use crate::model::OpResult;
 use crate::stats::median;
 
 type Key = (String, String, String);

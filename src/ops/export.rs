@@ -12,7 +12,7 @@ use std::path::Path;
 use rusqlite::types::Value as SqlValue;
 use sha2::{Digest, Sha256};
 
-use super::record::OpResult;
+use crate::model::OpResult;
 use crate::store::export::ExportError;
 
 /// The columns and types of `test-backend-ops --output sql` (0c1e570).

@@ -5,6 +5,7 @@
 //! [`ParseError`] naming the input and line, never a panic. Values are taken as
 //! printed; a value tokbench computes itself is listed in `Timings::derived`.
 
+pub mod backend_ops;
 pub mod bench;
 pub mod server;
 pub mod text;

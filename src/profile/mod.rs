@@ -6,13 +6,12 @@
 //! * [`ncu`]: `ncu --csv --print-units base` with `gpu__time_duration.sum`.
 //! * [`xctrace`]: `xctrace export` of the `metal-gpu-intervals` table.
 //! * [`kernels`]: kernel name (a C++ template signature) -> ggml op.
-//!
-//! Wiring `--profile` onto `run` / `compare` waits for the session engine;
-//! these are the pure parts.
+//! * [`wrap`]: `--profile`, one extra run under a profiler, read with these.
 
 pub mod kernels;
 pub mod ncu;
 pub mod nsys;
+pub mod wrap;
 pub mod xctrace;
 
 use std::collections::BTreeMap;
@@ -200,6 +199,23 @@ mod tests {
     fn fixture(name: &str) -> String {
         let path = format!("{}/fixtures/profile/{name}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// Real `ncu --csv --print-units base --metrics gpu__time_duration.sum`
+    /// recordings of llama-completion on the H200 (two device sessions):
+    /// thousands separators in the values, ncu's ==PROF== preamble.
+    #[test]
+    fn real_h200_ncu_recordings_sum_per_kernel_exactly() {
+        let s2 = parse_any("s2", &fixture("ncu_h200_completion_session2.csv")).unwrap();
+        let s4 = parse_any("s4", &fixture("ncu_h200_completion_session4.csv")).unwrap();
+        assert_eq!((s2.tool.as_str(), s2.kernels.len()), ("ncu", 19));
+        assert_eq!(s4.kernel_time_ns, 1826144.0);
+        let top = &s4.kernels[0];
+        assert!(top.name.starts_with("void mul_mat_vec_q<12, 2, 0, 0, 0>"));
+        assert_eq!((top.launches, top.total_ns), (94, 617408.0));
+        assert_eq!(top.op.as_deref(), Some("MUL_MAT"));
+        assert_eq!(s2.kernels[0].total_ns, 618592.0);
+        assert_eq!(s2.kernels[2].op.as_deref(), Some("RMS_NORM"));
     }
 
     #[test]

@@ -46,6 +46,7 @@ fn record(sha: &str, commit: &str, eval: f64, at: &str) -> RunRecord {
         notes: vec![],
         sampled: None,
         timeline: vec![],
+        ops: vec![],
     }
 }
 

@@ -94,6 +94,7 @@ fn record_of(tests: Vec<BenchTest>, label: &str, source: &str) -> RunRecord {
         notes: Vec::new(),
         sampled: None,
         timeline: Vec::new(),
+        ops: Vec::new(),
     }
 }
 

@@ -104,14 +104,20 @@ fn ignore_unsupported(e: std::io::Error) -> std::io::Result<()> {
 /// Why a line that is not a run record is something else: a `tokbench
 /// serve` record (it has a `kind`), which the run readers do not take.
 fn not_a_run(line: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(line).ok()?;
-    let kind = v.get("kind")?.as_str()?;
+    let kind = kind_of(line)?;
     Some(format!(
         "a '{kind}' record from 'tokbench serve', not a run: draw it with 'tokbench plot serve'"
     ))
 }
 
-/// Reads every record of a results file; blank lines are skipped.
+/// The `kind` of a line that has one (records of other commands).
+fn kind_of(line: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(line).ok()?;
+    Some(v.get("kind")?.as_str()?.to_string())
+}
+
+/// Reads every run record of a results file; blank lines and `--profile`
+/// lines are skipped.
 pub fn read(path: &Path) -> Result<Vec<RunRecord>, StoreError> {
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|e| StoreError::Read {
@@ -127,11 +133,18 @@ pub fn read(path: &Path) -> Result<Vec<RunRecord>, StoreError> {
         if line.trim().is_empty() {
             continue;
         }
-        let rec = serde_json::from_str(&line).map_err(|e| StoreError::Bad {
-            path: shown.clone(),
-            line: i + 1,
-            why: not_a_run(&line).unwrap_or_else(|| e.to_string()),
-        })?;
+        let rec = match serde_json::from_str(&line) {
+            Ok(rec) => rec,
+            // `--profile` appends its summary beside the runs it followed.
+            Err(_) if kind_of(&line).as_deref() == Some("profile") => continue,
+            Err(e) => {
+                return Err(StoreError::Bad {
+                    path: shown.clone(),
+                    line: i + 1,
+                    why: not_a_run(&line).unwrap_or_else(|| e.to_string()),
+                })
+            }
+        };
         out.push(rec);
     }
     Ok(out)

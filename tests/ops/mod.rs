@@ -93,6 +93,12 @@ fn a_planted_ten_percent_slowdown_of_one_op_is_judged_slower_the_others_not() {
         .map(|l| l["side"].as_str().unwrap().to_uppercase())
         .collect();
     assert_eq!((lines.len(), sides.as_str()), (20, "ABBA"));
+    // Each line is a run record of the engine, its cases in `ops`.
+    assert_eq!(lines[0]["status"], "ok");
+    assert_eq!(lines[0]["argv"][1], "perf");
+    assert_eq!(lines[1]["ops"].as_array().unwrap().len(), 3);
+    assert_eq!(lines[1]["ops"][1]["op"], "MUL_MAT");
+    assert!(lines[1]["ops"][1]["time_us"].as_f64().unwrap() > 2000.0);
     let conn = rusqlite::Connection::open(t.path().join("o.sqlite")).unwrap();
     let n: i64 = conn
         .query_row(

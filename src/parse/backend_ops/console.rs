@@ -16,7 +16,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::record::{OpResult, OpsParseError};
+use super::OpsParseError;
+use crate::model::OpResult;
 
 fn re(pattern: &str) -> Regex {
     Regex::new(pattern).expect("console regex compiles")

@@ -12,7 +12,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::record::{OpResult, OpsParseError};
+use super::OpsParseError;
+use crate::model::OpResult;
 
 const INSERT: &str = "INSERT INTO test_backend_ops (";
 
