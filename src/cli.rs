@@ -13,6 +13,12 @@ Exit codes:
   130  interrupted by SIGINT (Ctrl-C); finished runs are kept
   143  terminated by SIGTERM; finished runs are kept";
 
+pub const PARSE_EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0    every input was read and parsed (the timings found are printed)
+  1    error: an input could not be read or held nothing parseable (the others are still printed)
+  2    usage error";
+
 pub const COMPARE_EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success; also when the verdict is 'no significant change' or 'inconclusive'
@@ -44,11 +50,23 @@ Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Where the history database is: on the commands that read it or add to it.
+#[derive(Debug, Clone, Default, Args)]
+pub struct DbOpts {
     /// History database (default: tokbench/history.sqlite in the user's data directory; env TOKBENCH_DB).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "History")]
     pub db: Option<PathBuf>,
+}
+
+/// The history of a command that runs benchmarks: where it goes, or none.
+#[derive(Debug, Clone, Default, Args)]
+pub struct HistoryOpts {
+    #[command(flatten)]
+    pub db: DbOpts,
     /// Do not record runs in the history database (env TOKBENCH_NO_HISTORY=1).
-    #[arg(long, global = true)]
+    #[arg(long, help_heading = "History")]
     pub no_history: bool,
 }
 
@@ -58,7 +76,7 @@ pub enum Command {
     #[command(after_help = EXIT_CODES_HELP)]
     Run(Box<RunArgs>),
     /// Read saved llama.cpp / llama-server / llama-bench output and print the timings found.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = PARSE_EXIT_CODES_HELP)]
     Parse(ParseArgs),
     /// Compare two builds (or two argument sets): interleaved runs, a verdict with a 95% interval.
     #[command(after_help = COMPARE_EXIT_CODES_HELP)]
@@ -276,6 +294,8 @@ pub struct BisectArgs {
     /// Extra arguments passed to every binary verbatim (after --).
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<String>,
+    #[command(flatten)]
+    pub history: HistoryOpts,
 }
 
 /// The backend a build is for (defined with the builds, which must not depend on the CLI).
@@ -394,6 +414,8 @@ pub struct RunArgs {
     /// Extra arguments passed to the binary verbatim (after --).
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<String>,
+    #[command(flatten)]
+    pub history: HistoryOpts,
 }
 
 /// Options shared by `run` and `compare`: how each run is made, kept and reported.
@@ -475,9 +497,11 @@ pub struct CompareArgs {
     /// GPU offload for B (overrides --gpu).
     #[arg(long, value_enum)]
     pub b_gpu: Option<Gpu>,
-    #[arg(long)]
+    /// Name of side A in the report and the records (default: the binary's name and build, or the revision).
+    #[arg(long, value_name = "NAME")]
     pub a_label: Option<String>,
-    #[arg(long)]
+    /// Name of side B in the report and the records (default: as for --a-label).
+    #[arg(long, value_name = "NAME")]
     pub b_label: Option<String>,
     /// Pairs of runs (A and B once each per pair, ordered ABBA ABBA ...).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "auto")]
@@ -518,6 +542,8 @@ pub struct CompareArgs {
     /// Extra arguments passed to both binaries verbatim (after --).
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<String>,
+    #[command(flatten)]
+    pub history: HistoryOpts,
 }
 
 /// `compare --src DIR --a-rev REV --b-rev REV`: sides built from commits.
@@ -569,6 +595,8 @@ pub struct HistoryArgs {
     pub serve: bool,
     #[command(flatten)]
     pub out: OutputArgs,
+    #[command(flatten)]
+    pub db: DbOpts,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -582,6 +610,8 @@ pub struct ImportArgs {
     /// Print what each file added as JSON.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub db: DbOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -602,6 +632,8 @@ pub struct ExportArgs {
     /// The file to write (never overwritten; '-' for standard output with llama-bench-json).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    #[command(flatten)]
+    pub db: DbOpts,
 }
 
 /// `3`, `3%` or `0.5%` -> percent as a number (3.0).
@@ -677,6 +709,8 @@ pub struct PlotArgs {
     /// sequence and builds: the metric to draw (eval_tps, prompt_eval_tps, a llama-bench test, ...).
     #[arg(long, default_value = "eval_tps")]
     pub metric: String,
+    #[command(flatten)]
+    pub db: DbOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -755,6 +789,8 @@ pub struct SweepArgs {
     /// Arguments every cell shares, passed verbatim (after --).
     #[arg(last = true, value_name = "ARGS")]
     pub extra: Vec<String>,
+    #[command(flatten)]
+    pub history: HistoryOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -889,6 +925,8 @@ pub struct ServeArgs {
     pub output: Option<PathBuf>,
     #[command(flatten)]
     pub out: OutputArgs,
+    #[command(flatten)]
+    pub history: HistoryOpts,
 }
 
 /// `--cooldown`: a fixed pause between runs, or `auto` (until the GPU is

@@ -32,6 +32,7 @@ pub mod exit;
 pub(crate) mod fixtures;
 pub mod format;
 pub mod gguf;
+pub mod grid;
 pub mod identity;
 pub mod markup;
 pub mod metrics;

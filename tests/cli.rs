@@ -1217,7 +1217,7 @@ mod compare {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let md = stdout(&o);
         assert!(
-            md.contains("| metric | unit | A median | B median | B/A | 95% CI | p | verdict |"),
+            md.contains("| metric | unit | A median | B median | medians B/A | B/A (HL est.) | 95% CI | p | verdict |"),
             "{md}"
         );
         let row = md.lines().find(|l| l.starts_with("| eval_tps |")).unwrap();
@@ -1227,6 +1227,9 @@ mod compare {
                 && row.ends_with("| faster |"),
             "{row}"
         );
+        // The PR table: one row per test, both rates, the speedup.
+        let pr = md.lines().find(|l| l.contains("| tg128 |")).unwrap();
+        assert!(pr.contains("| 1.100 | 1.097 .. 1.104 | faster |"), "{pr}");
         assert!(
             md.contains("faster") && md.contains("not interleaved"),
             "{md}"

@@ -363,6 +363,7 @@ impl Session<'_> {
                 git_bisect_exit: false,
             },
             opts: args.opts.clone(),
+            history: args.history.clone(),
             profile: crate::cli::ProfileArgs::default(),
             extra: args.extra.clone(),
         }

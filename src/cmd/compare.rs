@@ -246,7 +246,7 @@ fn print_dry_run(plan: &Plan, args: &CompareArgs) {
 /// files taken as A and B.
 fn from_files(args: &CompareArgs, judge: Judge) -> Result<Outcome> {
     let loaded = crate::compare::stored::load(&args.files)?;
-    let Some((records, pairing)) = crate::compare::stored::comparison(&loaded) else {
+    let Some((records, pairing)) = crate::compare::stored::comparison(&loaded, true)? else {
         return Err(UsageError(format!(
             "'{}' does not hold both sides of a comparison: pass two results files (before.jsonl after.jsonl)",
             args.files[0].display()

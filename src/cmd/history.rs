@@ -124,39 +124,11 @@ fn run_table(rows: &[RunRow]) -> (Vec<&'static str>, Vec<Vec<String>>) {
 }
 
 fn render_rows(head: &[&str], body: &[Vec<String>], format: Format) -> String {
-    match format {
-        Format::Markdown => {
-            let mut s = format!(
-                "| {} |\n|{}\n",
-                head.join(" | "),
-                " --- |".repeat(head.len())
-            );
-            for r in body {
-                let cells: Vec<String> =
-                    r.iter().map(|c| crate::report::markdown::cell(c)).collect();
-                s.push_str(&format!("| {} |\n", cells.join(" | ")));
-            }
-            s
-        }
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let _ = w.write_record(head);
-            for r in body {
-                let _ = w.write_record(r);
-            }
-            String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
-        }
-        _ => {
-            let mut t = comfy_table::Table::new();
-            t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
-                .set_content_arrangement(comfy_table::ContentArrangement::Disabled)
-                .set_header(head.to_vec());
-            for r in body {
-                t.add_row(r.clone());
-            }
-            format!("{t}\n")
-        }
+    let mut g = crate::grid::Grid::plain(head);
+    for r in body {
+        g.row(r.clone());
     }
+    crate::report::grid_text(&g, format)
 }
 
 /// `tokbench history --serve`: the serve sessions, oldest first.

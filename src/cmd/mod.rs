@@ -33,8 +33,26 @@ use crate::runner::interrupt;
 use crate::store::db::DbChoice;
 use crate::store::jsonl::JsonlWriter;
 
+/// The history the command was pointed at (`--db`, `--no-history`, env);
+/// commands that never touch it get the default, unused.
+fn db_choice(command: &Command) -> DbChoice {
+    let (db, off) = match command {
+        Command::Run(a) => (&a.history.db, a.history.no_history),
+        Command::Compare(a) => (&a.history.db, a.history.no_history),
+        Command::Sweep(a) => (&a.history.db, a.history.no_history),
+        Command::Serve(a) => (&a.history.db, a.history.no_history),
+        Command::Bisect(a) => (&a.history.db, a.history.no_history),
+        Command::History(a) => (&a.db, false),
+        Command::Import(a) => (&a.db, false),
+        Command::Export(a) => (&a.db, false),
+        Command::Plot(a) => (&a.db, false),
+        _ => return DbChoice::resolve(None, false),
+    };
+    DbChoice::resolve(db.db.clone(), off)
+}
+
 pub fn run(cli: Cli) -> Result<Outcome> {
-    let db = DbChoice::resolve(cli.db.clone(), cli.no_history);
+    let db = db_choice(&cli.command);
     match cli.command {
         Command::Run(args) => run::run(&args, &db),
         Command::Parse(args) => parse::run(&args),

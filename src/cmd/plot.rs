@@ -16,7 +16,7 @@ use crate::store::db::DbChoice;
 use crate::store::query::stored_records;
 
 fn sequence_records(loaded: Vec<(PathBuf, Vec<RunRecord>)>) -> Result<Vec<RunRecord>> {
-    if let Some((records, _)) = comparison(&loaded) {
+    if let Some((records, _)) = comparison(&loaded, false)? {
         return Ok(records);
     }
     match loaded.as_slice() {

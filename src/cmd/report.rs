@@ -145,9 +145,14 @@ fn runs_doc(loaded: Vec<(PathBuf, Vec<RunRecord>)>, args: &ReportArgs) -> Result
         );
         add_figure(&mut doc, "builds", &caption, builds_svg(&all, &args.metric))?;
     }
-    doc.title = match labels.as_slice() {
-        [(one, _)] => format!("tokbench runs: {one}"),
-        _ => format!("tokbench runs: {} builds", labels.len()),
+    let names = crate::compare::stored::labels(&all);
+    doc.title = match names.as_slice() {
+        [one] => format!("tokbench runs: {one}"),
+        _ => format!(
+            "tokbench runs: {} labels ({})",
+            names.len(),
+            names.join(", ")
+        ),
     };
     Ok(doc)
 }
@@ -213,25 +218,25 @@ pub fn document(files: &[PathBuf], args: &ReportArgs) -> Result<Document> {
         .into());
     }
     let loaded = load(files)?;
-    match comparison(&loaded) {
+    match comparison(&loaded, false)? {
         Some((records, pairing)) => comparison_doc(records, pairing, args),
         None => runs_doc(loaded, args),
     }
 }
 
-/// Markdown of the document, linking `{stem}-{name}.svg` beside it.
-pub fn markdown(doc: &Document, stem: &str) -> String {
+/// Markdown of the document. A PR comment or a step summary cannot show
+/// SVG files beside it, so the plots are named in a note, not linked.
+pub fn markdown(doc: &Document) -> String {
     let mut out = format!("# {}\n", doc.title);
     for s in &doc.sections {
         out.push_str(&format!("\n## {}\n\n{}", s.title, s.markdown));
     }
     if !doc.figures.is_empty() {
-        out.push_str("\n## Plots\n");
-    }
-    for f in &doc.figures {
+        let names: Vec<&str> = doc.figures.iter().map(|f| f.name.as_str()).collect();
         out.push_str(&format!(
-            "\n![{}]({stem}-{}.svg)\n\n{}\n",
-            f.name, f.name, f.caption
+            "\n> note: plots ({}) are left out of the markdown (it cannot show them); \
+             they are in the HTML report (`tokbench report --format html`) or drawn by `tokbench plot`\n",
+            names.join(", ")
         ));
     }
     for n in &doc.notes {
@@ -240,23 +245,11 @@ pub fn markdown(doc: &Document, stem: &str) -> String {
     out
 }
 
-fn write_markdown(doc: &Document, out: &Path) -> Result<()> {
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".to_string());
-    let dir = out.parent().unwrap_or(Path::new(""));
-    for f in &doc.figures {
-        write(&dir.join(format!("{stem}-{}.svg", f.name)), &f.svg)?;
-    }
-    write(out, &markdown(doc, &stem))
-}
-
 pub fn run(args: &ReportArgs) -> Result<Outcome> {
     let doc = document(&args.files, args)?;
     match args.format {
         ReportFormat::Html => write(&args.output, &html::render(&doc))?,
-        ReportFormat::Markdown => write_markdown(&doc, &args.output)?,
+        ReportFormat::Markdown => write(&args.output, &markdown(&doc))?,
     }
     for n in &doc.notes {
         crate::say!("note: {n}");

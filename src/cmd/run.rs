@@ -30,7 +30,7 @@ pub fn run(args: &RunArgs, db: &DbChoice) -> Result<Outcome> {
         print_dry_run(&plan);
         return Ok(Outcome::Ok);
     }
-    let mut sinks = Sinks::open(&plan, db, false)?;
+    let mut sinks = Sinks::open(&plan, db, true)?;
     let (records, stop) = execute(&plan, &ProcessExecutor, &mut sinks)?;
     let report = build_report(&plan, records, stop);
     let printed = print_out(&render(&report, plan.format));

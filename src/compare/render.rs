@@ -1,21 +1,24 @@
 //! Renderers of the comparison report: a terminal table (colour only on a
 //! terminal, NO_COLOR respected), markdown for PR comments and
-//! `$GITHUB_STEP_SUMMARY`, CSV, JSON.
+//! `$GITHUB_STEP_SUMMARY` (one row per test, as compare-llama-bench.py
+//! prints it, the rest in a `<details>` block), CSV, JSON. Every table goes
+//! through [`crate::report::grid`].
+//!
+//! The change column is the Hodges-Lehmann estimate that the interval and
+//! the verdict are about (the typical paired ratio B/A); it is labelled so,
+//! and the ratio of the two medians printed beside it has its own column.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Color, Table};
-
-use super::report::{CompareReport, MetricComparison};
+use super::report::{CompareReport, MetricComparison, INCOMPATIBLE};
 use crate::format::Format;
-use crate::report::markdown::cell;
-use crate::report::{build_line, fmt_value};
-
-fn pct(v: f64) -> String {
-    format!("{v:+.2}%")
-}
+use crate::grid::{md_cell, terminal_width, Column, Grid, Tone};
+use crate::model::RunRecord;
+use crate::report::build_line;
+use crate::report::describe::{differences, gpu_name, model_line};
+use crate::report::human::{pct, Shown};
 
 fn ci(m: &MetricComparison) -> String {
     match (m.change_ci_low_pct, m.change_ci_high_pct) {
-        (Some(lo), Some(hi)) => format!("{} .. {}", pct(lo), pct(hi)),
+        (Some(lo), Some(hi)) => format!("{} .. {}", pct(lo, 2), pct(hi, 2)),
         _ => "n/a (too few pairs)".to_string(),
     }
 }
@@ -28,6 +31,15 @@ fn p_text(p: f64) -> String {
     }
 }
 
+/// What the change column estimates, in words.
+fn estimate_name(r: &CompareReport) -> &'static str {
+    if r.interleaved {
+        "paired Hodges-Lehmann estimate: the typical ratio B/A of a pair of runs"
+    } else {
+        "Hodges-Lehmann estimate: the median of every ratio B/A between a run of B and one of A"
+    }
+}
+
 /// One sentence on the primary metric.
 pub fn headline(r: &CompareReport) -> String {
     let Some(m) = r.metrics.iter().find(|m| m.metric == r.primary_metric) else {
@@ -37,35 +49,61 @@ pub fn headline(r: &CompareReport) -> String {
         "no significant change" => format!(
             "no significant change in {} (B/A {}, 95% CI {}; noise band ±{}%)",
             m.metric,
-            pct(m.change_pct),
+            pct(m.change_pct, 2),
             ci(m),
             r.threshold_pct
         ),
         "inconclusive" => format!(
             "inconclusive for {}: B/A {}, 95% CI {} is neither beyond nor within the ±{}% noise band; run more pairs (--pairs, --auto)",
             m.metric,
-            pct(m.change_pct),
+            pct(m.change_pct, 2),
             ci(m),
             r.threshold_pct
         ),
-        v => format!("B is {v} than A in {}: {} (95% CI {}, p={})", m.metric, pct(m.change_pct), ci(m), p_text(m.comparison.p_value)),
+        v => format!("B is {v} than A in {}: {} (95% CI {}, p={})", m.metric, pct(m.change_pct, 2), ci(m), p_text(m.comparison.p_value)),
     };
     format!("verdict: {how}")
 }
 
+/// The first counted, successful run of a side (what identifies it).
+fn first_run<'r>(r: &'r CompareReport, side: &str) -> Option<&'r RunRecord> {
+    let on = |x: &&RunRecord| x.side.as_deref() == Some(side) && x.status == "ok";
+    r.runs
+        .iter()
+        .filter(on)
+        .find(|x| !x.warmup)
+        .or_else(|| r.runs.iter().find(on))
+}
+
+/// `A`, `B`, what differs between them, and what they share.
 fn header_lines(r: &CompareReport) -> Vec<(String, String)> {
     let mut v = vec![
-        (
-            "A".to_string(),
-            format!("{} ({})", r.a.label, build_line(&r.a.build)),
-        ),
-        (
-            "B".to_string(),
-            format!("{} ({})", r.b.label, build_line(&r.b.build)),
-        ),
+        ("A".to_string(), r.a.label.clone()),
+        ("B".to_string(), r.b.label.clone()),
     ];
-    if let Some(m) = &r.model {
-        v.push(("model".to_string(), m.path.clone()));
+    let diffs = match (first_run(r, "a"), first_run(r, "b")) {
+        (Some(a), Some(b)) => differences(a, b),
+        _ => Vec::new(),
+    };
+    if diffs.is_empty() {
+        v.push((
+            "differs".to_string(),
+            "nothing seen (same binary, build, arguments, model, GPU): an A/A comparison"
+                .to_string(),
+        ));
+    }
+    for d in &diffs {
+        v.push(("differs".to_string(), d.text()));
+    }
+    let same = |what: &str| !diffs.iter().any(|d| d.what == what);
+    if same("build") {
+        v.push(("build".to_string(), build_line(&r.a.build)));
+    }
+    if let (Some(m), true) = (&r.model, same("model")) {
+        v.push(("model".to_string(), model_line(m)));
+    }
+    if let (Some(g), true) = (first_run(r, "a").and_then(gpu_name), same("GPU")) {
+        v.push(("GPU".to_string(), g));
     }
     let design = if r.interleaved {
         format!("{} complete pairs, interleaved ABBA", r.pairs)
@@ -82,116 +120,247 @@ fn header_lines(r: &CompareReport) -> Vec<(String, String)> {
     v
 }
 
-fn colour_enabled() -> bool {
-    use std::io::IsTerminal;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    !no_color && std::io::stdout().is_terminal()
-}
-
-fn verdict_cell(m: &MetricComparison, colour: bool) -> Cell {
-    let cell = Cell::new(&m.verdict_text);
-    if !colour {
-        return cell;
-    }
+fn tone(m: &MetricComparison) -> Option<Tone> {
     match m.verdict_text.as_str() {
-        "faster" => cell.fg(Color::Green),
-        "slower" => cell.fg(Color::Red),
-        "inconclusive" => cell.fg(Color::Yellow),
-        _ => cell,
+        "faster" => Some(Tone::Good),
+        "slower" => Some(Tone::Bad),
+        "inconclusive" => Some(Tone::Unsure),
+        _ => None,
     }
 }
 
-fn table(r: &CompareReport) -> String {
-    let colour = colour_enabled();
-    let mut out = String::new();
-    for (k, v) in header_lines(r) {
-        out.push_str(&format!("{k:>7}: {v}\n"));
+/// The smaller of the two sides' standard deviations of `metric` over
+/// their counted runs (what the decimals must show).
+fn spread(r: &CompareReport, metric: &str) -> Option<f64> {
+    ["a", "b"]
+        .iter()
+        .filter_map(|side| {
+            let v: Vec<f64> = crate::metrics::counted(&r.runs)
+                .filter(|x| x.side.as_deref() == Some(*side))
+                .filter_map(|x| crate::metrics::value(x, metric))
+                .collect();
+            (v.len() > 1).then(|| crate::stats::stddev(&v))
+        })
+        .filter(|s| *s > 0.0)
+        .reduce(f64::min)
+}
+
+/// How a comparison's figures are written: the unit and the decimals that
+/// show the spread of the runs.
+fn shown(r: &CompareReport, m: &MetricComparison) -> Shown {
+    Shown::of(&m.metric, m.comparison.median_a, spread(r, &m.metric))
+}
+
+fn medians_ratio(m: &MetricComparison) -> String {
+    let c = &m.comparison;
+    if c.median_a > 0.0 {
+        pct((c.median_b / c.median_a - 1.0) * 100.0, 2)
+    } else {
+        "n/a".to_string()
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    if !colour {
-        t.force_no_tty();
-    }
-    t.set_header([
-        "metric", "unit", "A median", "B median", "B/A", "95% CI", "p", "verdict",
+}
+
+/// Every metric: both medians, their ratio, the estimate with its interval,
+/// p and the verdict.
+fn metrics_grid(r: &CompareReport) -> Grid {
+    let mut g = Grid::new(vec![
+        Column::left("metric"),
+        Column::left("unit"),
+        Column::right("A median"),
+        Column::right("B median"),
+        Column::right("medians B/A").short("med B/A").priority(2),
+        Column::right("B/A (HL est.)").short("B/A est"),
+        Column::right("95% CI").priority(1),
+        Column::right("p").priority(3),
+        Column::left("verdict"),
     ]);
     for m in &r.metrics {
         let c = &m.comparison;
-        let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
-        t.add_row(vec![
-            Cell::new(&m.metric),
-            Cell::new(&m.unit),
-            right(fmt_value(c.median_a, &m.metric)),
-            right(fmt_value(c.median_b, &m.metric)),
-            right(pct(m.change_pct)),
-            right(ci(m)),
-            right(p_text(c.p_value)),
-            verdict_cell(m, colour),
+        let sh = shown(r, m);
+        g.row([
+            m.metric.clone(),
+            sh.unit.clone(),
+            sh.fmt(c.median_a),
+            sh.fmt(c.median_b),
+            medians_ratio(m),
+            pct(m.change_pct, 2),
+            ci(m),
+            p_text(c.p_value),
+            m.verdict_text.clone(),
         ]);
+        if let Some(t) = tone(m) {
+            g.tone_last(8, t);
+        }
     }
-    out.push_str(&format!("\n{t}\n{}\n", headline(r)));
-    if let Some(reg) = &r.regression {
-        let state = if reg.regressed { "REGRESSION" } else { "ok" };
-        out.push_str(&format!(
-            "--fail-if-slower {}%: {state} ({})\n",
-            reg.fail_if_slower_pct, reg.metric
-        ));
+    g.note(format!(
+        "B/A (HL est.): {}, with its 95% interval; the verdict is about it. medians B/A: the ratio of the two medians.",
+        estimate_name(r)
+    ));
+    g
+}
+
+fn regression_line(r: &CompareReport) -> Option<String> {
+    let reg = r.regression.as_ref()?;
+    let state = if reg.regressed { "REGRESSION" } else { "ok" };
+    Some(format!(
+        "--fail-if-slower {}%: {state} ({})",
+        reg.fail_if_slower_pct, reg.metric
+    ))
+}
+
+fn table(r: &CompareReport, width: Option<usize>, colour: bool) -> String {
+    let mut out = String::new();
+    for w in r.warnings.iter().filter(|w| w.starts_with(INCOMPATIBLE)) {
+        out.push_str(&format!("WARNING: {w}\n"));
     }
-    for w in &r.warnings {
+    for (k, v) in header_lines(r) {
+        out.push_str(&format!("{k:>8}: {v}\n"));
+    }
+    out.push('\n');
+    out.push_str(&metrics_grid(r).to_table(width, colour));
+    out.push_str(&format!("{}\n", headline(r)));
+    if let Some(l) = regression_line(r) {
+        out.push_str(&format!("{l}\n"));
+    }
+    for w in r.warnings.iter().filter(|w| !w.starts_with(INCOMPATIBLE)) {
         out.push_str(&format!("warning: {w}\n"));
     }
     out
 }
 
-fn markdown(r: &CompareReport) -> String {
-    let mut out = format!("**{}**\n\n", cell(&headline(r)));
-    out.push_str("| | |\n|---|---|\n");
-    for (k, v) in header_lines(r) {
-        out.push_str(&format!("| {k} | {} |\n", cell(&v)));
+/// The name of a rate metric as a llama-bench test (`tg512`, `pp1024`),
+/// from the tokens the runs counted; llama-bench keys are tests already.
+fn test_name(r: &CompareReport, metric: &str) -> Option<String> {
+    let run = first_run(r, "a")?;
+    let t = run.timings.as_ref();
+    let asked = run
+        .argv
+        .windows(2)
+        .find(|w| w[0] == "-n" || w[0] == "--n-predict")
+        .map(|w| w[1].clone());
+    match metric {
+        "eval_tps" => Some(
+            asked
+                .or_else(|| t.and_then(|t| t.eval_tokens).map(|n| n.to_string()))
+                .map_or("tg".into(), |n| format!("tg{n}")),
+        ),
+        "prompt_eval_tps" => Some(
+            t.and_then(|t| t.prompt_eval_tokens)
+                .map_or("pp".into(), |n| format!("pp{n}")),
+        ),
+        m if crate::metrics::named(m).is_none() => Some(m.to_string()),
+        _ => None,
     }
-    out.push_str("\n| metric | unit | A median | B median | B/A | 95% CI | p | verdict |\n");
-    out.push_str("|---|---|--:|--:|--:|--:|--:|---|\n");
-    for m in &r.metrics {
-        let c = &m.comparison;
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            cell(&m.metric),
-            m.unit,
-            fmt_value(c.median_a, &m.metric),
-            fmt_value(c.median_b, &m.metric),
-            pct(m.change_pct),
-            ci(m),
-            p_text(c.p_value),
-            m.verdict_text
-        ));
+}
+
+/// The model column of the PR table: llama-bench's model type, else the file.
+fn model_cell(r: &CompareReport) -> (String, String) {
+    let run = first_run(r, "a");
+    if let Some(t) = run.and_then(|x| x.bench.first()) {
+        let size = t.model_size_bytes.map(crate::report::human::bytes);
+        return (
+            t.model_type.clone().unwrap_or_default(),
+            size.unwrap_or_default(),
+        );
     }
-    if let Some(reg) = &r.regression {
-        let state = if reg.regressed {
-            "**REGRESSION**"
-        } else {
-            "ok"
+    let Some(m) = &r.model else {
+        return (String::new(), String::new());
+    };
+    let stem = std::path::Path::new(&m.path)
+        .file_stem()
+        .map_or(m.path.clone(), |s| s.to_string_lossy().into_owned());
+    (stem, crate::report::human::bytes(m.size_bytes))
+}
+
+/// The PR table: one row per test, both rates, the speedup with its
+/// interval, the verdict, and the configuration columns.
+fn pr_grid(r: &CompareReport) -> Grid {
+    let (model, size) = model_cell(r);
+    let backend = r.a.build.backend.clone().unwrap_or_default();
+    let mut g = Grid::new(vec![
+        Column::left("model"),
+        Column::right("size"),
+        Column::left("backend"),
+        Column::right("test"),
+        Column::right(&format!("t/s {}", r.a.label)),
+        Column::right(&format!("t/s {}", r.b.label)),
+        Column::right("speedup"),
+        Column::right("95% CI"),
+        Column::left("verdict"),
+    ]);
+    for m in r.metrics.iter().filter(|m| m.unit == "t/s") {
+        let Some(test) = test_name(r, &m.metric) else {
+            continue;
         };
-        out.push_str(&format!(
-            "\n`--fail-if-slower {}%`: {state}\n",
-            reg.fail_if_slower_pct
-        ));
+        let c = &m.comparison;
+        let sh = shown(r, m);
+        let interval = match (c.ci_low, c.ci_high) {
+            (Some(lo), Some(hi)) => format!("{lo:.3} .. {hi:.3}"),
+            _ => "n/a".to_string(),
+        };
+        g.row([
+            model.clone(),
+            size.clone(),
+            backend.clone(),
+            test,
+            sh.fmt(c.median_a),
+            sh.fmt(c.median_b),
+            format!("{:.3}", c.ratio),
+            interval,
+            m.verdict_text.clone(),
+        ]);
     }
-    for w in &r.warnings {
-        out.push_str(&format!("\n> warning: {}\n", cell(w)));
+    g.note(format!(
+        "t/s: medians over {}; speedup: B/A, the {}, with its 95% interval.",
+        if r.interleaved {
+            format!("{} interleaved pairs", r.pairs)
+        } else {
+            format!("{} A and {} B runs", r.a.runs, r.b.runs)
+        },
+        estimate_name(r)
+    ));
+    g
+}
+
+fn markdown(r: &CompareReport) -> String {
+    let mut out = String::new();
+    for w in r.warnings.iter().filter(|w| w.starts_with(INCOMPATIBLE)) {
+        out.push_str(&format!("> **WARNING: {}**\n\n", md_cell(w)));
     }
+    out.push_str(&format!("**{}**\n\n", md_cell(&headline(r))));
+    let pr = pr_grid(r);
+    if !pr.is_empty() {
+        out.push_str(&pr.to_markdown());
+        out.push('\n');
+    }
+    for (k, v) in header_lines(r).iter().filter(|(k, _)| k == "differs") {
+        out.push_str(&format!("- {k}: {}\n", md_cell(v)));
+    }
+    if let Some(l) = regression_line(r) {
+        out.push_str(&format!("- `{l}`\n"));
+    }
+    out.push_str("\n<details><summary>all metrics, both sides, warnings</summary>\n\n");
+    for (k, v) in header_lines(r) {
+        out.push_str(&format!("- **{k}**: {}\n", md_cell(&v)));
+    }
+    out.push('\n');
+    out.push_str(&metrics_grid(r).to_markdown());
+    for w in r.warnings.iter().filter(|w| !w.starts_with(INCOMPATIBLE)) {
+        out.push_str(&format!("\n> warning: {}\n", md_cell(w)));
+    }
+    out.push_str("\n</details>\n");
     out
 }
 
 fn csv(r: &CompareReport) -> String {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
+    let mut g = Grid::plain(&[
         "metric", "unit", "n_a", "n_b", "median_a", "median_b", "ratio", "ci_low", "ci_high",
         "p_value", "verdict", "paired",
     ]);
     for m in &r.metrics {
         let c = &m.comparison;
         let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-        let _ = w.write_record([
+        g.row([
             m.metric.clone(),
             m.unit.clone(),
             c.n_a.to_string(),
@@ -206,14 +375,19 @@ fn csv(r: &CompareReport) -> String {
             c.paired.to_string(),
         ]);
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    g.to_csv()
 }
 
 pub fn render(r: &CompareReport, format: Format) -> String {
     match format {
-        Format::Table => table(r),
+        Format::Table => table(r, terminal_width(), crate::grid::colour_enabled()),
         Format::Markdown => markdown(r),
         Format::Csv => csv(r),
         Format::Json => serde_json::to_string_pretty(r).unwrap_or_default() + "\n",
     }
+}
+
+/// The terminal table fitted to `width`, without colour (tests, files).
+pub fn table_at(r: &CompareReport, width: Option<usize>) -> String {
+    table(r, width, false)
 }

@@ -9,6 +9,9 @@ use super::stats::{compare, drift_check, regressed, Comparison, Direction, Drift
 use crate::metrics::{self, counted};
 use crate::model::{BinaryInfo, BuildInfo, MachineInfo, ModelInfo, RunRecord};
 
+/// The start of the warning that the two sides measure different things.
+pub const INCOMPATIBLE: &str = "A and B are not comparable";
+
 /// Confidence of every interval in the report.
 pub const CONFIDENCE: f64 = 0.95;
 
@@ -218,14 +221,7 @@ pub fn build(records: Vec<RunRecord>, pairing: Pairing, judge: &Judge) -> Compar
     if pairing == Pairing::Interleaved {
         (ra, rb) = complete_pairs(ra, rb);
     }
-    let mut warnings = Vec::new();
-    if pairing == Pairing::Separate {
-        warnings.push(
-            "the runs of A and B were not interleaved (separate sessions): drift between the sessions \
-             (heat, background load) cannot be ruled out"
-                .to_string(),
-        );
-    }
+    let mut warnings = design_warnings(&ra, &rb, pairing);
     let names = metrics::names_in(&records);
     let judge = &Judge {
         primary: metrics::primary(&judge.primary, &records),
@@ -296,6 +292,35 @@ pub fn build(records: Vec<RunRecord>, pairing: Pairing, judge: &Judge) -> Compar
         interrupted: records.iter().any(|r| r.exit.interrupted),
         runs: records,
     }
+}
+
+/// Warnings on how the sides were made, first: what makes them not
+/// comparable, then that they were not interleaved.
+fn design_warnings(a: &[&RunRecord], b: &[&RunRecord], pairing: Pairing) -> Vec<String> {
+    let mut warnings: Vec<String> = incompatible_warning(a, b).into_iter().collect();
+    if pairing == Pairing::Separate {
+        warnings.push(
+            "the runs of A and B were not interleaved (separate sessions): drift between the sessions \
+             (heat, background load) cannot be ruled out"
+                .to_string(),
+        );
+    }
+    warnings
+}
+
+/// What makes A and B measure different things (another model, another
+/// generation length or prompt, arguments changed along with the build).
+fn incompatible_warning(a: &[&RunRecord], b: &[&RunRecord]) -> Option<String> {
+    use crate::report::describe::{differences, incompatible};
+    let bad = incompatible(&differences(a.first()?, b.first()?));
+    if bad.is_empty() {
+        return None;
+    }
+    let what: Vec<String> = bad.iter().map(|d| d.text()).collect();
+    Some(format!(
+        "{INCOMPATIBLE}: {}; every change below mixes this with what was meant to be compared",
+        what.join("; ")
+    ))
 }
 
 fn drift_warning(metric: &str, c: &DriftCheck) -> Option<String> {

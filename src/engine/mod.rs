@@ -194,6 +194,7 @@ fn drive(
     out: &mut Outcome,
 ) -> Result<Stop> {
     let planned = schedule.planned();
+    let warmups = schedule.planned_warmups();
     for seq in 0u32.. {
         if let Some(sig) = interrupt::received() {
             return Ok(Stop::Interrupted(sig));
@@ -209,6 +210,7 @@ fn drive(
         let starting = Starting {
             index: seq as usize,
             planned,
+            warmups,
             side: cell.side,
             warmup: step.warmup,
         };

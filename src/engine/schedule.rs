@@ -27,6 +27,10 @@ pub enum Next {
 pub trait Schedule {
     /// Runs it will make at most, and whether it may stop earlier (adaptive).
     fn planned(&self) -> (usize, bool);
+    /// How many of the planned runs are warmups (progress counts them apart).
+    fn planned_warmups(&self) -> usize {
+        0
+    }
     /// The next run, given every record so far (in run order); an error
     /// ends the session (e.g. a `--metric` the first results do not hold).
     fn next(&mut self, done: &[RunRecord]) -> anyhow::Result<Next>;
@@ -50,6 +54,9 @@ impl Sequential {
 impl Schedule for Sequential {
     fn planned(&self) -> (usize, bool) {
         (self.steps.len(), false)
+    }
+    fn planned_warmups(&self) -> usize {
+        self.steps.iter().filter(|s| s.warmup).count()
     }
     fn next(&mut self, _done: &[RunRecord]) -> anyhow::Result<Next> {
         let n = self.steps.get(self.at).copied();
@@ -165,6 +172,9 @@ impl<E> Abba<E> {
 impl<E> Schedule for Abba<E> {
     fn planned(&self) -> (usize, bool) {
         (self.pairs * 2 + self.warmup as usize * 2, self.adaptive)
+    }
+    fn planned_warmups(&self) -> usize {
+        self.warmup as usize * 2
     }
 
     fn next(&mut self, done: &[RunRecord]) -> anyhow::Result<Next> {

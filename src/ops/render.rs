@@ -2,13 +2,12 @@
 //! run of each side, the change with its 95% interval and the verdict.
 //! Table (terminal), markdown (a PR comment), JSON, CSV.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::{Deserialize, Serialize};
 
 use super::compare::{verdict_text, OpCase, OpRow, OpSummary, OpsComparison, SideFigures};
 use crate::compare::stats::Verdict;
 use crate::format::Format;
-use crate::report::markdown::cell;
+use crate::grid::{md_cell as cell, Column, Grid};
 
 /// Everything `tokbench ops` prints and stores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,55 +128,81 @@ fn footer(r: &OpsReport) -> Vec<String> {
     out
 }
 
+/// The op cases of a comparison; `code` puts the parameters in backticks
+/// (markdown).
+fn comparison_grid(c: &OpsComparison, code: bool) -> Grid {
+    let mut g = Grid::new(vec![
+        Column::left("op"),
+        Column::left("params"),
+        Column::right("A time/run"),
+        Column::right("B time/run"),
+        Column::right("B rate").priority(2),
+        Column::right("change"),
+        Column::right("95% CI").priority(1),
+        Column::left("verdict"),
+    ]);
+    for row in &c.rows {
+        g.row([
+            row.op.clone(),
+            params_cell(&row.params, code),
+            time_text(row.a.time_us),
+            time_text(row.b.time_us),
+            rate_text(&row.b),
+            pct(row.change_pct),
+            interval(row),
+            verdict_text(row.verdict).to_string(),
+        ]);
+    }
+    g
+}
+
+fn params_cell(p: &str, code: bool) -> String {
+    if code {
+        format!("`{p}`")
+    } else {
+        p.to_string()
+    }
+}
+
+/// The op cases of one side.
+fn single_grid(r: &OpsReport, code: bool) -> Grid {
+    let mut g = Grid::new(vec![
+        Column::left("op"),
+        Column::left("params"),
+        Column::right("time/run (median)"),
+        Column::right("min .. max").priority(1),
+        Column::right("rate"),
+    ]);
+    for s in &r.single {
+        g.row([
+            s.op.clone(),
+            params_cell(&s.params, code),
+            time_text(s.figures.time_us),
+            format!(
+                "{} .. {}",
+                time_text(s.min_time_us),
+                time_text(s.max_time_us)
+            ),
+            rate_text(&s.figures),
+        ]);
+    }
+    g
+}
+
 fn table(r: &OpsReport) -> String {
     let mut out: String = header(r)
         .iter()
         .map(|(k, v)| format!("{k:>8}: {v}\n"))
         .collect();
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED).force_no_tty();
-    let right = |s: String| Cell::new(s).set_alignment(CellAlignment::Right);
     if let Some(c) = &r.comparison {
-        t.set_header([
-            "op",
-            "params",
-            "A time/run",
-            "B time/run",
-            "B rate",
-            "change",
-            "95% CI",
-            "verdict",
-        ]);
-        for row in &c.rows {
-            t.add_row(vec![
-                Cell::new(&row.op),
-                Cell::new(&row.params),
-                right(time_text(row.a.time_us)),
-                right(time_text(row.b.time_us)),
-                right(rate_text(&row.b)),
-                right(pct(row.change_pct)),
-                right(interval(row)),
-                Cell::new(verdict_text(row.verdict)),
-            ]);
-        }
-        out.push_str(&format!("\n{t}\n{}\n", headline(c)));
+        out.push_str(&format!(
+            "\n{}{}\n",
+            comparison_grid(c, false).to_terminal(),
+            headline(c)
+        ));
         out.extend(apart(c).into_iter().map(|l| l + "\n"));
     } else {
-        t.set_header(["op", "params", "time/run (median)", "min .. max", "rate"]);
-        for s in &r.single {
-            t.add_row(vec![
-                Cell::new(&s.op),
-                Cell::new(&s.params),
-                right(time_text(s.figures.time_us)),
-                right(format!(
-                    "{} .. {}",
-                    time_text(s.min_time_us),
-                    time_text(s.max_time_us)
-                )),
-                right(rate_text(&s.figures)),
-            ]);
-        }
-        out.push_str(&format!("\n{t}\n"));
+        out.push_str(&format!("\n{}", single_grid(r, false).to_terminal()));
     }
     out.extend(footer(r).into_iter().map(|l| l + "\n"));
     out
@@ -189,43 +214,14 @@ fn markdown(r: &OpsReport) -> String {
         out.push_str(&format!("| {k} | {} |\n", cell(&v)));
     }
     if let Some(c) = &r.comparison {
-        out.push_str(
-            "\n| op | params | A time/run | B time/run | B rate | change | 95% CI | verdict |\n",
-        );
-        out.push_str("|---|---|--:|--:|--:|--:|--:|---|\n");
-        for row in &c.rows {
-            out.push_str(&format!(
-                "| {} | `{}` | {} | {} | {} | {} | {} | {} |\n",
-                cell(&row.op),
-                cell(&row.params),
-                time_text(row.a.time_us),
-                time_text(row.b.time_us),
-                rate_text(&row.b),
-                pct(row.change_pct),
-                interval(row),
-                verdict_text(row.verdict)
-            ));
-        }
+        out.push_str(&format!("\n{}", comparison_grid(c, true).to_markdown()));
         out.push_str(&format!("\n{}\n", headline(c)));
         let apart = apart(c);
         if !apart.is_empty() {
             out.push_str(&format!("\n```\n{}\n```\n", apart.join("\n")));
         }
     } else {
-        out.push_str(
-            "\n| op | params | time/run (median) | min .. max | rate |\n|---|---|--:|--:|--:|\n",
-        );
-        for s in &r.single {
-            out.push_str(&format!(
-                "| {} | `{}` | {} | {} .. {} | {} |\n",
-                cell(&s.op),
-                cell(&s.params),
-                time_text(s.figures.time_us),
-                time_text(s.min_time_us),
-                time_text(s.max_time_us),
-                rate_text(&s.figures)
-            ));
-        }
+        out.push_str(&format!("\n{}", single_grid(r, true).to_markdown()));
     }
     for l in footer(r) {
         out.push_str(&format!("\n{l}\n"));

@@ -1,10 +1,11 @@
-//! CSV: one row per metric summary, for spreadsheets and scripts.
+//! CSV: one row per metric summary with the exact values, for spreadsheets
+//! and scripts.
 
 use super::RunReport;
+use crate::grid::Grid;
 
 pub fn render(r: &RunReport) -> String {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    let header = [
+    let mut g = Grid::plain(&[
         "label",
         "metric",
         "unit",
@@ -17,13 +18,12 @@ pub fn render(r: &RunReport) -> String {
         "ci95_low",
         "ci95_high",
         "outlier_runs",
-    ];
-    let _ = w.write_record(header);
+    ]);
     for s in &r.summary {
         let st = &s.stats;
         let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
         let outliers: Vec<String> = s.outlier_runs.iter().map(|x| x.to_string()).collect();
-        let _ = w.write_record([
+        g.row([
             r.label.clone(),
             s.metric.clone(),
             s.unit.clone(),
@@ -38,5 +38,5 @@ pub fn render(r: &RunReport) -> String {
             outliers.join(" "),
         ]);
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    g.to_csv()
 }

@@ -76,35 +76,69 @@ fn strip_xml_declaration(svg: &str) -> &str {
     }
 }
 
-/// The subset of markdown the reporters write: pipe tables, `> ` warnings,
-/// `**bold**` and `` `code` `` in paragraphs.
+/// The subset of markdown the reporters write: pipe tables, `- ` lists,
+/// `> ` warnings, `**bold**` and `` `code` `` in paragraphs, and the
+/// `<details><summary>..</summary>` ... `</details>` block of the compare
+/// markdown (its own lines, nothing else passes through unescaped).
 pub fn markdown_to_html(md: &str) -> String {
     let mut out = String::new();
     let mut table: Vec<&str> = Vec::new();
+    let mut list: Vec<&str> = Vec::new();
     for line in md.lines().map(str::trim_end) {
         if line.starts_with('|') {
             table.push(line);
             continue;
         }
-        if !table.is_empty() {
-            out.push_str(&table_html(&table));
-            table.clear();
+        if let Some(item) = line.strip_prefix("- ") {
+            list.push(item);
+            continue;
         }
-        if let Some(rest) = line.strip_prefix("> ") {
-            out.push_str(&format!("<p class=\"warning\">{}</p>\n", inline(rest)));
-        } else if !line.is_empty() {
-            let class = if line.starts_with("**") {
-                " class=\"headline\""
-            } else {
-                ""
-            };
-            out.push_str(&format!("<p{class}>{}</p>\n", inline(line)));
-        }
+        flush(&mut out, &mut table, &mut list);
+        out.push_str(&block_html(line));
     }
-    if !table.is_empty() {
-        out.push_str(&table_html(&table));
-    }
+    flush(&mut out, &mut table, &mut list);
     out
+}
+
+/// Writes the table or list gathered so far.
+fn flush(out: &mut String, table: &mut Vec<&str>, list: &mut Vec<&str>) {
+    if !table.is_empty() {
+        out.push_str(&table_html(table));
+        table.clear();
+    }
+    if !list.is_empty() {
+        let items: String = list
+            .iter()
+            .map(|i| format!("<li>{}</li>\n", inline(i)))
+            .collect();
+        out.push_str(&format!("<ul>\n{items}</ul>\n"));
+        list.clear();
+    }
+}
+
+/// One line that is neither a table row nor a list item.
+fn block_html(line: &str) -> String {
+    if let Some(summary) = line
+        .strip_prefix("<details><summary>")
+        .and_then(|r| r.strip_suffix("</summary>"))
+    {
+        return format!("<details><summary>{}</summary>\n", inline(summary));
+    }
+    if line == "</details>" {
+        return "</details>\n".to_string();
+    }
+    if let Some(rest) = line.strip_prefix("> ") {
+        return format!("<p class=\"warning\">{}</p>\n", inline(rest));
+    }
+    if line.is_empty() {
+        return String::new();
+    }
+    let class = if line.starts_with("**") {
+        " class=\"headline\""
+    } else {
+        ""
+    };
+    format!("<p{class}>{}</p>\n", inline(line))
 }
 
 /// Cells of a pipe-table row; `\|` is a literal bar.
@@ -201,6 +235,19 @@ fn toggle(s: &str, marker: &str, tag: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_and_the_details_block_of_the_compare_markdown() {
+        let md = "- **A**: fa-off\n- **B**: fa-on\n\n<details><summary>all metrics</summary>\n\n| a |\n|---|\n| 1 |\n\n</details>\n<script>x</script>\n";
+        let html = markdown_to_html(md);
+        assert!(html.starts_with("<ul>\n<li><strong>A</strong>: fa-off</li>\n<li><strong>B</strong>: fa-on</li>\n</ul>\n"), "{html}");
+        assert!(
+            html.contains("<details><summary>all metrics</summary>\n<table>"),
+            "{html}"
+        );
+        assert!(html.contains("</table>\n</details>\n"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+    }
 
     #[test]
     fn pipe_tables_become_html_tables_with_right_aligned_numbers() {

@@ -1,33 +1,26 @@
-//! A GitHub-flavoured markdown table (PR comments, `$GITHUB_STEP_SUMMARY`).
+//! A run's report in GitHub-flavoured markdown (PR comments,
+//! `$GITHUB_STEP_SUMMARY`): the context as a list, then the grids.
 
-use super::{ci_text, context_lines, fmt_value, RunReport};
+use super::{bench, context_lines, summary_grid, RunReport};
 
 /// A table cell: pipes escaped, newlines folded.
 pub fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    crate::grid::md_cell(s)
 }
 
 pub fn render(r: &RunReport) -> String {
-    let mut out = String::from("| | |\n|---|---|\n");
+    let mut out = String::new();
     for (k, v) in context_lines(r) {
-        out.push_str(&format!("| {k} | {} |\n", cell(&v)));
+        out.push_str(&format!("- **{k}**: {}\n", cell(&v)));
     }
-    out.push_str("\n| metric | unit | n | median | mean | stddev | min | max | 95% CI of mean |\n");
-    out.push_str("|---|---|--:|--:|--:|--:|--:|--:|--:|\n");
-    for s in &r.summary {
-        let st = &s.stats;
-        let nums: Vec<String> = [st.median, st.mean, st.stddev, st.min, st.max]
-            .iter()
-            .map(|v| fmt_value(*v, &s.metric))
-            .collect();
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
-            cell(&s.metric),
-            s.unit,
-            st.n,
-            nums.join(" | "),
-            ci_text(s)
-        ));
+    if bench::has_bench(r) {
+        out.push('\n');
+        out.push_str(&bench::grid(r).to_markdown());
+    }
+    let g = summary_grid(r);
+    if !g.is_empty() {
+        out.push('\n');
+        out.push_str(&g.to_markdown());
     }
     let warnings = r.all_warnings();
     if !warnings.is_empty() {

@@ -1,7 +1,10 @@
 //! Reporters: one per output format, all over the same [`RunReport`].
 
+pub mod bench;
 pub mod csv;
+pub mod describe;
 pub mod html;
+pub mod human;
 pub mod markdown;
 pub mod parsed;
 pub mod table;
@@ -76,17 +79,7 @@ impl RunReport {
         let mut w = self.warnings.clone();
         for s in &self.summary {
             if !s.outlier_runs.is_empty() {
-                let which = if s.metric.contains(' ') || !s.metric.contains('_') {
-                    "repetition"
-                } else {
-                    "run"
-                };
-                w.push(format!(
-                    "{}: outlier {which}(s) {:?} (modified z-score > {}), kept in the statistics",
-                    s.metric,
-                    s.outlier_runs,
-                    crate::stats::OUTLIER_Z
-                ));
+                w.push(self.outlier_text(s));
             }
         }
         for r in self.runs.iter().filter(|r| r.status != "ok") {
@@ -101,6 +94,48 @@ impl RunReport {
     }
 }
 
+impl RunReport {
+    /// `eval_tps: outlier run(s) 4, 6 of 10 counted ...`: numbered from 1
+    /// like the progress lines (counted runs apart from warmups; llama-bench
+    /// repetitions within their invocation).
+    fn outlier_text(&self, s: &MetricSummary) -> String {
+        let repetition = crate::metrics::named(&s.metric).is_none();
+        let numbers: Vec<String> = s
+            .outlier_runs
+            .iter()
+            .map(|&seq| {
+                let n = if repetition {
+                    Some(seq as usize)
+                } else {
+                    crate::summary::counted(&self.runs).position(|r| r.seq == seq)
+                };
+                n.map_or(format!("seq {seq}"), |i| (i + 1).to_string())
+            })
+            .collect();
+        let which = if repetition {
+            "repetition"
+        } else {
+            "counted run"
+        };
+        format!(
+            "{}: outlier {which} {} (of {}, numbered from 1 as in the progress lines; modified z-score > {}), kept in the statistics",
+            s.metric,
+            numbers.join(", "),
+            s.stats.n,
+            crate::stats::OUTLIER_Z
+        )
+    }
+}
+
+/// A grid in the asked `--format` (JSON has no grid: the terminal table).
+pub fn grid_text(g: &crate::grid::Grid, format: Format) -> String {
+    match format {
+        Format::Markdown => g.to_markdown(),
+        Format::Csv => g.to_csv(),
+        Format::Table | Format::Json => g.to_terminal(),
+    }
+}
+
 pub fn render(report: &RunReport, format: Format) -> String {
     match format {
         Format::Table => table::render(report),
@@ -108,11 +143,6 @@ pub fn render(report: &RunReport, format: Format) -> String {
         Format::Csv => csv::render(report),
         Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
     }
-}
-
-/// A figure of `metric` with the precision the registry gives it.
-pub fn fmt_value(v: f64, metric: &str) -> String {
-    crate::metrics::render(metric, v)
 }
 
 /// `0.5.0-dev, commit 0c1e570, build 1, CUDA` from whatever is known.
@@ -152,13 +182,15 @@ pub fn machine_line(m: &MachineInfo) -> String {
     )
 }
 
-pub fn ci_text(s: &MetricSummary) -> String {
+/// How one summary's figures are written: its unit (memory scaled) and
+/// the decimals its spread shows.
+pub fn shown(s: &MetricSummary) -> human::Shown {
+    human::Shown::of(&s.metric, s.stats.median, Some(s.stats.stddev))
+}
+
+pub fn ci_text(s: &MetricSummary, shown: &human::Shown) -> String {
     match (s.stats.ci95_low, s.stats.ci95_high) {
-        (Some(lo), Some(hi)) => format!(
-            "{} .. {}",
-            fmt_value(lo, &s.metric),
-            fmt_value(hi, &s.metric)
-        ),
+        (Some(lo), Some(hi)) => format!("{} .. {}", shown.fmt(lo), shown.fmt(hi)),
         _ => "n/a".to_string(),
     }
 }
@@ -167,14 +199,16 @@ pub fn ci_text(s: &MetricSummary) -> String {
 pub fn context_lines(r: &RunReport) -> Vec<(String, String)> {
     let counted = crate::summary::counted(&r.runs).count();
     let warm = r.runs.iter().filter(|x| x.warmup).count();
-    vec![
+    let mut v = vec![
         ("label".to_string(), r.label.clone()),
         ("binary".to_string(), r.binary.path.clone()),
         ("build".to_string(), build_line(&r.build)),
-        (
-            "model".to_string(),
-            format!("{} ({} bytes)", r.model.path, r.model.size_bytes),
-        ),
+        ("model".to_string(), describe::model_line(&r.model)),
+    ];
+    if let Some(g) = r.runs.iter().find_map(describe::gpu_name) {
+        v.push(("GPU".to_string(), g));
+    }
+    v.extend([
         (
             "runs".to_string(),
             format!(
@@ -184,7 +218,39 @@ pub fn context_lines(r: &RunReport) -> Vec<(String, String)> {
         ),
         ("machine".to_string(), machine_line(&r.machine)),
         ("tokbench".to_string(), r.tokbench_version.clone()),
-    ]
+    ]);
+    v
+}
+
+/// The summary table: one row per metric, figures in human units with the
+/// decimals their spread shows. llama-bench keys are left to [`bench`]'s
+/// table when it is shown.
+pub fn summary_grid(r: &RunReport) -> crate::grid::Grid {
+    use crate::grid::Column;
+    let mut g = crate::grid::Grid::new(vec![
+        Column::left("metric"),
+        Column::left("unit"),
+        Column::right("n"),
+        Column::right("median"),
+        Column::right("mean").priority(3),
+        Column::right("stddev"),
+        Column::right("min").priority(2),
+        Column::right("max").priority(2),
+        Column::right("95% CI of mean").short("95% CI").priority(1),
+    ]);
+    let bench_shown = bench::has_bench(r);
+    for s in &r.summary {
+        if bench_shown && crate::metrics::named(&s.metric).is_none() {
+            continue;
+        }
+        let sh = shown(s);
+        let st = &s.stats;
+        let mut row = vec![s.metric.clone(), sh.unit.clone(), st.n.to_string()];
+        row.extend([st.median, st.mean, st.stddev, st.min, st.max].map(|v| sh.fmt(v)));
+        row.push(ci_text(s, &sh));
+        g.row(row);
+    }
+    g
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! Output of `tokbench parse`: the timings found in each input, exactly as
 //! printed (values are shown with the digits the file had).
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use serde_json::Value;
 
 use crate::detect::Parsed;
 use crate::format::Format;
+use crate::grid::{Column, Grid};
 use crate::model::TimingBlock;
 
 /// Timing fields in display order.
@@ -68,13 +68,11 @@ fn present_fields(blocks: &[TimingBlock]) -> Vec<&'static str> {
         .collect()
 }
 
-fn timings_table(blocks: &[TimingBlock]) -> Table {
+fn timings_grid(blocks: &[TimingBlock]) -> Grid {
     let fields = present_fields(blocks);
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    let mut header = vec!["block".to_string(), "line".to_string()];
-    header.extend(fields.iter().map(|f| f.to_string()));
-    t.set_header(header);
+    let mut cols = vec![Column::left("block"), Column::right("line")];
+    cols.extend(fields.iter().map(|f| Column::right(f)));
+    let mut g = Grid::new(cols);
     for b in blocks {
         let m = block_fields(b);
         let mut row = vec![block_name(b), b.line.to_string()];
@@ -87,21 +85,19 @@ fn timings_table(blocks: &[TimingBlock]) -> Table {
                 text
             }
         }));
-        t.add_row(row);
+        g.row(row);
     }
-    t
+    g
 }
 
-fn bench_table(p: &Parsed) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header([
-        "test",
-        "avg t/s",
-        "stddev t/s",
-        "samples t/s",
-        "backend",
-        "build",
+fn bench_grid(p: &Parsed) -> Grid {
+    let mut g = Grid::new(vec![
+        Column::left("test"),
+        Column::right("avg t/s"),
+        Column::right("stddev t/s"),
+        Column::left("samples t/s").priority(1),
+        Column::left("backend"),
+        Column::left("build"),
     ]);
     for b in &p.bench {
         let samples: Vec<String> = b.samples_tps.iter().map(|s| s.to_string()).collect();
@@ -110,7 +106,7 @@ fn bench_table(p: &Parsed) -> Table {
             (Some(c), None) => c.clone(),
             _ => String::new(),
         };
-        t.add_row([
+        g.row([
             b.key().to_string(),
             value_text(&serde_json::to_value(b.avg_tps).unwrap_or(Value::Null)),
             value_text(&serde_json::to_value(b.stddev_tps).unwrap_or(Value::Null)),
@@ -119,7 +115,7 @@ fn bench_table(p: &Parsed) -> Table {
             build,
         ]);
     }
-    t
+    g
 }
 
 fn render_table(files: &[Parsed]) -> String {
@@ -130,14 +126,17 @@ fn render_table(files: &[Parsed]) -> String {
             out.push_str(&format!("build: {}\n", crate::report::build_line(b)));
         }
         if !p.blocks.is_empty() {
-            out.push_str(&format!("{}\n", timings_table(&p.blocks)));
+            out.push_str(&timings_grid(&p.blocks).to_terminal());
         }
         if !p.bench.is_empty() {
             let fmt = p
                 .bench_format
                 .map(|f| format!("{f:?}").to_lowercase())
                 .unwrap_or_default();
-            out.push_str(&format!("llama-bench ({fmt}):\n{}\n", bench_table(p)));
+            out.push_str(&format!(
+                "llama-bench ({fmt}):\n{}",
+                bench_grid(p).to_terminal()
+            ));
         }
         if let Some(fmt) = &p.sample_format {
             out.push_str(&crate::sample::render::samples_table(fmt, &p.samples));
@@ -151,10 +150,9 @@ fn render_table(files: &[Parsed]) -> String {
 }
 
 fn render_csv(files: &[Parsed]) -> String {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
     let mut header = vec!["source", "block", "line"];
     header.extend(FIELDS);
-    let _ = w.write_record(&header);
+    let mut g = Grid::plain(&header);
     for p in files {
         for b in &p.blocks {
             let m = block_fields(b);
@@ -164,44 +162,21 @@ fn render_csv(files: &[Parsed]) -> String {
                     .iter()
                     .map(|f| m.get(*f).map(value_text).unwrap_or_default()),
             );
-            let _ = w.write_record(&row);
+            g.row(row);
         }
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    g.to_csv()
 }
 
 fn render_markdown(files: &[Parsed]) -> String {
     let mut out = String::new();
     for p in files {
         out.push_str(&format!("### {}\n\n", p.source));
-        let fields = present_fields(&p.blocks);
-        if !fields.is_empty() {
-            out.push_str(&format!("| block | line | {} |\n", fields.join(" | ")));
-            out.push_str(&format!("|---|--:|{}\n", "--:|".repeat(fields.len())));
-            for b in &p.blocks {
-                let m = block_fields(b);
-                let vals: Vec<String> = fields
-                    .iter()
-                    .map(|f| m.get(*f).map(value_text).unwrap_or_default())
-                    .collect();
-                out.push_str(&format!(
-                    "| {} | {} | {} |\n",
-                    block_name(b),
-                    b.line,
-                    vals.join(" | ")
-                ));
-            }
+        if !p.blocks.is_empty() {
+            out.push_str(&timings_grid(&p.blocks).to_markdown());
         }
         if !p.bench.is_empty() {
-            out.push_str("| test | avg t/s | stddev t/s |\n|---|--:|--:|\n");
-            for b in &p.bench {
-                out.push_str(&format!(
-                    "| {} | {} | {} |\n",
-                    b.key(),
-                    b.avg_tps.0,
-                    b.stddev_tps.0
-                ));
-            }
+            out.push_str(&bench_grid(p).to_markdown());
         }
         out.push('\n');
     }

@@ -27,9 +27,10 @@ fn run_report(name: &str) -> RunReport {
 
 #[test]
 fn run_completion_cuda_table() {
-    insta::assert_snapshot!(render(
+    // Every column: the snapshot must not depend on the terminal it ran in.
+    insta::assert_snapshot!(crate::report::table::render_at(
         &run_report("h200_completion_cuda.jsonl"),
-        Format::Table
+        None
     ));
 }
 
@@ -51,7 +52,10 @@ fn run_completion_cuda_csv() {
 
 #[test]
 fn run_llama_bench_table() {
-    insta::assert_snapshot!(render(&run_report("h200_llama_bench.jsonl"), Format::Table));
+    insta::assert_snapshot!(crate::report::table::render_at(
+        &run_report("h200_llama_bench.jsonl"),
+        None
+    ));
 }
 
 #[test]

@@ -1,6 +1,5 @@
 //! Per-sample table of a saved capture (`tokbench parse FILE`).
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 use serde_json::Value;
 
 use super::Sample;
@@ -56,13 +55,11 @@ pub fn samples_table(format: &str, samples: &[Sample]) -> String {
     if maps.is_empty() {
         return out;
     }
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(cols.clone());
+    let mut g = crate::grid::Grid::plain(&cols);
     for m in &maps {
-        t.add_row(cols.iter().map(|c| m.get(*c).map(text).unwrap_or_default()));
+        g.row(cols.iter().map(|c| m.get(*c).map(text).unwrap_or_default()));
     }
-    out.push_str(&format!("{t}\n"));
+    out.push_str(&g.to_terminal());
     for (i, s) in samples
         .iter()
         .enumerate()

@@ -2,8 +2,6 @@
 //! block's figures, and the sweep curve. Rows are built once ([`rows`]) and
 //! drawn by each format.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
-
 use super::figures::Dist;
 use super::summary::{BlockSummary, SweepSummary};
 use crate::format::Format;
@@ -144,29 +142,20 @@ fn sampled_line(x: &crate::sample::SampledFigures) -> Option<String> {
     (!parts.is_empty()).then(|| format!("sampled on the server: {}", parts.join(", ")))
 }
 
-pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    t.set_header(header.to_vec());
+fn grid(header: &[&str], rows: &[Vec<String>]) -> crate::grid::Grid {
+    let mut g = crate::grid::Grid::plain(header);
     for r in rows {
-        t.add_row(r.clone());
+        g.row(r.clone());
     }
-    t.to_string()
+    g
+}
+
+pub(super) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    grid(header, rows).to_terminal().trim_end().to_string()
 }
 
 pub(super) fn markdown(header: &[&str], rows: &[Vec<String>]) -> String {
-    let cell = |s: &str| crate::report::markdown::cell(s);
-    let mut out = format!(
-        "| {} |\n|{}\n",
-        header.join(" | "),
-        "---|".repeat(header.len())
-    );
-    for r in rows {
-        let cells: Vec<String> = r.iter().map(|c| cell(c)).collect();
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
-    }
-    out
+    grid(header, rows).to_markdown()
 }
 
 fn csv_block(s: &BlockSummary) -> String {

@@ -2,23 +2,30 @@
 //! (header and rows of text) feeds the table, markdown and csv, so the
 //! three always agree; json is the [`SweepResult`] itself.
 
-use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
-
 use super::race::Status;
 use super::result::{Row, SweepResult};
 use crate::format::Format;
-use crate::report::markdown::cell as md_cell;
+use crate::grid::{md_cell, Column, Grid};
 
-const HEADER: [&str; 8] = [
-    "cell",
-    "median",
-    "vs best (95% CI)",
-    "rounds",
-    "status",
-    "peak RSS",
-    "GPU mem",
-    "J/token",
-];
+/// The cells' grid: what the table and the markdown print; the lines under
+/// it are its notes.
+fn grid(r: &SweepResult) -> Grid {
+    let mut g = Grid::new(vec![
+        Column::left("cell"),
+        Column::right("median"),
+        Column::right("vs best (95% CI)").short("vs best"),
+        Column::right("rounds").priority(3),
+        Column::left("status"),
+        Column::right("peak RSS").priority(2),
+        Column::right("GPU mem").priority(2),
+        Column::right("J/token").priority(1),
+    ]);
+    for row in &r.rows {
+        g.row(grid_row(r, row));
+    }
+    g.notes = footer(r);
+    g
+}
 
 pub fn render(r: &SweepResult, format: Format) -> String {
     match format {
@@ -75,7 +82,7 @@ fn shorten(s: &str) -> String {
 }
 
 fn mib(b: Option<u64>) -> String {
-    b.map_or("-".into(), |b| format!("{:.0} MiB", b as f64 / 1_048_576.0))
+    b.map_or("-".into(), crate::report::human::bytes)
 }
 
 fn change_text(res: &SweepResult, r: &Row) -> String {
@@ -199,38 +206,15 @@ fn headline(r: &SweepResult) -> String {
 }
 
 fn table(r: &SweepResult) -> String {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(HEADER);
-    for row in &r.rows {
-        t.add_row(grid_row(r, row));
-    }
-    let mut out = format!("{}\n{t}\n", headline(r));
-    for l in footer(r) {
-        out.push_str(&l);
-        out.push('\n');
-    }
-    out
+    format!("{}\n{}", headline(r), grid(r).to_terminal())
 }
 
 fn markdown(r: &SweepResult) -> String {
-    let mut out = format!("**{}**\n\n| {} |\n", headline(r), HEADER.join(" | "));
-    out.push_str("|---|--:|--:|--:|---|--:|--:|--:|\n");
-    for row in &r.rows {
-        let cells: Vec<String> = grid_row(r, row).iter().map(|c| md_cell(c)).collect();
-        out.push_str(&format!("| {} |\n", cells.join(" | ")));
-    }
-    out.push('\n');
-    for l in footer(r) {
-        out.push_str(&format!("{}  \n", md_cell(&l)));
-    }
-    out
+    format!("**{}**\n\n{}", md_cell(&headline(r)), grid(r).to_markdown())
 }
 
 fn csv(r: &SweepResult) -> String {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
+    let mut g = Grid::plain(&[
         "cell",
         "median",
         "change_pct",
@@ -247,7 +231,7 @@ fn csv(r: &SweepResult) -> String {
     let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
     let opt_u = |v: Option<u64>| v.map(|x| x.to_string()).unwrap_or_default();
     for row in &r.rows {
-        let _ = w.write_record([
+        g.row([
             row.cell.clone(),
             opt(row.median),
             opt(row.change_pct),
@@ -262,7 +246,7 @@ fn csv(r: &SweepResult) -> String {
             r.pareto.contains(&row.cell).to_string(),
         ]);
     }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    g.to_csv()
 }
 
 #[cfg(test)]

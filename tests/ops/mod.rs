@@ -22,7 +22,7 @@ fn build_dir(root: &Path, name: &str, conf: &str) -> PathBuf {
 
 fn ops(root: &Path, args: &[&str]) -> Output {
     Command::new(TOKBENCH)
-        .arg("--no-history")
+        .env("TOKBENCH_NO_HISTORY", "1")
         .arg("ops")
         .args(args)
         .current_dir(root)

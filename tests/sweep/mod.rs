@@ -23,8 +23,8 @@ fn sweep(
 ) -> (i32, SweepResult, Vec<Value>) {
     let model = sb.model();
     let mut argv = vec![
-        "--no-history",
         "sweep",
+        "--no-history",
         "--bin",
         STANDIN,
         "-m",
@@ -199,8 +199,8 @@ fn dry_run_lists_cells_and_every_cell_infeasible_exits_1() {
     );
     let model = sb.model();
     let base = [
-        "--no-history",
         "sweep",
+        "--no-history",
         "--bin",
         STANDIN,
         "-m",
@@ -265,8 +265,8 @@ fn a_sweep_that_ends_before_the_first_look_decides_no_cell() {
     let model = sb.model();
     let o = sb
         .cmd(&[
-            "--no-history",
             "sweep",
+            "--no-history",
             "--bin",
             STANDIN,
             "-m",
