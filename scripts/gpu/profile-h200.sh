@@ -24,7 +24,7 @@ mkdir -p "$out"
 # -n 8 keeps the profiled run short: ncu replays each kernel it profiles, and
 # --profile-launch-count 400 bounds it (the prompt pass plus a few tokens).
 rc=0
-"$tokbench" --no-history run --bin "$bin" -m "$model" --gpu cuda -n 8 --reps 3 --warmup 1 \
+"$tokbench" run --no-history --bin "$bin" -m "$model" --gpu cuda -n 8 --reps 3 --warmup 1 \
     -o "$out/run.jsonl" --profile ncu --profile-dir "$out/prof" --profile-launch-count 400 \
     >"$out/report.txt" 2>"$out/stderr.txt" || rc=$?
 echo "tokbench run exited $rc" | tee -a "$out/report.txt"

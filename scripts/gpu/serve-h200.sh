@@ -47,7 +47,7 @@ load=(--concurrency 16 --requests 64 --warmup 4 --prompt-tokens 256 --max-tokens
 rc=0
 case "$what" in
 ab)
-    "$tokbench" --no-history serve \
+    "$tokbench" serve --no-history \
         --a-server "$server $common -np 4" --b-server "$server $common -np 16" \
         --pairs 6 --metric itl_ms.p50 "${load[@]}" \
         -o "$out/ab.jsonl" --format markdown > "$out/ab.md" 2> "$out/ab.stderr" || rc=$?
@@ -56,7 +56,7 @@ ab)
     cat "$out/ab.md"
     ;;
 sweep)
-    "$tokbench" --no-history serve --server "$server $common -np 16" \
+    "$tokbench" serve --no-history --server "$server $common -np 16" \
         --rate-sweep --rates 2,4,8,16,32 --trials 2 --arrival poisson \
         --requests 128 --warmup 4 --prompt-tokens 256 --max-tokens 128 \
         --slo "ttft_p99<=1000ms,itl_p99<=50ms" \
