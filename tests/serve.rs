@@ -499,7 +499,9 @@ fn ab_of_a_planted_slower_b_says_slower_and_exits_3() {
         12,
         "{text}"
     );
-    assert!(dir.path().join("r-serve-1.svg").is_file());
+    // Markdown names the plot and leaves it to the HTML report: no SVG file beside it.
+    assert!(text.contains("tokbench report --format html"), "{text}");
+    assert!(!dir.path().join("r-serve-1.svg").exists());
     // The history lists the session with its verdict.
     let h = Command::new(TOKBENCH)
         .env("TOKBENCH_DB", &db)
