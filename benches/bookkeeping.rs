@@ -71,10 +71,11 @@ impl Setup {
         let out = self.path(&format!("runs-{history}-{reps}-{trial}.jsonl"));
         let model = self.path("model.gguf");
         let mut c = Command::new(TOKBENCH);
+        c.args(["run", "--bin", STANDIN]);
         if !history {
             c.arg("--no-history");
         }
-        c.args(["run", "--bin", STANDIN, "-m"])
+        c.arg("-m")
             .arg(&model)
             .args(["--reps", &reps.to_string(), "--warmup", "0"])
             .args(["--sampler", "none", "--format", "json", "-o"])
