@@ -13,6 +13,7 @@
 #   TOKBENCH    tokbench binary        (default target/release/tokbench, else tokbench on PATH)
 #   MAX_TIME    budget of each sweep   (default 10m)
 #   SEED        order seed             (default 12)
+#   ONLY        completion|bench       (default: both, one after the other)
 set -euo pipefail
 
 out=${1:?usage: $0 OUT (a directory for the outputs)}
@@ -20,6 +21,7 @@ bin=${LLAMA_BIN:-/tmp/llama/llama.cpp/build/bin}
 model=${MODEL:-/tmp/models/rand-1b-q4_k_m.gguf}
 max_time=${MAX_TIME:-10m}
 seed=${SEED:-12}
+only=${ONLY:-}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tokbench=${TOKBENCH:-$root/target/release/tokbench}
 [ -x "$tokbench" ] || tokbench=$(command -v tokbench) || {
@@ -75,10 +77,10 @@ PY
 }
 
 # llama-completion: 128 generated tokens after the built-in ~500-token prompt.
-sweep completion "$bin/llama-completion" eval_tps on,off -n 128
+[ "$only" = bench ] || sweep completion "$bin/llama-completion" eval_tps on,off -n 128
 # llama-bench: one invocation per cell and round (-r 1 from the sweep), raced on
 # tg128 (pp512 measured too).
-sweep bench "$bin/llama-bench" tg128 1,0 -p 512 -n 128
+[ "$only" = completion ] || sweep bench "$bin/llama-bench" tg128 1,0 -p 512 -n 128
 
 echo "outputs in $out:"
 ls -l "$out"
