@@ -28,7 +28,7 @@ pub use super::build_key::BuildKey;
 use crate::model::RunRecord;
 
 /// Newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -37,7 +37,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const MODEL_HEAD_BYTES: usize = 1 << 20;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     r#"
 CREATE TABLE builds (
     id INTEGER PRIMARY KEY,
@@ -126,6 +126,8 @@ CREATE TABLE serve_sessions (
     summary TEXT NOT NULL
 );
 "#,
+    // `tokbench ops` rounds and their per-op cases (store/ops_history.rs).
+    super::ops_history::MIGRATION,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -277,8 +279,8 @@ impl History {
         Ok(())
     }
 
-    /// Stores one run record; a record already stored (same content) is
-    /// skipped. Returns the run's id, or None when it was already there.
+    /// Stores one run record (a `tokbench ops` round into the ops tables);
+    /// a record already stored (same content) is skipped. Returns the run's id, or None when it was already there.
     pub fn record(&mut self, r: &RunRecord, source: &str) -> Result<Option<i64>, HistoryError> {
         let json = serde_json::to_string(r).map_err(|e| HistoryError::Sql {
             path: self.path.display().to_string(),
@@ -293,13 +295,21 @@ impl History {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_err)?;
-        let id = insert_run(&tx, r, source, &json).map_err(sql_err)?;
+        let id = match super::ops_history::is_ops_round(r) {
+            true => super::ops_history::insert_ops_round(&tx, r, source, &json),
+            false => insert_run(&tx, r, source, &json),
+        }
+        .map_err(sql_err)?;
         tx.commit().map_err(sql_err)?;
         Ok(id)
     }
 }
 
-fn upsert_build(tx: &rusqlite::Transaction, k: &BuildKey, seen: &str) -> rusqlite::Result<i64> {
+pub(super) fn upsert_build(
+    tx: &rusqlite::Transaction,
+    k: &BuildKey,
+    seen: &str,
+) -> rusqlite::Result<i64> {
     tx.execute(
         "INSERT OR IGNORE INTO builds (key, source, binary_path, binary_sha256, libs_sha256, version,
          commit_hash, build_number, backend, device, config_sha256, first_seen)
@@ -379,27 +389,43 @@ fn main_prompt_tps(r: &RunRecord) -> Option<f64> {
         .or_else(|| crate::metrics::prompt_test(&r.bench).and_then(|t| t.avg_tps.finite()))
 }
 
+/// The digest of a record not yet stored in `table` (`runs` or
+/// `ops_rounds`); None when the same record is there already.
+pub(super) fn new_record(
+    tx: &rusqlite::Transaction,
+    table: &str,
+    json: &str,
+) -> rusqlite::Result<Option<String>> {
+    let digest = hex::encode(Sha256::digest(json.as_bytes()));
+    let exists: Option<i64> = tx
+        .query_row(
+            &format!("SELECT id FROM {table} WHERE record_sha256 = ?1"),
+            [&digest],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(exists.is_none().then_some(digest))
+}
+
+/// The id of the record's build, added (with its source) if new.
+pub(super) fn record_build(tx: &rusqlite::Transaction, r: &RunRecord) -> rusqlite::Result<i64> {
+    let build_id = upsert_build(tx, &BuildKey::of(r), &r.started_at)?;
+    if let Some(src) = &r.build.source {
+        set_build_source(tx, build_id, src)?;
+    }
+    Ok(build_id)
+}
+
 fn insert_run(
     tx: &rusqlite::Transaction,
     r: &RunRecord,
     source: &str,
     json: &str,
 ) -> rusqlite::Result<Option<i64>> {
-    let digest = hex::encode(Sha256::digest(json.as_bytes()));
-    let exists: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM runs WHERE record_sha256 = ?1",
-            [&digest],
-            |row| row.get(0),
-        )
-        .optional()?;
-    if exists.is_some() {
+    let Some(digest) = new_record(tx, "runs", json)? else {
         return Ok(None);
-    }
-    let build_id = upsert_build(tx, &BuildKey::of(r), &r.started_at)?;
-    if let Some(src) = &r.build.source {
-        set_build_source(tx, build_id, src)?;
-    }
+    };
+    let build_id = record_build(tx, r)?;
     let model_id = upsert_model(tx, r)?;
     let to_json = |v: &dyn erased::Ser| v.json();
     tx.execute(
