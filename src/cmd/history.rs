@@ -181,12 +181,12 @@ pub fn cmd_history(args: &HistoryArgs, db: &DbChoice) -> Result<Outcome> {
         Some(spec) => resolve_build(&h, spec)?,
         None => Filter::default(),
     };
+    filter.since = args.since.as_deref().map(parse_since).transpose()?;
     if args.ops {
         return super::history_ops::list(args, &h, filter);
     }
     filter.label = args.label.clone().or(filter.label);
     filter.model = args.model.clone();
-    filter.since = args.since.as_deref().map(parse_since).transpose()?;
     let runs = query_runs(&h, &filter)?;
     let format = args.out.format();
     let text = if args.runs {

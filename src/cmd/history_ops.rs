@@ -49,15 +49,12 @@ fn table(lines: &[OpsLine], format: Format) -> String {
 }
 
 /// `tokbench history --ops`.
+/// `build` is what `--build` resolved to, with `--since` parsed into it.
 pub fn list(args: &HistoryArgs, h: &History, build: Filter) -> Result<Outcome> {
     let filter = OpsFilter {
         builds: build.builds,
         label: args.label.clone().or(build.label),
-        since: args
-            .since
-            .as_deref()
-            .map(super::history::parse_since)
-            .transpose()?,
+        since: build.since,
     };
     let lines = ops_lines(&h.stored_ops(&filter)?);
     let format = args.out.format();

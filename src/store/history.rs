@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 use super::build_key::sha256_json;
 pub use super::build_key::BuildKey;
+use super::ops_rows;
 use crate::model::RunRecord;
 
 /// Newest schema this build reads and writes.
@@ -127,7 +128,7 @@ CREATE TABLE serve_sessions (
 );
 "#,
     // `tokbench ops` rounds and their per-op cases (store/ops_history.rs).
-    super::ops_history::MIGRATION,
+    ops_rows::MIGRATION,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -295,21 +296,13 @@ impl History {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_err)?;
-        let id = match super::ops_history::is_ops_round(r) {
-            true => super::ops_history::insert_ops_round(&tx, r, source, &json),
-            false => insert_run(&tx, r, source, &json),
-        }
-        .map_err(sql_err)?;
+        let id = store_record(&tx, r, source, &json).map_err(sql_err)?;
         tx.commit().map_err(sql_err)?;
         Ok(id)
     }
 }
 
-pub(super) fn upsert_build(
-    tx: &rusqlite::Transaction,
-    k: &BuildKey,
-    seen: &str,
-) -> rusqlite::Result<i64> {
+fn upsert_build(tx: &rusqlite::Transaction, k: &BuildKey, seen: &str) -> rusqlite::Result<i64> {
     tx.execute(
         "INSERT OR IGNORE INTO builds (key, source, binary_path, binary_sha256, libs_sha256, version,
          commit_hash, build_number, backend, device, config_sha256, first_seen)
@@ -391,7 +384,7 @@ fn main_prompt_tps(r: &RunRecord) -> Option<f64> {
 
 /// The digest of a record not yet stored in `table` (`runs` or
 /// `ops_rounds`); None when the same record is there already.
-pub(super) fn new_record(
+fn new_record(
     tx: &rusqlite::Transaction,
     table: &str,
     json: &str,
@@ -408,7 +401,7 @@ pub(super) fn new_record(
 }
 
 /// The id of the record's build, added (with its source) if new.
-pub(super) fn record_build(tx: &rusqlite::Transaction, r: &RunRecord) -> rusqlite::Result<i64> {
+fn record_build(tx: &rusqlite::Transaction, r: &RunRecord) -> rusqlite::Result<i64> {
     let build_id = upsert_build(tx, &BuildKey::of(r), &r.started_at)?;
     if let Some(src) = &r.build.source {
         set_build_source(tx, build_id, src)?;
@@ -416,16 +409,38 @@ pub(super) fn record_build(tx: &rusqlite::Transaction, r: &RunRecord) -> rusqlit
     Ok(build_id)
 }
 
-fn insert_run(
+/// Stores a record not stored yet, keyed to its build: a `tokbench ops`
+/// round into `ops_rounds` (and its cases), any other run into `runs`.
+fn store_record(
     tx: &rusqlite::Transaction,
     r: &RunRecord,
     source: &str,
     json: &str,
 ) -> rusqlite::Result<Option<i64>> {
-    let Some(digest) = new_record(tx, "runs", json)? else {
+    let ops = ops_rows::is_ops_round(r);
+    let Some(digest) = new_record(tx, if ops { "ops_rounds" } else { "runs" }, json)? else {
         return Ok(None);
     };
     let build_id = record_build(tx, r)?;
+    let row = ops_rows::NewRow {
+        digest: &digest,
+        build_id,
+        source,
+        json,
+    };
+    match ops {
+        true => ops_rows::insert_ops_round(tx, r, &row),
+        false => insert_run(tx, r, &row),
+    }
+    .map(Some)
+}
+
+fn insert_run(
+    tx: &rusqlite::Transaction,
+    r: &RunRecord,
+    row: &ops_rows::NewRow,
+) -> rusqlite::Result<i64> {
+    let (digest, build_id, source, json) = (row.digest, row.build_id, row.source, row.json);
     let model_id = upsert_model(tx, r)?;
     let to_json = |v: &dyn erased::Ser| v.json();
     tx.execute(
@@ -476,7 +491,7 @@ fn insert_run(
             ],
         )?;
     }
-    Ok(Some(run_id))
+    Ok(run_id)
 }
 
 /// Serialising heterogeneous values to JSON text through one closure.

@@ -9,5 +9,6 @@ pub mod history;
 pub mod import;
 pub mod jsonl;
 pub mod ops_history;
+pub mod ops_rows;
 pub mod query;
 pub mod serve_history;

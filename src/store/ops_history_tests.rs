@@ -2,6 +2,8 @@
 //! and the migration from a schema 4 database made by the previous tokbench.
 
 use super::*;
+use crate::model::RunRecord;
+use crate::store::ops_rows::is_ops_round;
 use crate::store::query::{query_runs, Filter};
 
 fn case(op: &str, params: &str, time_us: f64, gb_s: f64) -> OpResult {
