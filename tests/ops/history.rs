@@ -129,3 +129,84 @@ fn an_explicit_database_that_cannot_be_opened_is_an_error_for_ops() {
         stderr(&o)
     );
 }
+
+/// compare-llama-bench.py --tool test-backend-ops (pinned llama.cpp tree)
+/// reads `export --format test-backend-ops-sqlite`. Skipped, with a message,
+/// when python3, GitPython or tabulate is missing (not where .ci/run set
+/// TOKBENCH_COMPARE_LLAMA_BENCH).
+#[test]
+fn compare_llama_bench_py_reads_the_ops_export() {
+    let explicit = std::env::var("TOKBENCH_COMPARE_LLAMA_BENCH").ok();
+    let script = explicit
+        .clone()
+        .unwrap_or(crate::history::COMPARE_SCRIPT.into());
+    let have = Command::new("python3")
+        .args(["-c", "import git, tabulate"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !Path::new(&script).exists() || !have {
+        assert!(
+            explicit.is_none(),
+            "{script} or GitPython/tabulate is missing"
+        );
+        eprintln!("skipped: needs {script} and python3 with GitPython and tabulate");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let a = build_dir(t.path(), "a", "");
+    let b = build_dir(t.path(), "b", "scale MUL_MAT 1.25\n");
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let args = [
+        "ops", "--a", a, "--b", b, "--device", "CPU", "--rounds", "2", "--db", "h.sqlite",
+    ];
+    assert_eq!(tokbench(t.path(), &args).status.code(), Some(0));
+    let export = [
+        "export",
+        "--format",
+        "test-backend-ops-sqlite",
+        "--db",
+        "h.sqlite",
+        "o.sqlite",
+    ];
+    let o = tokbench(t.path(), &export);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let names: Vec<String> = {
+        let conn = rusqlite::Connection::open(t.path().join("o.sqlite")).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT build_commit FROM test_backend_ops GROUP BY build_commit ORDER BY MIN(rowid)")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(names.len(), 2, "{names:?}");
+    let o = Command::new("python3")
+        .args([
+            &script,
+            "--tool",
+            "test-backend-ops",
+            "-i",
+            "o.sqlite",
+            "-b",
+            &names[0],
+            "-c",
+            &names[1],
+        ])
+        .current_dir(t.path())
+        .output()
+        .unwrap();
+    let table = stdout(&o);
+    assert!(o.status.success(), "{table}\n{}", stderr(&o));
+    // No noise: MUL_MAT's rate falls to 1/1.25, the others stay.
+    let mm = table
+        .lines()
+        .find(|l| l.contains("MUL_MAT"))
+        .unwrap_or_default();
+    assert!(mm.trim_end().ends_with("0.80 |"), "{table}");
+    let add = table
+        .lines()
+        .find(|l| l.contains("| ADD"))
+        .unwrap_or_default();
+    assert!(add.trim_end().ends_with("1.00 |"), "{table}");
+}
