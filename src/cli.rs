@@ -154,7 +154,8 @@ Exit codes:
   0    success; also when cases are 'no significant change' or 'inconclusive'
   1    error: a missing binary, a failed invocation, output with no perf results
   2    usage error
-  3    regression: an op case is slower than --fail-if-slower over its whole 95% interval
+  3    regression: an op case is slower than --fail-if-slower over its whole interval
+       (95%; with --auto, the per-look confidence)
   130  interrupted by SIGINT (Ctrl-C); finished rounds are reported
   143  terminated by SIGTERM";
 

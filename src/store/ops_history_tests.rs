@@ -152,3 +152,24 @@ fn a_schema_4_database_of_the_previous_tokbench_migrates_and_keeps_its_runs() {
     let h = History::open(&path).unwrap();
     assert_eq!(h.stored_ops(&OpsFilter::default()).unwrap().len(), 3);
 }
+
+#[test]
+fn importing_an_ops_results_file_stores_its_rounds_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.jsonl");
+    let lines: Vec<String> = [round("a", 0, [1.5, 2600.0]), round("b", 1, [1.6, 2900.0])]
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let mut h = History::open(&dir.path().join("h.sqlite")).unwrap();
+    let c = crate::store::import::import_file(&mut h, &file, None).unwrap();
+    assert_eq!((c.runs_added, c.runs_skipped), (2, 0));
+    let again = crate::store::import::import_file(&mut h, &file, None).unwrap();
+    assert_eq!((again.runs_added, again.runs_skipped), (0, 2));
+    let stored = h.stored_ops(&OpsFilter::default()).unwrap();
+    assert_eq!(stored.len(), 6);
+    assert_eq!(stored[4].side.as_deref(), Some("b"));
+    assert_eq!(stored[4].result.time_us, 2900.0);
+    assert!(query_runs(&h, &Filter::default()).unwrap().is_empty());
+}
