@@ -5,7 +5,9 @@
 //! tool such as llama-server) how it is started, found ready and stopped.
 //!
 //! Adding a tool is a new file here plus one line in [`REGISTRY`]; nothing
-//! outside this folder branches on the kind of tool.
+//! outside this folder branches on the kind of tool. llama-server is the
+//! long-lived driver ([`server`]): started, found ready, given blocks of
+//! load and stopped, as a service the session engine owns per cell.
 
 pub mod backend_ops;
 pub mod bench;
@@ -13,6 +15,7 @@ pub mod completion;
 pub mod interactive;
 pub mod legacy;
 pub mod probe;
+pub mod server;
 pub mod timings;
 
 use std::path::{Path, PathBuf};
