@@ -583,7 +583,8 @@ fn ab_usage_errors_name_what_to_do() {
     ]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
-        stderr.contains("--rate-sweep and --slo are for one server"),
+        stderr.contains("--rate-sweep is for one server")
+            && stderr.contains("run 'tokbench serve --server CMD --rate-sweep' once per server"),
         "{stderr}"
     );
 }

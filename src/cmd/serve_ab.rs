@@ -82,7 +82,12 @@ fn sides(args: &ServeArgs) -> Result<[Target; 2]> {
     Ok([a, b])
 }
 
-fn summarize(args: &ServeArgs, specs: &[Target; 2], done: &[BlockSummary]) -> AbSummary {
+fn summarize(
+    args: &ServeArgs,
+    specs: &[Target; 2],
+    done: &[BlockSummary],
+    stop: Stop,
+) -> AbSummary {
     let side = |name: &str| -> Vec<&BlockSummary> {
         done.iter()
             .filter(|b| b.side == Some(name) && !b.interrupted)
@@ -110,7 +115,7 @@ fn summarize(args: &ServeArgs, specs: &[Target; 2], done: &[BlockSummary]) -> Ab
         verdicts,
         gate,
         slo,
-        interrupted: done.iter().any(|b| b.interrupted),
+        interrupted: matches!(stop, Stop::Interrupted(_)) || done.iter().any(|b| b.interrupted),
     }
 }
 
@@ -131,11 +136,17 @@ fn ab_outcome(s: &AbSummary, done: &[BlockSummary], stop: Stop) -> Outcome {
     }
 }
 
-/// The ABBA blocks on the engine; what was measured, and why it ended.
-fn blocks(args: &ServeArgs, specs: &[Target; 2]) -> Result<(Vec<BlockSummary>, Stop)> {
+/// What an A/B session measured, why it ended, and its summary record.
+type Measured = (Vec<BlockSummary>, Stop, AbSummary);
+
+/// The ABBA blocks on the engine; the summary goes last into `-o`.
+fn blocks(args: &ServeArgs, specs: &[Target; 2]) -> Result<Measured> {
     let plan = plan(args)?;
     let writer = open_output(args)?;
-    let targets = vec![(specs[0].clone(), Some(SIDES[0])), (specs[1].clone(), Some(SIDES[1]))];
+    let targets = vec![
+        (specs[0].clone(), Some(SIDES[0])),
+        (specs[1].clone(), Some(SIDES[1])),
+    ];
     let mut cells = Cells::new(args, &plan, targets, Lifetime::Block, writer.as_ref());
     let mut file = writer.as_ref().map(BlockFile);
     let mut line = BlockLine {
@@ -148,11 +159,14 @@ fn blocks(args: &ServeArgs, specs: &[Target; 2]) -> Result<(Vec<BlockSummary>, S
     drop(sinks);
     let done = match out {
         Ok(o) if o.stop == Stop::FailedRun => Err(failed_block(&o.records)),
-        Ok(o) => Ok((o.records, o.stop)),
+        Ok(o) => {
+            let s = summarize(args, specs, &o.records, o.stop);
+            Ok((o.records, o.stop, s))
+        }
         Err(e) => Err(e),
     };
-    if let (Ok((done, _)), Some(w)) = (&done, &writer) {
-        w.borrow().send(&summarize(args, specs, done));
+    if let (Ok((_, _, s)), Some(w)) = (&done, &writer) {
+        w.borrow().send(s);
     }
     close_output(writer)?;
     done
@@ -161,8 +175,7 @@ fn blocks(args: &ServeArgs, specs: &[Target; 2]) -> Result<(Vec<BlockSummary>, S
 pub fn run(args: &ServeArgs, db: &DbChoice) -> Result<Outcome> {
     let specs = sides(args)?;
     crate::runner::interrupt::install().context("cannot install the Ctrl-C handler")?;
-    let (done, stop) = blocks(args, &specs)?;
-    let s = summarize(args, &specs, &done);
+    let (done, stop, s) = blocks(args, &specs)?;
     let warnings = ab_render::block_warnings(&done);
     super::print_out(&ab_render::render(&s, &warnings, args.out.format()))?;
     super::serve_record::record(db, &super::serve_record::of_ab(args, &s, &done))?;

@@ -90,7 +90,9 @@ impl<'a> Cells<'a> {
     /// an A/B session, beside the one-server log.
     fn log(&self, cell: usize) -> PathBuf {
         match self.targets[cell].1 {
-            Some(side) => server_log(self.args).with_extension(format!("{side}{}.log", self.blocks)),
+            Some(side) => {
+                server_log(self.args).with_extension(format!("{side}{}.log", self.blocks))
+            }
             None => server_log(self.args),
         }
     }
@@ -230,7 +232,9 @@ pub(super) fn failed_block(records: &[BlockSummary]) -> anyhow::Error {
             side: Some(side),
             block,
             ..
-        }) => anyhow::anyhow!(text).context(format!("side {} (block {block})", side.to_uppercase())),
+        }) => {
+            anyhow::anyhow!(text).context(format!("side {} (block {block})", side.to_uppercase()))
+        }
         _ => anyhow::anyhow!(text),
     }
 }

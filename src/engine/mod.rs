@@ -33,7 +33,6 @@ use anyhow::{Context, Result};
 
 use crate::driver::probe::Probe;
 use crate::driver::{Driver, Service};
-pub use work::{Finished, Lifetime, Work};
 use crate::model::{BuildInfo, ModelInfo, RunRecord};
 use crate::runner::executor::Executor;
 use crate::runner::interrupt;
@@ -41,6 +40,7 @@ use crate::sample::SamplerConfig;
 use record::{Planned, RunContext};
 use schedule::{Next, Schedule};
 use sink::{Sink, Starting};
+pub use work::{Finished, Lifetime, Work};
 
 /// One invocation: a binary, its argv, and the driver of its tool.
 #[derive(Debug, Clone)]

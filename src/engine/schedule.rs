@@ -226,7 +226,10 @@ mod tests {
         let mut s = Sequential::of_cell(0, &[true, false, false]);
         assert_eq!(Schedule::<RunRecord>::planned(&s), (3, false));
         assert_eq!(drain(&mut s), "aAA");
-        assert_eq!(Schedule::<RunRecord>::next(&mut s, &[]).unwrap(), Next::Done);
+        assert_eq!(
+            Schedule::<RunRecord>::next(&mut s, &[]).unwrap(),
+            Next::Done
+        );
     }
 
     #[test]

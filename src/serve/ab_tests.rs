@@ -140,10 +140,7 @@ fn slo_blocks_count_each_side_and_goodput_is_judged_higher_is_better() {
     }
     b[4].slo_met = Some(false);
     let x = slo_blocks("itl_p99<=60ms", &refs(&a), &refs(&b));
-    assert_eq!(
-        (x.a_met, x.a_blocks, x.b_met, x.b_blocks),
-        (6, 6, 5, 6)
-    );
+    assert_eq!((x.a_met, x.a_blocks, x.b_met, x.b_blocks), (6, 6, 5, 6));
     assert!(x.b_unmet());
     let all = slo_blocks("itl_p99<=60ms", &refs(&a), &refs(&a));
     assert!(!all.b_unmet());
