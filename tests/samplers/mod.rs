@@ -674,6 +674,16 @@ fn a_serve_block_keeps_its_sampler_timeline_and_plot_timeline_draws_it() {
     let svg = std::fs::read_to_string(sb.path("t.svg")).unwrap();
     assert!(svg.contains("serve block 0"), "titled by its block");
     assert!(svg.contains("GPU W") && svg.contains("GPU busy %"));
+    let r = sb
+        .cmd(&["report", "s.jsonl", "--format", "html", "-o", "r.html"])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let html = std::fs::read_to_string(sb.path("r.html")).unwrap();
+    assert!(
+        html.contains("timeline of the first block with one"),
+        "the report draws it too"
+    );
     let none = sb
         .cmd(&["plot", "timeline", "s.jsonl", "--seq", "7", "-o", "u.svg"])
         .output()
