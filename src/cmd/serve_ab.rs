@@ -12,8 +12,8 @@
 
 use anyhow::{Context, Result};
 
-use super::serve::{close_output, open_output, outcome, plan, settings};
 use super::serve_cells::{failed_block, BlockFile, BlockLine, Cells};
+use super::serve_plan::{close_output, open_output, outcome, plan, settings};
 use crate::cli::ServeArgs;
 use crate::driver::server::Target;
 use crate::engine::schedule::Abba;

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::serve::{server_log, Plan};
+use super::serve_plan::{load_at, server_log, Plan};
 use crate::cli::ServeArgs;
 use crate::driver::server::{self, BlockPlan, Reach, Running, Target};
 use crate::driver::Service;
@@ -70,7 +70,7 @@ impl<'a> Cells<'a> {
         lifetime: Lifetime,
         writer: Option<&'a RefCell<RecordWriter>>,
     ) -> Cells<'a> {
-        let load = super::serve::load_at(args, plan, None, args.rate.is_none());
+        let load = load_at(args, plan, None, args.rate.is_none());
         Cells {
             args,
             plan,

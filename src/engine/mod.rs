@@ -296,30 +296,41 @@ impl<W: Work> Loop<'_, W> {
             let record = self
                 .work
                 .step(step.cell, run, self.services[step.cell].as_mut())?;
-            for s in sinks.iter_mut() {
-                s.finished(&record)?;
-            }
-            if self.work.lifetime(step.cell) == Lifetime::Block {
-                self.take_down(step.cell);
-            }
-            out.warnings
-                .extend(record.warnings().iter().map(|w| Warning {
-                    cell: step.cell,
-                    seq: Some(record.seq()),
-                    text: w.clone(),
-                }));
-            let (failed, interrupted) = (record.failed(), record.interrupted());
-            out.records.push(record);
-            if interrupted {
-                return Ok(Stop::Interrupted(
-                    interrupt::received().unwrap_or(nix::libc::SIGINT),
-                ));
-            }
-            if failed && !self.settings.keep_going {
-                return Ok(Stop::FailedRun);
+            if let Some(stop) = self.finished(step.cell, record, sinks, out)? {
+                return Ok(stop);
             }
         }
         Ok(Stop::Completed)
+    }
+
+    /// A finished step: into every sink, its per-block service stopped,
+    /// its warnings collected; Some when it ends the session.
+    fn finished(
+        &mut self,
+        cell: usize,
+        record: W::Record,
+        sinks: &mut [&mut dyn Sink<W::Record>],
+        out: &mut Outcome<W::Record>,
+    ) -> Result<Option<Stop>> {
+        for s in sinks.iter_mut() {
+            s.finished(&record)?;
+        }
+        if self.work.lifetime(cell) == Lifetime::Block {
+            self.take_down(cell);
+        }
+        out.warnings
+            .extend(record.warnings().iter().map(|w| Warning {
+                cell,
+                seq: Some(record.seq()),
+                text: w.clone(),
+            }));
+        let (failed, interrupted) = (record.failed(), record.interrupted());
+        out.records.push(record);
+        if interrupted {
+            let sig = interrupt::received().unwrap_or(nix::libc::SIGINT);
+            return Ok(Some(Stop::Interrupted(sig)));
+        }
+        Ok((failed && !self.settings.keep_going).then_some(Stop::FailedRun))
     }
 
     /// The cell's service is started (and found ready) before its step; a

@@ -5,8 +5,8 @@
 use super::ab::{AbSummary, FigureVerdict};
 use super::render::{markdown, num, table};
 use super::summary::BlockSummary;
-use crate::cli::Format;
 use crate::compare::stats::Verdict;
+use crate::format::Format;
 
 const HEADER: [&str; 6] = [
     "figure",
