@@ -77,8 +77,14 @@ row() {
   fi
   case "$query" in
     --query-compute-apps=*)
+      # Builtins only: a `cat` per process made one scan take 0.3 s on an idle
+      # machine and over 0.8 s under load, longer than the stand-in llama run,
+      # so no row named it and `gpu_mem_bytes_peak` was missing (the flaky
+      # nvidia_smi_na_power_is_missing_not_zero). nvidia-smi answers at once.
       for p in /proc/[0-9]*; do
-        if [ "$(cat "$p/comm" 2>/dev/null)" = "tokbench-standi" ]; then echo "${p#/proc/}, tokbench-standin, 512"; fi
+        comm=""
+        read -r comm < "$p/comm" 2>/dev/null
+        if [ "$comm" = "tokbench-standi" ]; then echo "${p#/proc/}, tokbench-standin, 512"; fi
       done ;;
     *power.draw.instant*) echo "$(date '+%Y/%m/%d %H:%M:%S.%3N'), 0, NVIDIA H200, 95, 1024, 143771, $power, 1980, 55, $instant" ;;
     *) echo "$(date '+%Y/%m/%d %H:%M:%S.%3N'), 0, NVIDIA H200, 95, 1024, 143771, $power, 1980, 55" ;;
