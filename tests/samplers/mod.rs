@@ -334,6 +334,9 @@ fn nvidia_smi_garbage_lines_are_counted_not_fatal() {
     assert!((r["sampled"]["gpu_power_w_mean"].as_f64().unwrap() - 310.0).abs() < 1e-9);
 }
 
+/// 32 tokens: a 620 ms generation window (20 ms a token), so samples land
+/// in it even when a loaded machine spaces the stand-in's rows 200-300 ms
+/// apart (with 8 tokens, 140 ms, none did at 8 runs in parallel).
 #[test]
 fn nvidia_smi_na_power_is_missing_not_zero() {
     let sb = sandbox(&["nvidia-smi"])
@@ -345,7 +348,7 @@ fn nvidia_smi_na_power_is_missing_not_zero() {
         "--warmup",
         "0",
         "-n",
-        "8",
+        "32",
         "--sampler",
         "nvidia-smi",
         "--json",
