@@ -20,6 +20,7 @@ use crate::serve::server::{self, Server, ServerInfo};
 use crate::serve::slo::{self, Target};
 use crate::serve::standin::{Standin, StandinConfig};
 use crate::serve::summary::{self, BlockSummary, SweepPoint, SweepSummary};
+use crate::serve::tls::TlsOptions;
 use crate::serve::{render, sweep};
 use crate::store::db::DbChoice;
 
@@ -89,7 +90,8 @@ impl Spec<'_> {
 fn open_target(args: &ServeArgs, spec: Spec<'_>, log: &std::path::Path) -> Result<Goal> {
     match spec {
         Spec::Url(url) => Ok(Goal::Url(
-            Endpoint::parse(url, &args.headers).map_err(|e| usage(e.to_string()))?,
+            Endpoint::parse_with(url, &args.headers, &tls_options(args))
+                .map_err(|e| usage(e.to_string()))?,
         )),
         Spec::Standin(spec) => {
             let cfg: StandinConfig = spec
@@ -108,6 +110,26 @@ fn open_target(args: &ServeArgs, spec: Spec<'_>, log: &std::path::Path) -> Resul
             Ok(Goal::Server(Box::new(s)))
         }
     }
+}
+
+/// `--cacert`/`--insecure`; refused when no target is an `https://` URL (they would do nothing).
+fn tls_options(args: &ServeArgs) -> TlsOptions {
+    TlsOptions {
+        cacert: args.cacert.clone(),
+        insecure: args.insecure,
+    }
+}
+
+fn check_tls_options(args: &ServeArgs) -> Result<()> {
+    let https = [&args.url, &args.a_url, &args.b_url]
+        .iter()
+        .any(|u| u.as_deref().is_some_and(|u| u.starts_with("https://")));
+    if (args.cacert.is_some() || args.insecure) && !https {
+        return Err(usage(
+            "--cacert and --insecure apply to https:// URLs (--url, --a-url, --b-url), and none was given",
+        ));
+    }
+    Ok(())
 }
 
 /// A target that answered `/health`, with what it said about itself; a
@@ -195,6 +217,7 @@ fn sampled_facts(s: &BlockSummary) -> RunFacts {
 }
 
 fn plan(args: &ServeArgs) -> Result<Plan> {
+    check_tls_options(args)?;
     if args.shared_prefix.is_some() && args.prompt_tokens.is_none() {
         return Err(usage(
             "--shared-prefix N needs --prompt-tokens (the length of what follows the prefix)",
