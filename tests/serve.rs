@@ -675,8 +675,7 @@ fn last_block(out: &std::path::Path) -> serde_json::Value {
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| v["kind"] == "serve_block")
-        .last()
+        .rfind(|v| v["kind"] == "serve_block")
         .expect("a serve_block record")
 }
 
