@@ -24,7 +24,9 @@ pub enum Next {
     Done,
 }
 
-pub trait Schedule {
+/// `R` is what a step gives: a run record (the default), or a block's
+/// summary in a `serve` session.
+pub trait Schedule<R = RunRecord> {
     /// Runs it will make at most, and whether it may stop earlier (adaptive).
     fn planned(&self) -> (usize, bool);
     /// How many of the planned runs are warmups (progress counts them apart).
@@ -33,7 +35,7 @@ pub trait Schedule {
     }
     /// The next run, given every record so far (in run order); an error
     /// ends the session (e.g. a `--metric` the first results do not hold).
-    fn next(&mut self, done: &[RunRecord]) -> anyhow::Result<Next>;
+    fn next(&mut self, done: &[R]) -> anyhow::Result<Next>;
 }
 
 /// The given steps in order (one cell's warmups, then its counted runs).
@@ -51,14 +53,14 @@ impl Sequential {
     }
 }
 
-impl Schedule for Sequential {
+impl<R> Schedule<R> for Sequential {
     fn planned(&self) -> (usize, bool) {
         (self.steps.len(), false)
     }
     fn planned_warmups(&self) -> usize {
         self.steps.iter().filter(|s| s.warmup).count()
     }
-    fn next(&mut self, _done: &[RunRecord]) -> anyhow::Result<Next> {
+    fn next(&mut self, _done: &[R]) -> anyhow::Result<Next> {
         let n = self.steps.get(self.at).copied();
         self.at += 1;
         Ok(n.map_or(Next::Done, Next::Run))
@@ -76,15 +78,15 @@ pub enum Look {
 
 /// A look at the results: Ok(Some(end)) stops the session (an adaptive
 /// rule decided), an error ends it.
-pub type Rule<E> = Box<dyn FnMut(&[RunRecord], Look) -> anyhow::Result<Option<E>>>;
+pub type Rule<E, R = RunRecord> = Box<dyn FnMut(&[R], Look) -> anyhow::Result<Option<E>>>;
 
 /// Two cells (A = 0, B = 1): `warmup` rounds of A then B, then pairs in
 /// ABBA order: `pairs` of them, or (adaptive) until the rule decides, at
 /// most `max_pairs` or `max_time`. `ended` holds what the rule decided.
-pub struct Abba<E> {
+pub struct Abba<E, R = RunRecord> {
     warmup: u32,
     pairs: usize,
-    look: Option<Rule<E>>,
+    look: Option<Rule<E, R>>,
     adaptive: bool,
     max_time: Duration,
     queue: Vec<Step>,
@@ -94,10 +96,10 @@ pub struct Abba<E> {
     pub ended: Option<E>,
 }
 
-impl<E> Abba<E> {
+impl<E, R> Abba<E, R> {
     /// `pairs` pairs; `look` (if any) sees the results before and after each
     /// pair and may end the session early.
-    pub fn fixed(warmup: u32, pairs: usize, look: Option<Rule<E>>) -> Abba<E> {
+    pub fn fixed(warmup: u32, pairs: usize, look: Option<Rule<E, R>>) -> Abba<E, R> {
         Abba {
             warmup,
             pairs,
@@ -113,7 +115,12 @@ impl<E> Abba<E> {
     }
 
     /// `--auto`: the rule looks after each pair; `max_pairs` and `max_time` bound it.
-    pub fn adaptive(warmup: u32, max_pairs: usize, max_time: Duration, rule: Rule<E>) -> Abba<E> {
+    pub fn adaptive(
+        warmup: u32,
+        max_pairs: usize,
+        max_time: Duration,
+        rule: Rule<E, R>,
+    ) -> Abba<E, R> {
         Abba {
             adaptive: true,
             max_time,
@@ -121,7 +128,7 @@ impl<E> Abba<E> {
         }
     }
 
-    fn ask(&mut self, done: &[RunRecord], look: Look) -> anyhow::Result<Option<E>> {
+    fn ask(&mut self, done: &[R], look: Look) -> anyhow::Result<Option<E>> {
         match self.look.as_mut() {
             Some(l) => l(done, look),
             None => Ok(None),
@@ -136,7 +143,7 @@ impl<E> Abba<E> {
     }
 
     /// Refills the queue with the next pair, or says the session is over.
-    fn refill(&mut self, done: &[RunRecord]) -> anyhow::Result<bool> {
+    fn refill(&mut self, done: &[R]) -> anyhow::Result<bool> {
         let started = *self.started.get_or_insert_with(Instant::now);
         if self.k > 0 {
             if let Some(end) = self.ask(done, Look::AfterPair(self.k))? {
@@ -169,7 +176,7 @@ impl<E> Abba<E> {
     }
 }
 
-impl<E> Schedule for Abba<E> {
+impl<E, R> Schedule<R> for Abba<E, R> {
     fn planned(&self) -> (usize, bool) {
         (self.pairs * 2 + self.warmup as usize * 2, self.adaptive)
     }
@@ -177,7 +184,7 @@ impl<E> Schedule for Abba<E> {
         self.warmup as usize * 2
     }
 
-    fn next(&mut self, done: &[RunRecord]) -> anyhow::Result<Next> {
+    fn next(&mut self, done: &[R]) -> anyhow::Result<Next> {
         if !self.done_warmups {
             self.done_warmups = true;
             // A stack: the first run last.
@@ -217,9 +224,12 @@ mod tests {
     #[test]
     fn sequential_runs_the_drivers_processes_in_order() {
         let mut s = Sequential::of_cell(0, &[true, false, false]);
-        assert_eq!(s.planned(), (3, false));
+        assert_eq!(Schedule::<RunRecord>::planned(&s), (3, false));
         assert_eq!(drain(&mut s), "aAA");
-        assert_eq!(s.next(&[]).unwrap(), Next::Done);
+        assert_eq!(
+            Schedule::<RunRecord>::next(&mut s, &[]).unwrap(),
+            Next::Done
+        );
     }
 
     #[test]

@@ -138,7 +138,13 @@ struct Listener {
 impl Standin {
     /// Starts on a free port of 127.0.0.1.
     pub fn start(cfg: StandinConfig) -> std::io::Result<Standin> {
-        Standin::launch(cfg, None)
+        Standin::start_on(cfg, 0)
+    }
+
+    /// Starts on `port` of 127.0.0.1 (0: a free one), as the stand-in
+    /// server executable of the tests does with the `--port` it is given.
+    pub fn start_on(cfg: StandinConfig, port: u16) -> std::io::Result<Standin> {
+        Standin::launch(cfg, port, None)
     }
 
     /// Starts on a free port of 127.0.0.1, serving https with this PEM certificate chain and key.
@@ -148,14 +154,15 @@ impl Standin {
         key_pem: &str,
     ) -> std::io::Result<Standin> {
         let c = super::tls::server_config(cert_pem, key_pem).map_err(std::io::Error::other)?;
-        Standin::launch(cfg, Some(tokio_rustls::TlsAcceptor::from(c)))
+        Standin::launch(cfg, 0, Some(tokio_rustls::TlsAcceptor::from(c)))
     }
 
     fn launch(
         cfg: StandinConfig,
+        port: u16,
         tls: Option<tokio_rustls::TlsAcceptor>,
     ) -> std::io::Result<Standin> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let (tx, rx) = tokio::sync::oneshot::channel();
