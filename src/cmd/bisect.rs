@@ -22,7 +22,7 @@ use crate::bisect::{
     self, measure, Class, CommitInfo, Config, Judgement, Oracle, Outcome as Search, Range, Step,
     Verdict,
 };
-use crate::cli::{BisectArgs, CompareArgs, CompareRevArgs, Format};
+use crate::cli::{BisectArgs, BuildOpts, CompareArgs, CompareRevArgs, Format};
 use crate::compare::report::Judge;
 use crate::compare::stats::{AutoRule, Verdict as Change};
 use crate::engine::schedule::{Look, Rule};
@@ -52,9 +52,8 @@ pub fn run(args: &BisectArgs, db: &DbChoice) -> Result<Outcome> {
     let tb = ToolBuild {
         src: args.src.clone(),
         tool: args.tool.clone(),
-        backend: args.backend,
-        cmake_args: args.cmake_args.clone(),
-        jobs: args.jobs,
+        opts: args.compile.build.clone(),
+        jobs: args.compile.jobs,
         cache: cache.clone(),
     };
     if args.opts.dry_run {
@@ -101,13 +100,19 @@ fn journal_key(args: &BisectArgs, range: &Range) -> String {
         args.threshold.to_string(),
         args.improvement.to_string(),
         args.max_pairs.to_string(),
-        format!("{:?} {:?}", args.backend, args.gpu),
+        format!("{:?} {:?}", args.compile.build.backend, args.gpu),
         args.model.display().to_string(),
         format!("{:?}", args.opts.n_predict),
         format!("{:?} {:?}", args.opts.prompt, args.opts.file),
     ];
     parts.extend(args.paths.iter().map(|p| format!("path {p}")));
-    parts.extend(args.cmake_args.iter().map(|a| format!("cmake {a}")));
+    parts.extend(
+        args.compile
+            .build
+            .cmake_args
+            .iter()
+            .map(|a| format!("cmake {a}")),
+    );
     parts.extend(args.extra.iter().map(|a| format!("arg {a}")));
     journal::key(&parts)
 }
@@ -358,8 +363,10 @@ impl Session<'_> {
                 a_rev: None,
                 b_rev: None,
                 tool: args.tool.clone(),
-                backend: args.backend,
-                cmake_args: Vec::new(),
+                build: BuildOpts {
+                    backend: args.compile.build.backend,
+                    cmake_args: Vec::new(),
+                },
                 git_bisect_exit: false,
             },
             opts: args.opts.clone(),
