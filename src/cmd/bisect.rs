@@ -17,7 +17,7 @@ use super::revs::{label, ToolBuild};
 use super::{print_out, Sinks};
 use crate::bisect::journal::{self, Checked, Journal, Saved};
 use crate::bisect::report::{self, BisectReport, FirstBad};
-use crate::bisect::schedule::Rounds3;
+use crate::bisect::schedule::rounds3;
 use crate::bisect::{
     self, measure, Class, CommitInfo, Config, Judgement, Oracle, Outcome as Search, Range, Step,
     Verdict,
@@ -683,7 +683,7 @@ impl Measuring<'_, '_> {
             })
         });
         let left = self.s.deadline_left();
-        let mut sched = Rounds3::new(self.s.args.opts.warmup, rule.max_pairs, left, look);
+        let mut sched = rounds3(self.s.args.opts.warmup, rule.max_pairs, left, look);
         let mut sinks = Sinks::open(&self.plan, self.s.db, true)?;
         let out = engine::run(
             &cells,
