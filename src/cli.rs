@@ -768,7 +768,8 @@ pub struct SweepArgs {
     /// Noise band: cells within it of the best are tied (e.g. 1 or 1%).
     #[arg(long, default_value = "1%", value_parser = parse_percent)]
     pub threshold: f64,
-    /// Budget of time (the sweep stops before a round would overrun it).
+    /// Budget of time, warmups included (the sweep stops before a round would overrun it,
+    /// and before any run once it is spent: a round it cuts short is left out of the statistics).
     #[arg(long, default_value = "15m", value_parser = parse_duration)]
     pub max_time: std::time::Duration,
     /// Budget of rounds.
