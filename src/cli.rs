@@ -708,7 +708,7 @@ pub struct PlotArgs {
     /// The plot file to write: OUT.png or OUT.svg (the extension picks the format).
     #[arg(short = 'o', long = "output", value_name = "OUT.png|OUT.svg")]
     pub output: PathBuf,
-    /// timeline: the run to draw, by its seq (default: the first counted run with a timeline).
+    /// timeline: the run to draw, by its seq (default: the first counted run with a timeline); of a serve file, the block by its index.
     #[arg(long, value_name = "N")]
     pub seq: Option<u32>,
     /// sequence and builds: the metric to draw (eval_tps, prompt_eval_tps, a llama-bench test, ...).

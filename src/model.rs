@@ -460,3 +460,42 @@ mod tests {
         assert!(back.samples_tps[1].is_infinite());
     }
 }
+
+/// Records for the tests of every layer above (kept here, the leaf, so a
+/// test below the engine need not import it).
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// A run record with nothing read yet.
+    pub fn blank_record() -> super::RunRecord {
+        super::RunRecord {
+            schema_version: super::SCHEMA_VERSION,
+            tokbench_version: "0".into(),
+            label: "x".into(),
+            seq: 0,
+            started_at: String::new(),
+            warmup: false,
+            side: None,
+            cell: None,
+            binary: Default::default(),
+            argv: Vec::new(),
+            env: Default::default(),
+            build: Default::default(),
+            model: Default::default(),
+            machine: Default::default(),
+            exit: Default::default(),
+            status: "ok".into(),
+            error: None,
+            wall_ms: 1000.0,
+            timings: None,
+            blocks: Vec::new(),
+            bench: Vec::new(),
+            stdout_bytes: 0,
+            stderr_bytes: 0,
+            warnings: Vec::new(),
+            notes: Vec::new(),
+            sampled: None,
+            timeline: Vec::new(),
+            ops: Vec::new(),
+        }
+    }
+}

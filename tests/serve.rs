@@ -583,7 +583,8 @@ fn ab_usage_errors_name_what_to_do() {
     ]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
-        stderr.contains("--rate-sweep and --slo are for one server"),
+        stderr.contains("--rate-sweep is for one server")
+            && stderr.contains("run 'tokbench serve --server CMD --rate-sweep' once per server"),
         "{stderr}"
     );
 }
@@ -651,4 +652,134 @@ fn chat_prompt_lengths_count_the_chat_template() {
         .map(|r| r["timings"]["prompt_n"].as_u64().unwrap())
         .collect();
     assert_eq!(prompt_n, [20; 6], "2 warmups and 4 counted, each 20 tokens");
+}
+
+const STANDIN_SERVER: &str = env!("CARGO_BIN_EXE_tokbench-standin-server");
+
+/// Ctrl-C in the second block of an A/B session of two servers tokbench
+/// starts: exit 130, the blocks measured so far (and the cut one) are in
+/// `-o` with the A/B record saying `interrupted`, and no server it started
+/// is left running.
+#[test]
+fn ab_ctrl_c_keeps_the_blocks_stops_the_servers_and_exits_130() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ab.jsonl");
+    let pids = dir.path().join("pids");
+    let server = |token_ms: u32| {
+        format!(
+            "{STANDIN_SERVER} --standin slots=2,token_ms={token_ms} --pid-file {}",
+            pids.display()
+        )
+    };
+    let child = tokbench()
+        .args([
+            "serve",
+            "--a-server",
+            &server(20),
+            "--b-server",
+            &server(21),
+        ])
+        .args(["--concurrency", "2", "--requests", "20", "--warmup", "0"])
+        .args(["--max-tokens", "12", "--json", "-o"])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Each block: 20 requests of 12 tokens at 20 ms on 2 slots, about 2.4 s.
+    std::thread::sleep(Duration::from_millis(4000));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    let recs = records(&out);
+    let blocks: Vec<&serde_json::Value> =
+        recs.iter().filter(|r| r["kind"] == "serve_block").collect();
+    assert!(
+        (1..=3).contains(&blocks.len()),
+        "{} blocks in 4 s",
+        blocks.len()
+    );
+    assert_eq!(
+        (
+            blocks[0]["side"].as_str(),
+            blocks[0]["interrupted"].as_bool()
+        ),
+        (Some("a"), Some(false)),
+        "the first block ran to its end"
+    );
+    let last = recs.last().unwrap();
+    assert_eq!(
+        (last["kind"].as_str(), last["interrupted"].as_bool()),
+        (Some("serve_ab"), Some(true))
+    );
+    let started: Vec<i32> = std::fs::read_to_string(&pids)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert!(started.len() >= 2, "A then B were started: {started:?}");
+    for p in started {
+        let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None).is_ok();
+        assert!(!alive, "server pid {p} is still running");
+    }
+}
+
+/// `--slo` in an A/B session: every block is checked. Prompts of 20 (SD 8)
+/// tokens: A reads a prompt token in 2 ms (TTFT about 70 ms), B in 4 ms
+/// (about 100 ms), so A meets `ttft_p50<=85ms` in all its blocks and B in
+/// none: B misses the SLO (exit 3). Some of B's requests still meet it
+/// alone, so B's goodput is above 0 and judged lower (higher is better).
+#[test]
+fn ab_with_slo_counts_the_blocks_meeting_it_and_b_missing_it_exits_3() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("slo.jsonl");
+    let mut args = vec![
+        "--a-standin",
+        "slots=2,prompt_ms=10,prompt_ms_per_token=2,token_ms=20",
+        "--b-standin",
+        "slots=2,prompt_ms=10,prompt_ms_per_token=4,token_ms=20",
+        "--prompt-tokens",
+        "20:8",
+        "--slo",
+        "ttft_p50<=85ms",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend(AB_LOAD);
+    let (code, stdout, stderr) = serve(&args);
+    assert_eq!(code, Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("--slo 'ttft_p50<=85ms': A met it in 6/6 blocks, B in 0/6: B missed it in some block (exit 3)"),
+        "{stdout}"
+    );
+    let recs = records(&out);
+    let v = recs.last().unwrap();
+    assert_eq!(v["kind"], "serve_ab");
+    assert_eq!(
+        v["slo"],
+        serde_json::json!({"targets": "ttft_p50<=85ms", "a_met": 6, "a_blocks": 6, "b_met": 0, "b_blocks": 6})
+    );
+    let goodput = v["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["metric"] == "goodput_rps")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(
+        (
+            goodput["verdict"].as_str(),
+            goodput["lower_is_better"].as_bool()
+        ),
+        (Some("slower"), Some(false))
+    );
+    let met: Vec<bool> = recs
+        .iter()
+        .filter(|r| r["kind"] == "serve_block")
+        .map(|r| r["slo_met"].as_bool().unwrap())
+        .collect();
+    assert_eq!(met.iter().filter(|m| **m).count(), 6, "{met:?}");
 }

@@ -44,7 +44,7 @@ db="$out/history.sqlite"
 sweep() {
     local name=$1 binary=$2 metric=$3 fa=$4
     shift 4
-    local common=(--db "$db" sweep --bin "$binary" -m "$model" --gpu cuda
+    local common=(sweep --db "$db" --bin "$binary" -m "$model" --gpu cuda
         --vary "-fa $fa" --vary "-ub 128,512,2048" --vary "-ctk f16,q8_0"
         --metric "$metric" --max-time "$max_time" --order-seed "$seed"
         --sampler nvidia-smi,proc --label "$name")

@@ -18,6 +18,8 @@ pub mod revs;
 pub mod run;
 pub mod serve;
 pub mod serve_ab;
+pub mod serve_cells;
+pub mod serve_plan;
 pub mod serve_record;
 pub mod sweep;
 

@@ -44,6 +44,11 @@ fn serve_plot(args: &PlotArgs) -> Result<Outcome> {
     Ok(Outcome::Ok)
 }
 
+/// One `serve -o` file (its blocks' timelines are drawn, not runs').
+fn serve_file(files: &[PathBuf]) -> bool {
+    matches!(files, [f] if crate::serve::stored::is_serve_file(f))
+}
+
 pub fn run(args: &PlotArgs, db: &DbChoice) -> Result<Outcome> {
     image_format(&args.output)?;
     if args.from_history {
@@ -60,6 +65,9 @@ pub fn run(args: &PlotArgs, db: &DbChoice) -> Result<Outcome> {
     let svg = match args.kind {
         PlotKind::Serve => return serve_plot(args),
         PlotKind::Sequence => sequence_svg(&sequence_records(loaded()?)?, &args.metric)?,
+        PlotKind::Timeline if serve_file(&args.files) => {
+            crate::plot::command::serve_timeline_svg(&args.files[0], args.seq)?
+        }
         PlotKind::Timeline => {
             let loaded = loaded()?;
             let [(_, records)] = loaded.as_slice() else {

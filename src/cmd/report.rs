@@ -158,7 +158,8 @@ fn runs_doc(loaded: Vec<(PathBuf, Vec<RunRecord>)>, args: &ReportArgs) -> Result
 }
 
 /// The sections of one `serve -o` file: the A/B verdict, the servers, the
-/// blocks, the sweep, and the `plot serve` figure.
+/// blocks, the sweep, the `plot serve` figure and, when a block has one,
+/// its sampler timeline.
 fn serve_sections(doc: &mut Document, file: &Path, i: usize) -> Result<()> {
     use crate::serve::{ab_render, stored};
     let f = stored::read(file)?;
@@ -187,7 +188,13 @@ fn serve_sections(doc: &mut Document, file: &Path, i: usize) -> Result<()> {
     let caption = "latency percentiles and throughput against offered load; TTFT CDF per block";
     let svg =
         crate::plot::serve::read(file).and_then(|d| Ok(crate::plot::serve::render(&d, &title)?));
-    add_figure(doc, &format!("serve-{}", i + 1), caption, svg)
+    add_figure(doc, &format!("serve-{}", i + 1), caption, svg)?;
+    if stored::block_timeline(&f, None).is_ok() {
+        let caption = "timeline of the first block with one: the server's GPU busy, power, memory";
+        let svg = crate::plot::command::serve_timeline_svg(file, None);
+        add_figure(doc, &format!("serve-timeline-{}", i + 1), caption, svg)?;
+    }
+    Ok(())
 }
 
 /// The document of `serve -o` files.

@@ -1,23 +1,24 @@
 //! `tokbench serve --a-server CMD --b-server CMD` (or `--a-url`/`--b-url`):
 //! the same seeded block of load against two servers in ABBA order, and a
-//! verdict per figure. The session's order is the engine's ABBA schedule;
-//! each of its steps is one block here: start the side's server (or the
-//! stand-in, or reach its URL), wait for `/health`, run the block, stop the
-//! server before the other side's starts, so only one server tokbench
-//! started runs at a time and nothing it held (KV cache, slots, warm
-//! buffers) leaks into the next block. A URL cannot be restarted: its
-//! block ends when every request has ended (drained), and the server keeps
-//! its state. The engine's own loop runs processes into run records and
-//! keeps a service up for the whole session, so it does not drive these
-//! blocks itself.
-
-use std::path::PathBuf;
+//! verdict per figure. It is a two-cell session on the session engine: the
+//! engine's ABBA schedule orders the blocks, and each side's server is a
+//! service whose lifetime is one block ([`Lifetime::Block`]): started and
+//! found ready before the block, stopped after it and before the other
+//! side's starts, so only one server tokbench started runs at a time and
+//! nothing it held (KV cache, slots, warm buffers) leaks into the next
+//! block. A URL cannot be restarted: its block ends when every request has
+//! ended (drained), and the server keeps its state. With `--slo` every
+//! block is checked against it; B's blocks must all meet it.
 
 use anyhow::{Context, Result};
 
-use super::serve::{connect, load_at, outcome, server_log, Runner, Spec};
+use super::serve_cells::{failed_block, BlockFile, BlockLine, Cells};
+use super::serve_plan::{close_output, open_output, outcome, plan, settings};
 use crate::cli::ServeArgs;
-use crate::engine::schedule::{Abba, Next, Schedule};
+use crate::driver::server::Target;
+use crate::engine::schedule::Abba;
+use crate::engine::sink::Sink;
+use crate::engine::{self, Lifetime, Stop};
 use crate::exit::{Outcome, UsageError};
 use crate::serve::ab::{self, AbSummary};
 use crate::serve::ab_render;
@@ -44,80 +45,49 @@ pub fn asked(args: &ServeArgs) -> bool {
     .any(|o| o.is_some())
 }
 
-fn side_spec<'a>(
-    url: &'a Option<String>,
-    server: &'a Option<String>,
-    standin: &'a Option<String>,
-) -> Option<Spec<'a>> {
+fn side_target(
+    url: &Option<String>,
+    server: &Option<String>,
+    standin: &Option<String>,
+) -> Option<Target> {
     match (url, server, standin) {
-        (Some(u), _, _) => Some(Spec::Url(u)),
-        (None, Some(c), _) => Some(Spec::Server(c)),
-        (None, None, Some(s)) => Some(Spec::Standin(s)),
+        (Some(u), _, _) => Some(Target::Url(u.clone())),
+        (None, Some(c), _) => Some(Target::Server(c.clone())),
+        (None, None, Some(s)) => Some(Target::Standin(s.clone())),
         _ => None,
     }
 }
 
 /// The two sides, and the options an A/B session refuses.
-fn sides(args: &ServeArgs) -> Result<[Spec<'_>; 2]> {
+fn sides(args: &ServeArgs) -> Result<[Target; 2]> {
     if args.url.is_some() || args.server.is_some() || args.standin.is_some() {
         return Err(usage(
             "--url/--server/--standin name one server; for A/B give --a-url or --a-server and --b-url or --b-server",
         ));
     }
-    let a = side_spec(&args.a_url, &args.a_server, &args.a_standin);
-    let b = side_spec(&args.b_url, &args.b_server, &args.b_standin);
+    let a = side_target(&args.a_url, &args.a_server, &args.a_standin);
+    let b = side_target(&args.b_url, &args.b_server, &args.b_standin);
     let (Some(a), Some(b)) = (a, b) else {
         return Err(usage(
             "an A/B session needs both sides: --a-url or --a-server, and --b-url or --b-server",
         ));
     };
-    if args.rate_sweep || args.slo.is_some() {
+    if args.rate_sweep {
         return Err(usage(
-            "--rate-sweep and --slo are for one server; an A/B session judges --metric (and gates with --fail-if-slower)",
+            "--rate-sweep is for one server: an A/B session runs both at one load (give --rate or --concurrency); \
+             to find each server's knee and highest rate meeting --slo, run 'tokbench serve --server CMD --rate-sweep' once per server",
         ));
     }
     ab::check_metric(&args.metric).map_err(|e| usage(e.to_string()))?;
     Ok([a, b])
 }
 
-/// The log of one side's server in one block, beside the one-server log.
-fn side_log(args: &ServeArgs, side: &str, block: usize) -> PathBuf {
-    server_log(args).with_extension(format!("{side}{block}.log"))
-}
-
-/// Runs the ABBA blocks; stops after a block cut off by Ctrl-C.
-fn blocks(r: &mut Runner<'_>, specs: &[Spec<'_>; 2]) -> Result<Vec<BlockSummary>> {
-    let args = r.args;
-    let load = load_at(args, &r.plan, None, args.rate.is_none());
-    let mut sched: Abba<()> = Abba::fixed(0, args.pairs as usize, None);
-    let mut done: Vec<BlockSummary> = Vec::new();
-    while let Next::Run(step) = sched.next(&[])? {
-        if crate::runner::interrupt::received().is_some() {
-            break;
-        }
-        let side = SIDES[step.cell];
-        let log = side_log(args, side, r.blocks);
-        // Dropped at the end of this iteration: the server stops before the next starts.
-        let mut at = connect(args, specs[step.cell], &log, r.plan.api)
-            .with_context(|| format!("side {} (block {})", side.to_uppercase(), r.blocks))?;
-        let s = r.block(&mut at, load, args.seed, Some(side))?;
-        crate::say!(
-            "tokbench: block {} ({}): {} = {}",
-            s.block,
-            side.to_uppercase(),
-            args.metric,
-            crate::serve::render::num(ab::value(&s, &args.metric))
-        );
-        let stop = s.interrupted;
-        done.push(s);
-        if stop {
-            break;
-        }
-    }
-    Ok(done)
-}
-
-fn summarize(args: &ServeArgs, specs: &[Spec<'_>; 2], done: &[BlockSummary]) -> AbSummary {
+fn summarize(
+    args: &ServeArgs,
+    specs: &[Target; 2],
+    done: &[BlockSummary],
+    stop: Stop,
+) -> AbSummary {
     let side = |name: &str| -> Vec<&BlockSummary> {
         done.iter()
             .filter(|b| b.side == Some(name) && !b.interrupted)
@@ -125,7 +95,8 @@ fn summarize(args: &ServeArgs, specs: &[Spec<'_>; 2], done: &[BlockSummary]) -> 
     };
     let (a, b) = (side("a"), side("b"));
     let threshold = args.threshold / 100.0;
-    let verdicts = ab::verdicts(&a, &b, &args.metric, threshold);
+    let slo = args.slo.as_deref().map(|spec| ab::slo_blocks(spec, &a, &b));
+    let verdicts = ab::verdicts(&a, &b, &args.metric, threshold, slo.is_some());
     let gate = args.fail_if_slower.map(|pct| ab::gate(&verdicts[0], pct));
     AbSummary {
         kind: "serve_ab".to_string(),
@@ -143,32 +114,70 @@ fn summarize(args: &ServeArgs, specs: &[Spec<'_>; 2], done: &[BlockSummary]) -> 
         blocks_b: b.iter().map(|s| s.block).collect(),
         verdicts,
         gate,
-        interrupted: done.iter().any(|b| b.interrupted),
+        slo,
+        interrupted: matches!(stop, Stop::Interrupted(_)) || done.iter().any(|b| b.interrupted),
     }
 }
 
-/// Interrupted, client behind, then the gate: B worse (3), or a gate that
-/// checked nothing (1).
-fn ab_outcome(s: &AbSummary, done: &[BlockSummary]) -> Outcome {
+/// Interrupted, client behind, then the gates: B worse beyond
+/// `--fail-if-slower` or a B block that missed `--slo` (3), or a
+/// `--fail-if-slower` that checked nothing (1).
+fn ab_outcome(s: &AbSummary, done: &[BlockSummary], stop: Stop) -> Outcome {
+    if let Stop::Interrupted(sig) = stop {
+        return Outcome::Interrupted(sig);
+    }
     let refs: Vec<&BlockSummary> = done.iter().collect();
+    let slo_unmet = s.slo.as_ref().is_some_and(|x| x.b_unmet());
     match (outcome(&refs, false), &s.gate) {
         (Outcome::Ok, Some(g)) if g.regressed => Outcome::Regression,
+        (Outcome::Ok, _) if slo_unmet => Outcome::Regression,
         (Outcome::Ok, Some(g)) if !g.checked => Outcome::Failed,
         (o, _) => o,
     }
 }
 
+/// What an A/B session measured, why it ended, and its summary record.
+type Measured = (Vec<BlockSummary>, Stop, AbSummary);
+
+/// The ABBA blocks on the engine; the summary goes last into `-o`.
+fn blocks(args: &ServeArgs, specs: &[Target; 2]) -> Result<Measured> {
+    let plan = plan(args)?;
+    let writer = open_output(args)?;
+    let targets = vec![
+        (specs[0].clone(), Some(SIDES[0])),
+        (specs[1].clone(), Some(SIDES[1])),
+    ];
+    let mut cells = Cells::new(args, &plan, targets, Lifetime::Block, writer.as_ref());
+    let mut file = writer.as_ref().map(BlockFile);
+    let mut line = BlockLine {
+        metric: &args.metric,
+    };
+    let mut sinks: Vec<&mut dyn Sink<BlockSummary>> = vec![&mut line];
+    sinks.extend(file.iter_mut().map(|f| f as &mut dyn Sink<BlockSummary>));
+    let mut schedule: Abba<(), BlockSummary> = Abba::fixed(0, args.pairs as usize, None);
+    let out = engine::session(&mut cells, &settings(&plan), 2, &mut schedule, &mut sinks);
+    drop(sinks);
+    let done = match out {
+        Ok(o) if o.stop == Stop::FailedRun => Err(failed_block(&o.records)),
+        Ok(o) => {
+            let s = summarize(args, specs, &o.records, o.stop);
+            Ok((o.records, o.stop, s))
+        }
+        Err(e) => Err(e),
+    };
+    if let (Ok((_, _, s)), Some(w)) = (&done, &writer) {
+        w.borrow().send(s);
+    }
+    close_output(writer)?;
+    done
+}
+
 pub fn run(args: &ServeArgs, db: &DbChoice) -> Result<Outcome> {
     let specs = sides(args)?;
-    let mut runner = Runner::new(args, db)?;
-    let done = blocks(&mut runner, &specs)?;
-    let s = summarize(args, &specs, &done);
-    if let Some(w) = runner.writer.take() {
-        w.send(&s);
-        w.finish()?;
-    }
+    crate::runner::interrupt::install().context("cannot install the Ctrl-C handler")?;
+    let (done, stop, s) = blocks(args, &specs)?;
     let warnings = ab_render::block_warnings(&done);
     super::print_out(&ab_render::render(&s, &warnings, args.out.format()))?;
     super::serve_record::record(db, &super::serve_record::of_ab(args, &s, &done))?;
-    Ok(ab_outcome(&s, &done))
+    Ok(ab_outcome(&s, &done, stop))
 }

@@ -111,7 +111,7 @@ mod tests {
     use super::*;
 
     fn run(label: &str, side: Option<&str>) -> RunRecord {
-        let mut r = crate::driver::test_support::blank_record();
+        let mut r = crate::model::test_support::blank_record();
         r.label = label.into();
         r.side = side.map(str::to_string);
         r.status = "ok".into();

@@ -5,7 +5,9 @@
 //! tool such as llama-server) how it is started, found ready and stopped.
 //!
 //! Adding a tool is a new file here plus one line in [`REGISTRY`]; nothing
-//! outside this folder branches on the kind of tool.
+//! outside this folder branches on the kind of tool. llama-server is the
+//! long-lived driver ([`server`]): started, found ready, given blocks of
+//! load and stopped, as a service the session engine owns per cell.
 
 pub mod backend_ops;
 pub mod bench;
@@ -13,6 +15,7 @@ pub mod completion;
 pub mod interactive;
 pub mod legacy;
 pub mod probe;
+pub mod server;
 pub mod timings;
 
 use std::path::{Path, PathBuf};
@@ -240,39 +243,7 @@ pub(crate) mod test_support {
         }
     }
 
-    /// A run record with nothing read yet.
-    pub fn blank_record() -> crate::model::RunRecord {
-        crate::model::RunRecord {
-            schema_version: crate::model::SCHEMA_VERSION,
-            tokbench_version: "0".into(),
-            label: "x".into(),
-            seq: 0,
-            started_at: String::new(),
-            warmup: false,
-            side: None,
-            cell: None,
-            binary: Default::default(),
-            argv: Vec::new(),
-            env: Default::default(),
-            build: Default::default(),
-            model: Default::default(),
-            machine: Default::default(),
-            exit: Default::default(),
-            status: "ok".into(),
-            error: None,
-            wall_ms: 1000.0,
-            timings: None,
-            blocks: Vec::new(),
-            bench: Vec::new(),
-            stdout_bytes: 0,
-            stderr_bytes: 0,
-            warnings: Vec::new(),
-            notes: Vec::new(),
-            sampled: None,
-            timeline: Vec::new(),
-            ops: Vec::new(),
-        }
-    }
+    pub use crate::model::test_support::blank_record;
 }
 
 #[cfg(test)]

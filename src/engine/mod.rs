@@ -12,6 +12,11 @@
 //!   (the sweep's rounds are `crate::sweep::schedule`).
 //! * [`sink`]: the sinks and the progress display.
 //! * [`cooldown`]: the pause between runs; [`attach`]: samplers' figures.
+//! * [`work`]: what a step is. A step of `run` and `compare` is a process
+//!   (into a run record); a step of `serve` is a block of load against a
+//!   long-lived server the cell owns, whose lifetime is the session or the
+//!   block ([`Lifetime`]). [`session`] is the one loop; [`run`] is it over
+//!   process cells.
 
 pub mod attach;
 pub mod cooldown;
@@ -19,6 +24,7 @@ pub mod order;
 pub mod record;
 pub mod schedule;
 pub mod sink;
+pub mod work;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -34,6 +40,7 @@ use crate::sample::SamplerConfig;
 use record::{Planned, RunContext};
 use schedule::{Next, Schedule};
 use sink::{Sink, Starting};
+pub use work::{Finished, Lifetime, Work};
 
 /// One invocation: a binary, its argv, and the driver of its tool.
 #[derive(Debug, Clone)]
@@ -119,8 +126,8 @@ pub struct Warning {
 
 /// What a session produced.
 #[derive(Debug)]
-pub struct Outcome {
-    pub records: Vec<RunRecord>,
+pub struct Outcome<R = RunRecord> {
+    pub records: Vec<R>,
     pub stop: Stop,
     pub warnings: Vec<Warning>,
 }
@@ -131,8 +138,51 @@ enum Resolved {
     Idle(cooldown::Reading),
 }
 
-/// Runs `schedule` over `cells`. Every finished run is in every sink
-/// before the next starts.
+/// The cells of a `run`, `compare`, sweep, ops or bisect session: each step
+/// is one process, its service (if its driver has one) up for the session.
+struct Processes<'a> {
+    cells: &'a [Cell],
+    ctx: Vec<RunContext>,
+    settings: &'a Settings,
+    exec: &'a dyn Executor,
+}
+
+impl Work for Processes<'_> {
+    type Record = RunRecord;
+    type Service = Box<dyn Service>;
+
+    fn lifetime(&self, _cell: usize) -> Lifetime {
+        Lifetime::Session
+    }
+    fn side(&self, cell: usize) -> Option<&'static str> {
+        self.cells[cell].side
+    }
+    fn name(&self, cell: usize) -> String {
+        format!("'{}'", self.cells[cell].bin.display())
+    }
+    fn start(&mut self, cell: usize) -> Result<Option<Box<dyn Service>>> {
+        let c = &self.cells[cell];
+        c.driver.start(&c.bin, &c.argv)
+    }
+    fn step(
+        &mut self,
+        cell: usize,
+        run: Planned,
+        _service: Option<&mut Box<dyn Service>>,
+    ) -> Result<RunRecord> {
+        let c = &self.cells[cell];
+        Ok(record::execute(
+            c,
+            &self.ctx[cell],
+            self.settings,
+            self.exec,
+            run,
+        )?)
+    }
+}
+
+/// Runs `schedule` over `cells`, one process per step. Every finished run
+/// is in every sink before the next starts.
 pub fn run(
     cells: &[Cell],
     settings: &Settings,
@@ -152,24 +202,40 @@ pub fn run(
             RunContext::for_cell(c, stem)
         })
         .collect::<Result<Vec<_>>>()?;
+    let mut work = Processes {
+        cells,
+        ctx,
+        settings,
+        exec,
+    };
+    session(&mut work, settings, cells.len(), schedule, sinks)
+}
+
+/// Runs `schedule` over the `n` cells of `work`: the one session loop.
+/// Every finished step is in every sink before the next starts; every
+/// service still up is stopped and every sink closed on the way out,
+/// whatever ended the session.
+pub fn session<W: Work>(
+    work: &mut W,
+    settings: &Settings,
+    n: usize,
+    schedule: &mut dyn Schedule<W::Record>,
+    sinks: &mut [&mut dyn Sink<W::Record>],
+) -> Result<Outcome<W::Record>> {
     let mut out = Outcome {
         records: Vec::new(),
         stop: Stop::Completed,
         warnings: Vec::new(),
     };
     let pause = resolve_pause(settings, &mut out.warnings);
-    let mut services: Vec<Option<Box<dyn Service>>> = cells.iter().map(|_| None).collect();
-    let ended = drive(
-        cells,
+    let mut services: Vec<Option<W::Service>> = (0..n).map(|_| None).collect();
+    let mut l = Loop {
+        work,
         settings,
-        &ctx,
-        schedule,
-        exec,
-        sinks,
-        &pause,
-        &mut services,
-        &mut out,
-    );
+        pause: &pause,
+        services: &mut services,
+    };
+    let ended = l.drive(schedule, sinks, &mut out);
     for s in services.iter_mut().flatten() {
         s.stop();
     }
@@ -180,80 +246,118 @@ pub fn run(
     Ok(out)
 }
 
-/// The loop itself; returns why it ended.
-#[allow(clippy::too_many_arguments)]
-fn drive(
-    cells: &[Cell],
-    settings: &Settings,
-    ctx: &[RunContext],
-    schedule: &mut dyn Schedule,
-    exec: &dyn Executor,
-    sinks: &mut [&mut dyn Sink],
-    pause: &Option<Resolved>,
-    services: &mut [Option<Box<dyn Service>>],
-    out: &mut Outcome,
-) -> Result<Stop> {
-    let planned = schedule.planned();
-    let warmups = schedule.planned_warmups();
-    for seq in 0u32.. {
-        if let Some(sig) = interrupt::received() {
-            return Ok(Stop::Interrupted(sig));
+/// The loop's state besides the records.
+struct Loop<'a, W: Work> {
+    work: &'a mut W,
+    settings: &'a Settings,
+    pause: &'a Option<Resolved>,
+    services: &'a mut [Option<W::Service>],
+}
+
+impl<W: Work> Loop<'_, W> {
+    /// The loop itself; returns why it ended.
+    fn drive(
+        &mut self,
+        schedule: &mut dyn Schedule<W::Record>,
+        sinks: &mut [&mut dyn Sink<W::Record>],
+        out: &mut Outcome<W::Record>,
+    ) -> Result<Stop> {
+        let planned = schedule.planned();
+        let warmups = schedule.planned_warmups();
+        for seq in 0u32.. {
+            if let Some(sig) = interrupt::received() {
+                return Ok(Stop::Interrupted(sig));
+            }
+            let Next::Run(step) = schedule.next(&out.records)? else {
+                return Ok(Stop::Completed);
+            };
+            if !out.records.is_empty() {
+                wait(self.pause, self.settings, step.cell, &mut out.warnings);
+            }
+            if let Err(e) = self.bring_up(step.cell) {
+                // Ctrl-C while a server was loading: an interruption, not a failure.
+                return match interrupt::received() {
+                    Some(sig) => Ok(Stop::Interrupted(sig)),
+                    None => Err(e),
+                };
+            }
+            let starting = Starting {
+                index: seq as usize,
+                planned,
+                warmups,
+                side: self.work.side(step.cell),
+                warmup: step.warmup,
+            };
+            sinks.iter_mut().for_each(|s| s.starting(&starting));
+            let run = Planned {
+                seq,
+                warmup: step.warmup,
+            };
+            let record = self
+                .work
+                .step(step.cell, run, self.services[step.cell].as_mut())?;
+            if let Some(stop) = self.finished(step.cell, record, sinks, out)? {
+                return Ok(stop);
+            }
         }
-        let Next::Run(step) = schedule.next(&out.records)? else {
-            return Ok(Stop::Completed);
-        };
-        let cell = &cells[step.cell];
-        if !out.records.is_empty() {
-            wait(pause, settings, step.cell, &mut out.warnings);
-        }
-        start_service(cell, &mut services[step.cell])?;
-        let starting = Starting {
-            index: seq as usize,
-            planned,
-            warmups,
-            side: cell.side,
-            warmup: step.warmup,
-        };
-        sinks.iter_mut().for_each(|s| s.starting(&starting));
-        let run = Planned {
-            seq,
-            warmup: step.warmup,
-        };
-        let record = record::execute(cell, &ctx[step.cell], settings, exec, run)?;
+        Ok(Stop::Completed)
+    }
+
+    /// A finished step: into every sink, its per-block service stopped,
+    /// its warnings collected; Some when it ends the session.
+    fn finished(
+        &mut self,
+        cell: usize,
+        record: W::Record,
+        sinks: &mut [&mut dyn Sink<W::Record>],
+        out: &mut Outcome<W::Record>,
+    ) -> Result<Option<Stop>> {
         for s in sinks.iter_mut() {
             s.finished(&record)?;
         }
-        out.warnings.extend(record.warnings.iter().map(|w| Warning {
-            cell: step.cell,
-            seq: Some(record.seq),
-            text: w.clone(),
-        }));
-        let failed = record.status != "ok";
-        let interrupted = record.exit.interrupted;
+        if self.work.lifetime(cell) == Lifetime::Block {
+            self.take_down(cell);
+        }
+        out.warnings
+            .extend(record.warnings().iter().map(|w| Warning {
+                cell,
+                seq: Some(record.seq()),
+                text: w.clone(),
+            }));
+        let (failed, interrupted) = (record.failed(), record.interrupted());
         out.records.push(record);
         if interrupted {
-            return Ok(Stop::Interrupted(
-                interrupt::received().unwrap_or(nix::libc::SIGINT),
-            ));
+            let sig = interrupt::received().unwrap_or(nix::libc::SIGINT);
+            return Ok(Some(Stop::Interrupted(sig)));
         }
-        if failed && !settings.keep_going {
-            return Ok(Stop::FailedRun);
-        }
+        Ok((failed && !self.settings.keep_going).then_some(Stop::FailedRun))
     }
-    Ok(Stop::Completed)
-}
 
-/// A long-lived tool is started (and found ready) before its first run.
-fn start_service(cell: &Cell, slot: &mut Option<Box<dyn Service>>) -> Result<()> {
-    if slot.is_some() {
-        return Ok(());
+    /// The cell's service is started (and found ready) before its step; a
+    /// per-block one only after every other cell's service is stopped.
+    fn bring_up(&mut self, cell: usize) -> Result<()> {
+        if self.services[cell].is_some() {
+            return Ok(());
+        }
+        if self.work.lifetime(cell) == Lifetime::Block {
+            (0..self.services.len()).for_each(|c| self.take_down(c));
+        }
+        if let Some(mut s) = self.work.start(cell)? {
+            let ready = s.ready();
+            if let Err(e) = ready {
+                s.stop();
+                return Err(e.context(format!("{} did not become ready", self.work.name(cell))));
+            }
+            self.services[cell] = Some(s);
+        }
+        Ok(())
     }
-    if let Some(mut s) = cell.driver.start(&cell.bin, &cell.argv)? {
-        s.ready()
-            .with_context(|| format!("'{}' did not become ready", cell.bin.display()))?;
-        *slot = Some(s);
+
+    fn take_down(&mut self, cell: usize) {
+        if let Some(mut s) = self.services[cell].take() {
+            s.stop();
+        }
     }
-    Ok(())
 }
 
 /// Takes the idle baseline for `--cooldown auto` (before any run). Without

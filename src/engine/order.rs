@@ -128,4 +128,52 @@ mod tests {
     fn sequential_is_all_a_then_all_b() {
         assert_eq!(sequential_order(2), vec![A, A, B, B]);
     }
+
+    // Why the order is ABBA: against the statistics of `compare`.
+    use crate::compare::stats::{compare, drift_check, Direction, Verdict};
+    const HI: Direction = Direction::HigherIsBetter;
+
+    #[test]
+    fn interleaving_cancels_a_common_drift() {
+        // Throttling of 0.5% per run, ABBA order: A at runs 0,3,4,7,..., B at 1,2,5,6,...
+        let order = interleave_order(12);
+        let rate = |t: usize| 100.0 * (1.0 - 0.005 * t as f64);
+        let side = |s| -> Vec<f64> {
+            (0..order.len())
+                .filter(|&t| order[t] == s)
+                .map(rate)
+                .collect()
+        };
+        let (a, b) = (side(Side::A), side(Side::B));
+        let d = drift_check(&a, &b, true);
+        assert!(d.drift && d.cancelled);
+        let ta = d.a.unwrap();
+        assert!(ta.significant && ta.total_change_pct < -10.0);
+        assert!(!d.ratio.unwrap().significant);
+        let unpaired = drift_check(&a, &b, false);
+        assert!(unpaired.drift && !unpaired.cancelled && unpaired.ratio.is_none());
+    }
+
+    #[test]
+    fn sequential_runs_turn_drift_into_a_false_claim_interleaved_do_not() {
+        // Identical builds, 0.5% slower every run, a small jitter to break ties.
+        let split = |order: &[Side]| -> (Vec<f64>, Vec<f64>) {
+            let rate =
+                |t: usize| 100.0 * (1.0 - 0.005 * t as f64) * (1.0 + 1e-4 * (t as f64).sin());
+            let side = |s| {
+                (0..order.len())
+                    .filter(|&t| order[t] == s)
+                    .map(rate)
+                    .collect()
+            };
+            (side(Side::A), side(Side::B))
+        };
+        let (a, b) = split(&sequential_order(10));
+        let seq = compare(&a, &b, false, HI, 0.01, 0.95).unwrap();
+        assert_eq!(seq.verdict, Verdict::Slower);
+        let (a, b) = split(&interleave_order(10));
+        let abba = compare(&a, &b, true, HI, 0.01, 0.95).unwrap();
+        assert_eq!(abba.verdict, Verdict::NoChange);
+        assert!((abba.ratio - 1.0).abs() <= 2e-3);
+    }
 }

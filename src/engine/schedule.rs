@@ -26,7 +26,9 @@ pub enum Next {
     Done,
 }
 
-pub trait Schedule {
+/// `R` is what a step gives: a run record (the default), or a block's
+/// summary in a `serve` session.
+pub trait Schedule<R = RunRecord> {
     /// Runs it will make at most, and whether it may stop earlier (adaptive).
     fn planned(&self) -> (usize, bool);
     /// How many of the planned runs are warmups (progress counts them apart).
@@ -35,7 +37,7 @@ pub trait Schedule {
     }
     /// The next run, given every record so far (in run order); an error
     /// ends the session (e.g. a `--metric` the first results do not hold).
-    fn next(&mut self, done: &[RunRecord]) -> anyhow::Result<Next>;
+    fn next(&mut self, done: &[R]) -> anyhow::Result<Next>;
 }
 
 /// The given steps in order (one cell's warmups, then its counted runs).
@@ -53,14 +55,14 @@ impl Sequential {
     }
 }
 
-impl Schedule for Sequential {
+impl<R> Schedule<R> for Sequential {
     fn planned(&self) -> (usize, bool) {
         (self.steps.len(), false)
     }
     fn planned_warmups(&self) -> usize {
         self.steps.iter().filter(|s| s.warmup).count()
     }
-    fn next(&mut self, _done: &[RunRecord]) -> anyhow::Result<Next> {
+    fn next(&mut self, _done: &[R]) -> anyhow::Result<Next> {
         let n = self.steps.get(self.at).copied();
         self.at += 1;
         Ok(n.map_or(Next::Done, Next::Run))
@@ -79,7 +81,7 @@ pub enum Look {
 
 /// A look at the results: Ok(Some(end)) stops the session (an adaptive
 /// rule decided), an error ends it.
-pub type Rule<E> = Box<dyn FnMut(&[RunRecord], Look) -> anyhow::Result<Option<E>>>;
+pub type Rule<E, R = RunRecord> = Box<dyn FnMut(&[R], Look) -> anyhow::Result<Option<E>>>;
 
 /// Rounds over the cells of a [`Rotation`]: `warmup` warmup rounds, then
 /// measured rounds in the rotation's orders: `rounds` of them, or
@@ -87,11 +89,11 @@ pub type Rule<E> = Box<dyn FnMut(&[RunRecord], Look) -> anyhow::Result<Option<E>
 /// rule looks before each round (after the warmups) and after each one.
 /// `ended` holds what the rule decided. `compare`'s [`Abba`] is this over
 /// two cells; `bisect` runs it over three.
-pub struct Rounds<E> {
+pub struct Rounds<E, R = RunRecord> {
     rotation: Rotation,
     warmup: u32,
     rounds: usize,
-    look: Option<Rule<E>>,
+    look: Option<Rule<E, R>>,
     adaptive: bool,
     max_time: Duration,
     queue: Vec<Step>,
@@ -103,12 +105,17 @@ pub struct Rounds<E> {
 
 /// `compare`'s schedule: two cells (A = 0, B = 1), warmups of A then B,
 /// then pairs in ABBA order.
-pub type Abba<E> = Rounds<E>;
+pub type Abba<E, R = RunRecord> = Rounds<E, R>;
 
-impl<E> Rounds<E> {
+impl<E, R> Rounds<E, R> {
     /// `rounds` rounds; `look` (if any) sees the results before and after
     /// each round and may end the session early.
-    pub fn rotating(rotation: Rotation, warmup: u32, rounds: usize, look: Option<Rule<E>>) -> Self {
+    pub fn rotating(
+        rotation: Rotation,
+        warmup: u32,
+        rounds: usize,
+        look: Option<Rule<E, R>>,
+    ) -> Self {
         Rounds {
             rotation,
             warmup,
@@ -130,7 +137,7 @@ impl<E> Rounds<E> {
         warmup: u32,
         max_rounds: usize,
         max_time: Duration,
-        rule: Rule<E>,
+        rule: Rule<E, R>,
     ) -> Self {
         Rounds {
             adaptive: true,
@@ -140,16 +147,16 @@ impl<E> Rounds<E> {
     }
 
     /// ABBA: `pairs` pairs of A and B.
-    pub fn fixed(warmup: u32, pairs: usize, look: Option<Rule<E>>) -> Self {
+    pub fn fixed(warmup: u32, pairs: usize, look: Option<Rule<E, R>>) -> Self {
         Rounds::rotating(Rotation::abba(), warmup, pairs, look)
     }
 
     /// ABBA, `--auto`: the rule looks after each pair; `max_pairs` and `max_time` bound it.
-    pub fn adaptive(warmup: u32, max_pairs: usize, max_time: Duration, rule: Rule<E>) -> Self {
+    pub fn adaptive(warmup: u32, max_pairs: usize, max_time: Duration, rule: Rule<E, R>) -> Self {
         Rounds::until(Rotation::abba(), warmup, max_pairs, max_time, rule)
     }
 
-    fn ask(&mut self, done: &[RunRecord], look: Look) -> anyhow::Result<Option<E>> {
+    fn ask(&mut self, done: &[R], look: Look) -> anyhow::Result<Option<E>> {
         match self.look.as_mut() {
             Some(l) => l(done, look),
             None => Ok(None),
@@ -157,7 +164,7 @@ impl<E> Rounds<E> {
     }
 
     /// Refills the queue with the next round, or says the session is over.
-    fn refill(&mut self, done: &[RunRecord]) -> anyhow::Result<bool> {
+    fn refill(&mut self, done: &[R]) -> anyhow::Result<bool> {
         let started = *self.started.get_or_insert_with(Instant::now);
         if self.k > 0 {
             if let Some(end) = self.ask(done, Look::AfterPair(self.k))? {
@@ -191,7 +198,7 @@ impl<E> Rounds<E> {
     }
 }
 
-impl<E> Schedule for Rounds<E> {
+impl<E, R> Schedule<R> for Rounds<E, R> {
     fn planned(&self) -> (usize, bool) {
         let (warm, per) = (self.rotation.warmup().len(), self.rotation.per_round());
         (
@@ -203,7 +210,7 @@ impl<E> Schedule for Rounds<E> {
         self.warmup as usize * self.rotation.warmup().len()
     }
 
-    fn next(&mut self, done: &[RunRecord]) -> anyhow::Result<Next> {
+    fn next(&mut self, done: &[R]) -> anyhow::Result<Next> {
         if !self.done_warmups {
             self.done_warmups = true;
             let order = self.rotation.warmup();
@@ -240,9 +247,12 @@ mod tests {
     #[test]
     fn sequential_runs_the_drivers_processes_in_order() {
         let mut s = Sequential::of_cell(0, &[true, false, false]);
-        assert_eq!(s.planned(), (3, false));
+        assert_eq!(Schedule::<RunRecord>::planned(&s), (3, false));
         assert_eq!(drain(&mut s), "aAA");
-        assert_eq!(s.next(&[]).unwrap(), Next::Done);
+        assert_eq!(
+            Schedule::<RunRecord>::next(&mut s, &[]).unwrap(),
+            Next::Done
+        );
     }
 
     #[test]

@@ -21,11 +21,12 @@ pub struct Starting<'a> {
     pub warmup: bool,
 }
 
-pub trait Sink {
+/// `R` is what a step gives: a run record (the default) or a serve block's summary.
+pub trait Sink<R = RunRecord> {
     fn starting(&mut self, _run: &Starting<'_>) {}
-    /// Takes a finished run. An error stops the session (the results file
+    /// Takes a finished step. An error stops the session (the results file
     /// could not be written); sinks that may fail softly warn instead.
-    fn finished(&mut self, record: &RunRecord) -> anyhow::Result<()>;
+    fn finished(&mut self, record: &R) -> anyhow::Result<()>;
     fn close(&mut self) {}
 }
 

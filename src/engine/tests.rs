@@ -344,3 +344,176 @@ fn an_ops_round_that_exits_1_keeps_its_cases_and_one_with_nothing_read_stops_the
         .unwrap()
         .contains("exited with code 1"));
 }
+
+/// A block of load, as a long-lived cell's step gives it.
+#[derive(Debug)]
+struct Block {
+    seq: u32,
+    cell: usize,
+    cut: bool,
+    warnings: Vec<String>,
+}
+
+impl Finished for Block {
+    fn seq(&self) -> u32 {
+        self.seq
+    }
+    fn failed(&self) -> bool {
+        false
+    }
+    fn interrupted(&self) -> bool {
+        self.cut
+    }
+    fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+type Events = std::rc::Rc<std::cell::RefCell<Vec<String>>>;
+
+/// A mock server: start, ready and stop are logged with its cell.
+struct Mock {
+    cell: usize,
+    log: Events,
+}
+
+impl crate::driver::Service for Mock {
+    fn ready(&mut self) -> anyhow::Result<()> {
+        self.log.borrow_mut().push(format!("ready {}", self.cell));
+        Ok(())
+    }
+    fn stop(&mut self) {
+        self.log.borrow_mut().push(format!("stop {}", self.cell));
+    }
+}
+
+/// Two long-lived cells; the step at `cut_at` is cut off by Ctrl-C.
+struct Servers {
+    lifetime: Lifetime,
+    log: Events,
+    cut_at: Option<u32>,
+}
+
+impl Work for Servers {
+    type Record = Block;
+    type Service = Mock;
+    fn lifetime(&self, _: usize) -> Lifetime {
+        self.lifetime
+    }
+    fn side(&self, cell: usize) -> Option<&'static str> {
+        Some(["a", "b"][cell])
+    }
+    fn name(&self, cell: usize) -> String {
+        format!("server {cell}")
+    }
+    fn start(&mut self, cell: usize) -> anyhow::Result<Option<Mock>> {
+        self.log.borrow_mut().push(format!("start {cell}"));
+        Ok(Some(Mock {
+            cell,
+            log: self.log.clone(),
+        }))
+    }
+    fn step(
+        &mut self,
+        cell: usize,
+        run: record::Planned,
+        service: Option<&mut Mock>,
+    ) -> anyhow::Result<Block> {
+        assert_eq!(service.map(|s| s.cell), Some(cell), "the cell's own server");
+        self.log.borrow_mut().push(format!("block {cell}"));
+        Ok(Block {
+            seq: run.seq,
+            cell,
+            cut: self.cut_at == Some(run.seq),
+            warnings: vec![format!("w{}", run.seq)],
+        })
+    }
+}
+
+/// Sinks see each block before the next block's server starts.
+struct BlockLog(Events);
+
+impl Sink<Block> for BlockLog {
+    fn finished(&mut self, b: &Block) -> anyhow::Result<()> {
+        self.0.borrow_mut().push(format!("sink {}", b.seq));
+        Ok(())
+    }
+    fn close(&mut self) {
+        self.0.borrow_mut().push("close".into());
+    }
+}
+
+fn serve_session(lifetime: Lifetime, cut_at: Option<u32>) -> (Outcome<Block>, Vec<String>) {
+    let log = Events::default();
+    let mut work = Servers {
+        lifetime,
+        log: log.clone(),
+        cut_at,
+    };
+    let mut sched: Abba<(), Block> = Abba::fixed(0, 2, None);
+    let mut sink = BlockLog(log.clone());
+    let out = session(&mut work, &settings(), 2, &mut sched, &mut [&mut sink]).unwrap();
+    let events = log.borrow().clone();
+    (out, events)
+}
+
+#[test]
+fn a_per_block_service_is_stopped_before_the_other_cells_starts() {
+    let (out, events) = serve_session(Lifetime::Block, None);
+    assert_eq!(out.stop, Stop::Completed);
+    let cells: Vec<usize> = out.records.iter().map(|b| b.cell).collect();
+    assert_eq!(cells, [0, 1, 1, 0], "ABBA");
+    let each = |c: usize, seq: u32| {
+        [
+            format!("start {c}"),
+            format!("ready {c}"),
+            format!("block {c}"),
+            format!("sink {seq}"),
+            format!("stop {c}"),
+        ]
+    };
+    let mut want: Vec<String> = [(0, 0), (1, 1), (1, 2), (0, 3)]
+        .iter()
+        .flat_map(|&(c, s)| each(c, s))
+        .collect();
+    want.push("close".into());
+    assert_eq!(events, want);
+    let w: Vec<(usize, Option<u32>, &str)> = out
+        .warnings
+        .iter()
+        .map(|w| (w.cell, w.seq, w.text.as_str()))
+        .collect();
+    assert_eq!(
+        w,
+        [
+            (0, Some(0), "w0"),
+            (1, Some(1), "w1"),
+            (1, Some(2), "w2"),
+            (0, Some(3), "w3")
+        ]
+    );
+}
+
+#[test]
+fn a_per_session_service_starts_once_per_cell_and_stops_at_the_end() {
+    let (out, events) = serve_session(Lifetime::Session, None);
+    assert_eq!(out.records.len(), 4);
+    let starts = events.iter().filter(|e| e.starts_with("start")).count();
+    let stops: Vec<&String> = events.iter().filter(|e| e.starts_with("stop")).collect();
+    assert_eq!((starts, stops.len()), (2, 2));
+    let last_sink = events.iter().rposition(|e| e == "sink 3").unwrap();
+    let first_stop = events.iter().position(|e| e.starts_with("stop")).unwrap();
+    assert!(first_stop > last_sink, "{events:?}");
+}
+
+#[test]
+fn a_block_cut_off_by_ctrl_c_is_kept_its_server_stopped_and_the_session_ends() {
+    let (out, events) = serve_session(Lifetime::Block, Some(1));
+    assert!(matches!(out.stop, Stop::Interrupted(_)), "{:?}", out.stop);
+    assert_eq!(out.records.len(), 2, "the cut block is kept");
+    assert_eq!(
+        &events[events.len() - 3..],
+        ["sink 1", "stop 1", "close"],
+        "its server is stopped, nothing more starts"
+    );
+}

@@ -66,6 +66,24 @@ pub fn timeline_svg(r: &RunRecord) -> Result<String> {
     )?)
 }
 
+/// The timeline of a `serve -o` file's block (`--seq` is the block's index).
+pub fn serve_timeline_svg(file: &Path, block: Option<u32>) -> Result<String> {
+    let f = crate::serve::stored::read(file)?;
+    let t = crate::serve::stored::block_timeline(&f, block)?;
+    let side = t
+        .side
+        .as_deref()
+        .map_or(String::new(), |s| format!(" ({})", s.to_uppercase()));
+    let title = format!(
+        "serve block {}{side}: the server's GPU busy, power, memory",
+        t.block
+    );
+    Ok(timeline::render(
+        &timeline::TimelineData::from_samples(&t.samples, 0.0),
+        &title,
+    )?)
+}
+
 pub fn builds_svg(records: &[RunRecord], metric: &str) -> Result<String> {
     let metric = &plotted(records, metric)?;
     let title = format!("{metric} across builds");

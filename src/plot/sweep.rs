@@ -12,9 +12,10 @@ use super::{
     draw_err, padded_range, segment_label, PlotError, COLOUR_A, COLOUR_B, COLOUR_GREY, SIZE,
 };
 use crate::metrics::unit as metric_unit;
+use crate::metrics::Direction;
 use crate::stats::median;
 use crate::sweep::race::Status;
-use crate::sweep::result::{Row, SweepResult};
+use crate::sweep::result::{non_dominated, Row, SweepResult};
 
 /// A feasible cell's point: (memory in MiB or rank, metric).
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +25,11 @@ pub struct CellPoint {
     pub y: f64,
     pub tied: bool,
     pub best: bool,
+    /// On the sweep's Pareto front (every objective it used).
     pub pareto: bool,
+    /// On the front of the two plotted quantities (the metric and the memory
+    /// axis): the points the front line joins.
+    pub front: bool,
 }
 
 /// The points and the x axis's name: GPU memory where every feasible cell
@@ -46,7 +51,7 @@ pub fn points(r: &SweepResult) -> (Vec<CellPoint>, String) {
             _ => Some(i as f64 + 1.0),
         }
     };
-    let pts = feasible
+    let mut pts: Vec<CellPoint> = feasible
         .iter()
         .enumerate()
         .filter_map(|(i, row)| {
@@ -57,10 +62,28 @@ pub fn points(r: &SweepResult) -> (Vec<CellPoint>, String) {
                 tied: r.tied_group.contains(&row.cell),
                 best: row.status == Status::Best,
                 pareto: r.pareto.contains(&row.cell),
+                front: false,
             })
         })
         .collect();
+    if gpu || rss {
+        mark_plotted_front(&mut pts, r.direction, r.threshold);
+    }
     (pts, axis.to_string())
+}
+
+/// Marks the points no other beats on both plotted quantities (more of the
+/// metric, or less where lower is better, and less memory), with the
+/// sweep's threshold as the memory tolerance, as the result's front uses.
+fn mark_plotted_front(pts: &mut [CellPoint], direction: Direction, tol: f64) {
+    let sign = match direction {
+        Direction::HigherIsBetter => -1.0,
+        Direction::LowerIsBetter => 1.0,
+    };
+    let scores: Vec<Vec<f64>> = pts.iter().map(|p| vec![sign * p.y, p.x]).collect();
+    for i in non_dominated(&scores, &[0.0, tol]) {
+        pts[i].front = true;
+    }
 }
 
 /// Per dimension: its name and (value label, median of the medians) per value.
@@ -111,7 +134,7 @@ pub fn render(r: &SweepResult, title: &str) -> Result<String, PlotError> {
 }
 
 const SCATTER_KEYS: [(Swatch, &str); 4] = [
-    (Swatch::Line(COLOUR_A), "Pareto front"),
+    (Swatch::Line(COLOUR_A), "Pareto front (metric, memory)"),
     (Swatch::Dot(COLOUR_B), "tied with the best"),
     (Swatch::Dot(COLOUR_GREY), "other cells"),
     (Swatch::Ring(BLACK), "the best"),
@@ -142,14 +165,10 @@ fn scatter(
         .y_desc(format!("{metric} ({}): median", metric_unit(metric)))
         .draw()
         .map_err(draw_err)?;
-    let mut front: Vec<(f64, f64)> = pts
-        .iter()
-        .filter(|p| p.pareto)
-        .map(|p| (p.x, p.y))
-        .collect();
+    let mut front: Vec<(f64, f64)> = pts.iter().filter(|p| p.front).map(|p| (p.x, p.y)).collect();
     front.sort_by(|a, b| a.0.total_cmp(&b.0));
     chart
-        .draw_series(LineSeries::new(front, COLOUR_A.stroke_width(1)))
+        .draw_series(LineSeries::new(staircase(&front), COLOUR_A.stroke_width(1)))
         .map_err(draw_err)?;
     let colour = |p: &CellPoint| if p.tied { COLOUR_B } else { COLOUR_GREY };
     chart
@@ -174,13 +193,46 @@ type Chart<'a, 'b> = ChartContext<
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
 >;
 
-/// The tied and front cells' labels beside their point, to the left of
-/// points right of `mid` so none runs off the frame.
+/// The front from point to point as steps: from each point, across at its
+/// value to the next point's memory, then up or down to it, so the line
+/// never passes above a cell the front does not hold.
+fn staircase(front: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let mut steps = Vec::with_capacity(front.len() * 2);
+    for (i, &(x, y)) in front.iter().enumerate() {
+        if i > 0 {
+            steps.push((x, front[i - 1].1));
+        }
+        steps.push((x, y));
+    }
+    steps
+}
+
+/// The best's, the tied cells' and the front cells' labels beside their
+/// point, to the left of points right of `mid` so none runs off the frame.
+/// A label that would overlap one already placed is left out (the table
+/// names every cell); the best and the tied cells are placed first.
 fn label_cells(chart: &mut Chart, pts: &[CellPoint], mid: f64) -> Result<(), PlotError> {
-    let labelled = pts.iter().filter(|p| p.tied || p.pareto);
+    let mut order: Vec<&CellPoint> = pts.iter().filter(|p| p.tied || p.front).collect();
+    order.sort_by_key(|p| (!p.best, !p.tied));
+    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::new();
+    let mut shown = Vec::new();
+    for p in order {
+        let (px, py) = chart.backend_coord(&(p.x, p.y));
+        let width = 7 * p.cell.chars().count() as i32;
+        let right = p.x > mid;
+        let x0 = if right { px - 10 - width } else { px + 10 };
+        let rect = (x0, py - 20, x0 + width, py - 6);
+        let overlaps =
+            |q: &(i32, i32, i32, i32)| rect.0 < q.2 && q.0 < rect.2 && rect.1 < q.3 && q.1 < rect.3;
+        if placed.iter().any(overlaps) {
+            continue;
+        }
+        placed.push(rect);
+        shown.push((p, right));
+    }
     chart
-        .draw_series(labelled.map(|p| {
-            let (h, dx) = if p.x > mid {
+        .draw_series(shown.into_iter().map(|(p, right)| {
+            let (h, dx) = if right {
                 (HPos::Right, -10)
             } else {
                 (HPos::Left, 10)
@@ -323,6 +375,27 @@ mod tests {
         assert_eq!(
             e[1].1,
             [("on".to_string(), 59.9), ("off".to_string(), 50.0)]
+        );
+    }
+
+    #[test]
+    fn the_line_joins_only_the_front_of_the_plotted_axes_as_steps() {
+        let mut r = result();
+        // On the result's front (say, for its energy) but slower than the
+        // best at the same memory, within 1%: off the plotted front.
+        r.rows[2].peak_rss_bytes = Some(703 << 20);
+        r.pareto.push("-t 2 -fa off".into());
+        let (pts, _) = points(&r);
+        let front: Vec<&str> = pts
+            .iter()
+            .filter(|p| p.front)
+            .map(|p| p.cell.as_str())
+            .collect();
+        assert_eq!(front, ["-t 2 -fa on", "-t 1 -fa on"]);
+        assert!(pts[2].pareto && !pts[2].front);
+        assert_eq!(
+            staircase(&[(500.0, 59.8), (700.0, 60.0)]),
+            [(500.0, 59.8), (700.0, 59.8), (700.0, 60.0)]
         );
     }
 

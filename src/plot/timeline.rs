@@ -140,12 +140,21 @@ pub fn phases(r: &RunRecord) -> Vec<Phase> {
 
 impl TimelineData {
     pub fn from_record(r: &RunRecord) -> TimelineData {
-        let last = r.timeline.iter().map(|s| s.t_ms).fold(r.wall_ms, f64::max);
         TimelineData {
-            busy: lines(&r.timeline, &BUSY),
-            power: lines(&r.timeline, &POWER),
-            memory: lines(&r.timeline, &MEMORY),
             phases: phases(r),
+            ..TimelineData::from_samples(&r.timeline, r.wall_ms)
+        }
+    }
+
+    /// A timeline without phases (a serve block: the load is the whole
+    /// span), drawn to `end_ms` or its last sample.
+    pub fn from_samples(samples: &[Sample], end_ms: f64) -> TimelineData {
+        let last = samples.iter().map(|s| s.t_ms).fold(end_ms, f64::max);
+        TimelineData {
+            busy: lines(samples, &BUSY),
+            power: lines(samples, &POWER),
+            memory: lines(samples, &MEMORY),
+            phases: Vec::new(),
             end_s: last / 1000.0,
         }
     }

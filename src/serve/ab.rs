@@ -207,18 +207,56 @@ pub struct AbSummary {
     /// The judged figure first, then the others.
     pub verdicts: Vec<FigureVerdict>,
     pub gate: Option<Gate>,
+    /// `--slo`: how many blocks of each side met it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slo: Option<SloBlocks>,
     pub interrupted: bool,
 }
 
-/// Verdicts on `metric` and on the figures every session shows.
+/// `--slo` in an A/B session: every block is checked against the targets
+/// (as a one-server run is); the count of blocks that met them per side.
+/// B fails the SLO (exit 3) when any of its blocks missed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SloBlocks {
+    /// The targets as given (`ttft_p99<=500ms,itl_p99<=60ms`).
+    pub targets: String,
+    pub a_met: usize,
+    pub a_blocks: usize,
+    pub b_met: usize,
+    pub b_blocks: usize,
+}
+
+impl SloBlocks {
+    /// Some B block missed the SLO.
+    pub fn b_unmet(&self) -> bool {
+        self.b_met < self.b_blocks
+    }
+}
+
+/// Counts the blocks of each side that met `--slo` (given as `targets`).
+pub fn slo_blocks(targets: &str, a: &[&BlockSummary], b: &[&BlockSummary]) -> SloBlocks {
+    let met = |v: &[&BlockSummary]| v.iter().filter(|s| s.slo_met == Some(true)).count();
+    SloBlocks {
+        targets: targets.to_string(),
+        a_met: met(a),
+        a_blocks: a.len(),
+        b_met: met(b),
+        b_blocks: b.len(),
+    }
+}
+
+/// Verdicts on `metric` and on the figures every session shows; with
+/// `--slo` (`goodput`) also on goodput, higher is better.
 pub fn verdicts(
     a: &[&BlockSummary],
     b: &[&BlockSummary],
     metric: &str,
     threshold: f64,
+    goodput: bool,
 ) -> Vec<FigureVerdict> {
+    let extra = goodput.then_some("goodput_rps");
     std::iter::once(metric)
-        .chain(SHOWN.iter().copied().filter(|m| *m != metric))
+        .chain(SHOWN.iter().copied().chain(extra).filter(|m| *m != metric))
         .map(|m| judge(a, b, m, threshold))
         .collect()
 }

@@ -5,8 +5,8 @@
 use super::ab::{AbSummary, FigureVerdict};
 use super::render::{markdown, num, table};
 use super::summary::BlockSummary;
-use crate::cli::Format;
 use crate::compare::stats::Verdict;
+use crate::format::Format;
 
 const HEADER: [&str; 6] = [
     "figure",
@@ -79,6 +79,20 @@ fn gate_line(s: &AbSummary) -> Option<String> {
     })
 }
 
+/// `--slo`: blocks of each side that met it, and B's verdict.
+fn slo_line(s: &AbSummary) -> Option<String> {
+    let x = s.slo.as_ref()?;
+    let verdict = if x.b_unmet() {
+        "B missed it in some block (exit 3)"
+    } else {
+        "B met it in every block"
+    };
+    Some(format!(
+        "--slo '{}': A met it in {}/{} blocks, B in {}/{}: {verdict}; goodput_rps is the rate of requests that met it (higher is better)",
+        x.targets, x.a_met, x.a_blocks, x.b_met, x.b_blocks
+    ))
+}
+
 /// Every block's warnings, named by block and side.
 pub fn block_warnings(blocks: &[BlockSummary]) -> Vec<String> {
     blocks
@@ -114,6 +128,7 @@ pub fn context(s: &AbSummary, warnings: &[String]) -> Vec<String> {
         }
     }
     out.extend(gate_line(s));
+    out.extend(slo_line(s));
     if s.interrupted {
         out.push("interrupted: only the pairs finished before Ctrl-C are judged".to_string());
     }

@@ -26,6 +26,7 @@ fn block(index: usize, itl: f64, tps: f64) -> BlockSummary {
         figures: f,
         metrics_delta: None,
         sampled: None,
+        timeline: Vec::new(),
         slo: Vec::new(),
         slo_met: None,
         goodput_rps: None,
@@ -121,9 +122,32 @@ fn metric_names_are_checked_and_the_known_ones_listed() {
 #[test]
 fn the_judged_figure_comes_first_and_is_not_repeated() {
     let (a, b) = sides(&A, &A);
-    let v = verdicts(&refs(&a), &refs(&b), "output_tps", 0.01);
+    let v = verdicts(&refs(&a), &refs(&b), "output_tps", 0.01, false);
     assert_eq!(v[0].metric, "output_tps");
     assert_eq!(v.iter().filter(|x| x.metric == "output_tps").count(), 1);
-    let v = verdicts(&refs(&a), &refs(&b), "e2e_ms.mean", 0.01);
+    let v = verdicts(&refs(&a), &refs(&b), "e2e_ms.mean", 0.01, false);
     assert_eq!((v[0].metric.as_str(), v.len()), ("e2e_ms.mean", 10));
+}
+
+/// `--slo`: blocks that met it are counted per side; one B block that
+/// missed it is B missing the SLO; goodput is judged, higher is better.
+#[test]
+fn slo_blocks_count_each_side_and_goodput_is_judged_higher_is_better() {
+    let (mut a, mut b) = sides(&A, &A);
+    for (i, s) in a.iter_mut().chain(b.iter_mut()).enumerate() {
+        s.slo_met = Some(true);
+        s.goodput_rps = Some(if i < 6 { 10.0 } else { 8.0 + 0.01 * i as f64 });
+    }
+    b[4].slo_met = Some(false);
+    let x = slo_blocks("itl_p99<=60ms", &refs(&a), &refs(&b));
+    assert_eq!((x.a_met, x.a_blocks, x.b_met, x.b_blocks), (6, 6, 5, 6));
+    assert!(x.b_unmet());
+    let all = slo_blocks("itl_p99<=60ms", &refs(&a), &refs(&a));
+    assert!(!all.b_unmet());
+    let v = verdicts(&refs(&a), &refs(&b), "itl_ms.p50", 0.01, true);
+    let g = v.iter().find(|v| v.metric == "goodput_rps").unwrap();
+    assert!(!g.lower_is_better);
+    assert_eq!(g.verdict, Verdict::Slower, "B's goodput about 19% lower");
+    let without = verdicts(&refs(&a), &refs(&b), "itl_ms.p50", 0.01, false);
+    assert!(without.iter().all(|v| v.metric != "goodput_rps"));
 }

@@ -7,7 +7,7 @@
 //! may include another process's work is not attached to a block.
 
 use crate::sample::{summarize, RunFacts, SampledFigures, SamplerConfig, Session, SourceState};
-use crate::sample::{Window, WindowKind};
+use crate::sample::{Sample, Window, WindowKind};
 
 /// Sampling of one block.
 pub struct BlockSampling {
@@ -24,13 +24,15 @@ pub fn start(cfg: &SamplerConfig, pid: u32) -> Option<BlockSampling> {
 }
 
 impl BlockSampling {
-    /// Stops and summarises; `warnings` gets one line per source that failed.
+    /// Stops and summarises; `warnings` gets one line per source that
+    /// failed. Also gives the block's timeline (every sample, in ms since
+    /// the samplers started, as a run record keeps its own).
     pub fn finish(
         self,
         cfg: &SamplerConfig,
         facts: &RunFacts,
         warnings: &mut Vec<String>,
-    ) -> SampledFigures {
+    ) -> (SampledFigures, Vec<Sample>) {
         let offset_ms = self
             .started
             .saturating_duration_since(self.session.t0())
@@ -51,6 +53,6 @@ impl BlockSampling {
         };
         let mut f = summarize(&sampling, window, facts);
         f.peak_bandwidth = f.peak_bandwidth.or(cfg.peak_bandwidth.clone());
-        f
+        (f, sampling.samples)
     }
 }

@@ -106,6 +106,13 @@ impl Server {
         ready_within: Duration,
         headers: &[String],
     ) -> Result<Server> {
+        let mut server = Server::spawn(cmd, log, headers)?;
+        server.wait_ready(ready_within)?;
+        Ok(server)
+    }
+
+    /// Starts the server without waiting for it ([`Server::wait_ready`]).
+    pub fn spawn(cmd: &str, log: &Path, headers: &[String]) -> Result<Server> {
         let plan = plan_argv(cmd, free_port()?)?;
         let out = File::create(log)
             .with_context(|| format!("cannot create server log '{}'", log.display()))?;
@@ -121,15 +128,13 @@ impl Server {
         let group = interrupt::track_group(child.id());
         let url = format!("http://{}:{}", plan.host, plan.port);
         let endpoint = Endpoint::parse(&url, headers)?;
-        let mut server = Server {
+        Ok(Server {
             child,
             argv: plan.argv,
             endpoint,
             log: log.to_path_buf(),
             _group: group,
-        };
-        server.wait_ready(ready_within)?;
-        Ok(server)
+        })
     }
 
     /// The server's process id (its process group's leader).
@@ -150,7 +155,9 @@ impl Server {
         Ok(())
     }
 
-    fn wait_ready(&mut self, within: Duration) -> Result<()> {
+    /// Waits until `/health` answers 200; an error if the server exits
+    /// first or `within` runs out, quoting its log.
+    pub fn wait_ready(&mut self, within: Duration) -> Result<()> {
         let endpoint = self.endpoint.clone();
         let timed_out = wait_healthy(&endpoint, within, Some(&mut || self.check_alive()))?;
         if timed_out {

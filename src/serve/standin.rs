@@ -124,7 +124,13 @@ pub struct Standin {
 impl Standin {
     /// Starts on a free port of 127.0.0.1.
     pub fn start(cfg: StandinConfig) -> std::io::Result<Standin> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        Standin::start_on(cfg, 0)
+    }
+
+    /// Starts on `port` of 127.0.0.1 (0: a free one), as the stand-in
+    /// server executable of the tests does with the `--port` it is given.
+    pub fn start_on(cfg: StandinConfig, port: u16) -> std::io::Result<Standin> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let (tx, rx) = tokio::sync::oneshot::channel();

@@ -59,6 +59,46 @@ pub fn read(path: &Path) -> Result<ServeFile> {
     Ok(f)
 }
 
+/// One block's sampler timeline, as `plot timeline` draws it.
+#[derive(Debug, Clone)]
+pub struct BlockTimeline {
+    pub block: u64,
+    pub side: Option<String>,
+    pub samples: Vec<crate::sample::Sample>,
+}
+
+fn has_timeline(b: &Value) -> bool {
+    b["timeline"].as_array().is_some_and(|a| !a.is_empty())
+}
+
+/// The timeline of block `block` (its index), or of the first block that
+/// has one.
+pub fn block_timeline(f: &ServeFile, block: Option<u32>) -> Result<BlockTimeline> {
+    let b = match block {
+        None => f.blocks.iter().find(|b| has_timeline(b)).context(
+            "no block has a timeline: run 'tokbench serve --server CMD' with --sampler (e.g. --sampler nvidia-smi or proc) to record one",
+        )?,
+        Some(n) => {
+            let b = f
+                .blocks
+                .iter()
+                .find(|b| b["block"].as_u64() == Some(u64::from(n)))
+                .ok_or_else(|| crate::exit::UsageError(format!("no block has index '{n}'")))?;
+            if !has_timeline(b) {
+                anyhow::bail!("block '{n}' has no timeline: it ran without a sampler or against a server tokbench did not start");
+            }
+            b
+        }
+    };
+    let samples = serde_json::from_value(b["timeline"].clone())
+        .context("a serve_block timeline this tokbench cannot read")?;
+    Ok(BlockTimeline {
+        block: b["block"].as_u64().unwrap_or_default(),
+        side: b["side"].as_str().map(str::to_string),
+        samples,
+    })
+}
+
 const BLOCK_HEADER: [&str; 11] = [
     "block",
     "side",

@@ -85,6 +85,10 @@ pub struct BlockSummary {
     /// The samplers' figures over the block, on a server tokbench started.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sampled: Option<crate::sample::SampledFigures>,
+    /// The samplers' timeline over the block (the shape a run record
+    /// keeps): what `tokbench plot timeline` draws for a serve file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<crate::sample::Sample>,
     pub slo: Vec<Check>,
     pub slo_met: Option<bool>,
     pub goodput_rps: Option<f64>,
@@ -166,6 +170,7 @@ pub fn summarize(
         figures: result.figures.clone(),
         metrics_delta: result.metrics.clone(),
         sampled: None,
+        timeline: Vec::new(),
         slo_met: (!targets.is_empty()).then(|| checks.iter().all(|c| c.met)),
         slo: checks,
         goodput_rps: (!targets.is_empty() && wall > 0.0).then(|| good as f64 / wall),

@@ -81,7 +81,8 @@ pub struct SweepResult {
     pub rows: Vec<Row>,
     /// The best cell and those tied with it (cell names).
     pub tied_group: Vec<String>,
-    /// Cells no other cell beats on every objective.
+    /// Cells no other cell beats on every objective (differences within the
+    /// threshold count as ties).
     pub pareto: Vec<String>,
     /// The objectives of the Pareto front (metric, memory, energy).
     pub pareto_objectives: Vec<String>,
@@ -103,7 +104,7 @@ pub fn summarize(race: &Race, cells: &[Cell], dims: &[Dimension], metric: &str) 
         .iter()
         .filter(|s| !matches!(s, Status::Infeasible { .. }))
         .count();
-    let (pareto, objectives) = pareto_front(&rows, cfg.direction);
+    let (pareto, objectives) = pareto_front(&rows, cfg.direction, cfg.threshold);
     SweepResult {
         metric: metric.to_string(),
         dimensions: dims.to_vec(),
@@ -210,7 +211,11 @@ const OBJECTIVES: [Objective; 4] = [
 
 /// Feasible cells that no other beats on every objective (over medians and
 /// peaks). An objective counts only when every feasible cell has it.
-fn pareto_front(rows: &[Row], direction: Direction) -> (Vec<String>, Vec<String>) {
+/// Cost differences (memory, energy) within `tol` (the sweep's threshold,
+/// relative) are ties, so a few kilobytes of RSS or a little energy noise do
+/// not put a slower cell on the front; the metric compares as measured, so
+/// the fastest cell is always on it.
+fn pareto_front(rows: &[Row], direction: Direction, tol: f64) -> (Vec<String>, Vec<String>) {
     let feasible: Vec<&Row> = rows.iter().filter(|r| r.median.is_some()).collect();
     let used: Vec<&Objective> = OBJECTIVES
         .iter()
@@ -222,18 +227,48 @@ fn pareto_front(rows: &[Row], direction: Direction) -> (Vec<String>, Vec<String>
             .collect()
     };
     let scores: Vec<Vec<f64>> = feasible.iter().map(|r| score(r)).collect();
-    let dominated = |i: usize| {
-        (0..scores.len()).any(|j| {
-            j != i
-                && scores[j].iter().zip(&scores[i]).all(|(a, b)| a <= b)
-                && scores[j].iter().zip(&scores[i]).any(|(a, b)| a < b)
-        })
-    };
-    let front = (0..feasible.len())
-        .filter(|&i| !dominated(i))
-        .map(|i| feasible[i].cell.clone())
+    let tols: Vec<f64> = used
+        .iter()
+        .map(|(name, _)| if *name == "metric" { 0.0 } else { tol })
         .collect();
-    (front, used.iter().map(|(n, _)| n.to_string()).collect())
+    let front = non_dominated(&scores, &tols);
+    let names = front.iter().map(|&i| feasible[i].cell.clone()).collect();
+    (names, used.iter().map(|(n, _)| n.to_string()).collect())
+}
+
+/// Indices of the score vectors (lower is better in each) that no other
+/// dominates, a difference in objective k within `tols[k]` (relative)
+/// counting as a tie. Falls back to strict dominance should the tolerance
+/// leave no point (it is not transitive).
+pub fn non_dominated(scores: &[Vec<f64>], tols: &[f64]) -> Vec<usize> {
+    let front = |strict: bool| -> Vec<usize> {
+        let slack = |k: usize, b: f64| {
+            if strict {
+                0.0
+            } else {
+                tols.get(k).copied().unwrap_or(0.0) * b.abs()
+            }
+        };
+        let beats = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .enumerate()
+                .all(|(k, (a, b))| *a <= b + slack(k, *b))
+                && a.iter()
+                    .zip(b)
+                    .enumerate()
+                    .any(|(k, (a, b))| *a < b - slack(k, *b))
+        };
+        (0..scores.len())
+            .filter(|&i| !(0..scores.len()).any(|j| j != i && beats(&scores[j], &scores[i])))
+            .collect()
+    };
+    let tolerant = front(false);
+    if tolerant.is_empty() {
+        front(true)
+    } else {
+        tolerant
+    }
 }
 
 impl SweepResult {

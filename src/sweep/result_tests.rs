@@ -136,3 +136,36 @@ fn infeasible_cells_rank_last_and_a_dominated_cell_is_off_the_front() {
     assert_eq!(json["rows"][2]["cause"]["kind"], "crash");
     assert_eq!(json["rows"][1]["status"], "eliminated");
 }
+
+#[test]
+fn a_slower_cell_saving_noise_level_memory_is_off_the_front() {
+    // '-t 2' is 10% slower and saves 1 MiB of 1000 (0.1%, inside the 1%
+    // threshold): a tie on memory, so '-t 1' dominates it. '-t 4' saves half.
+    let (race, cells) = race(
+        &[
+            truth(100.0, 1000, None),
+            truth(90.0, 999, None),
+            truth(80.0, 500, None),
+        ],
+        false,
+    );
+    let r = summarize(
+        &race,
+        &cells,
+        &[parse_vary("-t 1,2,4").unwrap()],
+        "eval_tps",
+    );
+    assert_eq!(r.pareto, ["-t 1", "-t 4"]);
+}
+
+#[test]
+fn non_dominated_counts_differences_within_the_tolerance_as_ties() {
+    let scores = vec![vec![-100.0, 1000.0], vec![-99.5, 900.0], vec![-90.0, 895.0]];
+    // The third saves 5 of 900 (0.6%) against the second: a tie on memory, and slower.
+    assert_eq!(non_dominated(&scores, &[0.0, 0.01]), [0, 1]);
+    // Strictly, it is on the front.
+    assert_eq!(non_dominated(&scores, &[0.0, 0.0]), [0, 1, 2]);
+    // A 1% tolerance on the metric too would let the second (0.5% slower,
+    // 10% less memory) push the first off.
+    assert_eq!(non_dominated(&scores, &[0.01, 0.01]), [1]);
+}

@@ -613,3 +613,85 @@ fn cooldown_auto_without_a_gpu_sampler_says_so() {
         stdout(&o)
     );
 }
+
+const STANDIN_SERVER: &str = env!("CARGO_BIN_EXE_tokbench-standin-server");
+
+/// `serve --server` with the nvidia-smi stand-in: the block's record keeps
+/// the samplers' timeline on the server process (the compute-apps rows of
+/// the stand-in server's pid, 512 MiB), the same shape a run keeps, and
+/// `plot timeline` draws it from the serve file.
+#[test]
+fn a_serve_block_keeps_its_sampler_timeline_and_plot_timeline_draws_it() {
+    let sb = sandbox(&["nvidia-smi"]);
+    let server = format!("{STANDIN_SERVER} --standin slots=2,token_ms=20");
+    let o = sb
+        .cmd(&[
+            "serve",
+            "--server",
+            &server,
+            "--sampler",
+            "nvidia-smi",
+            "--concurrency",
+            "2",
+            "--requests",
+            "10",
+            "--max-tokens",
+            "12",
+            "--no-history",
+            "-o",
+            "s.jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let recs = sb.results("s.jsonl");
+    let block = recs.iter().find(|r| r["kind"] == "serve_block").unwrap();
+    let timeline = timeline_of(block, "nvidia-smi");
+    assert!(timeline.len() >= 5, "{}", block["timeline"]);
+    assert!(
+        timeline.iter().any(|s| s["gpu_busy_pct"] == 95.0),
+        "{}",
+        block["timeline"]
+    );
+    assert!(
+        timeline
+            .iter()
+            .any(|s| s["gpu_mem_bytes"] == 512 * 1_048_576),
+        "the server process's own GPU memory: {}",
+        block["timeline"]
+    );
+    let t: Vec<f64> = timeline
+        .iter()
+        .map(|s| s["t_ms"].as_f64().unwrap())
+        .collect();
+    assert!(t.windows(2).all(|w| w[0] <= w[1]), "ordered by time: {t:?}");
+    assert_eq!(block["sampled"]["gpu_mem_bytes_peak"], 512 * 1_048_576);
+    let p = sb
+        .cmd(&["plot", "timeline", "s.jsonl", "-o", "t.svg"])
+        .output()
+        .unwrap();
+    assert_eq!(p.status.code(), Some(0), "{}", stderr(&p));
+    let svg = std::fs::read_to_string(sb.path("t.svg")).unwrap();
+    assert!(svg.contains("serve block 0"), "titled by its block");
+    assert!(svg.contains("GPU W") && svg.contains("GPU busy %"));
+    let r = sb
+        .cmd(&["report", "s.jsonl", "--format", "html", "-o", "r.html"])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let html = std::fs::read_to_string(sb.path("r.html")).unwrap();
+    assert!(
+        html.contains("timeline of the first block with one"),
+        "the report draws it too"
+    );
+    let none = sb
+        .cmd(&["plot", "timeline", "s.jsonl", "--seq", "7", "-o", "u.svg"])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("no block has index '7'"),
+        "{}",
+        stderr(&none)
+    );
+}
