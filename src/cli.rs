@@ -811,7 +811,7 @@ pub enum ServeApi {
 #[command(group(clap::ArgGroup::new("target").required(true).args(["url", "server", "standin", "a_url", "a_server", "a_standin"])))]
 #[command(group(clap::ArgGroup::new("b_target").args(["b_url", "b_server", "b_standin"])))]
 pub struct ServeArgs {
-    /// A running server, http://HOST:PORT (tokbench only reads from it).
+    /// A running server, http://HOST:PORT or https://HOST:PORT (tokbench only reads from it).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
     /// Start this llama-server command (split by shell-word rules, no shell); --host, --port and --metrics are added unless named.
@@ -853,6 +853,12 @@ pub struct ServeArgs {
     /// An HTTP header sent with every request, KEY:VALUE (repeatable; e.g. an API key).
     #[arg(long = "header", value_name = "K:V")]
     pub headers: Vec<String>,
+    /// https:// URLs: trust the certificates in this PEM file instead of the system's (e.g. a self-signed server's).
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub cacert: Option<PathBuf>,
+    /// https:// URLs: do not verify the server's certificate (a warning is printed).
+    #[arg(long)]
+    pub insecure: bool,
     #[arg(long, value_enum, default_value_t = ServeApi::Completion)]
     pub api: ServeApi,
     /// Open loop: requests per second on a schedule.

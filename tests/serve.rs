@@ -654,6 +654,187 @@ fn chat_prompt_lengths_count_the_chat_template() {
     assert_eq!(prompt_n, [20; 6], "2 warmups and 4 counted, each 20 tokens");
 }
 
+/// A self-signed certificate for `localhost` only: (certificate PEM, key PEM).
+fn self_signed() -> (String, String) {
+    let k = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    (k.cert.pem(), k.signing_key.serialize_pem())
+}
+
+/// An unrelated CA certificate (its own name, so it is not mistaken for the server's issuer).
+fn other_ca() -> String {
+    let mut p = rcgen::CertificateParams::new(vec!["ca.example".to_string()]).unwrap();
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, "tokbench test CA");
+    p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().unwrap();
+    p.self_signed(&key).unwrap().pem()
+}
+
+/// The last `serve_block` record of a results file.
+fn last_block(out: &std::path::Path) -> serde_json::Value {
+    std::fs::read_to_string(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .rfind(|v| v["kind"] == "serve_block")
+        .expect("a serve_block record")
+}
+
+fn serve_https(url: &str, extra: &[&str], out: &std::path::Path) -> std::process::Output {
+    tokbench()
+        .args([
+            "serve",
+            "--url",
+            url,
+            "--rate",
+            "20",
+            "--max-concurrency",
+            "2",
+        ])
+        .args([
+            "--arrival",
+            "constant",
+            "--requests",
+            "40",
+            "--max-tokens",
+            "8",
+        ])
+        .args(extra)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// Planted: prompt 20 ms, 5 ms a token. Over https trusted through
+/// `--cacert`, TTFT from send is prompt + one token = 25 ms, as over http,
+/// and the 42 requests (2 warm-up) ride on a handful of kept-alive
+/// connections: one for `/health`, one for `/props` and `/v1/models`, the
+/// block's own (prompts, then the 2 warmed for `--max-concurrency 2`), so
+/// at most 5 TLS handshakes, never one per request.
+#[test]
+fn https_with_cacert_keeps_alive_and_recovers_planted_ttft() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (cert, key) = self_signed();
+    let standin = Standin::start_tls(
+        "slots=4,prompt_ms=20,token_ms=5".parse().unwrap(),
+        &cert,
+        &key,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &cert).unwrap();
+    let out = dir.path().join("s.jsonl");
+    let o = serve_https(&standin.url(), &["--cacert", ca.to_str().unwrap()], &out);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(standin.url().starts_with("https://localhost:"));
+    let b = last_block(&out);
+    assert_eq!(
+        (b["requests"].as_u64(), b["completed"].as_u64()),
+        (Some(40), Some(40)),
+        "{b}"
+    );
+    assert_eq!(b["errors"], serde_json::json!({}));
+    assert!(b["server"]["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://localhost:"));
+    near(
+        "TTFT from send p50",
+        b["ttft_from_send_ms"]["p50"].as_f64(),
+        25.0,
+        WAKE_MS,
+    );
+    near("ITL p50", b["itl_ms"]["p50"].as_f64(), 5.0, 2.0);
+    let handshakes = standin.connections();
+    assert!(
+        (3..=5).contains(&handshakes),
+        "{handshakes} TLS handshakes for 42 requests"
+    );
+    assert!(!stderr.contains("--insecure"), "{stderr}");
+}
+
+/// A certificate the client does not trust: exit 1 at the first request,
+/// the URL and the cause named, `--cacert` suggested. The trust store is
+/// pinned (SSL_CERT_FILE: an unrelated CA) so the machine's store cannot
+/// change the answer. Then `--insecure` runs the load, warning once.
+#[test]
+fn https_untrusted_fails_clearly_and_insecure_runs_with_a_warning() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let (cert, key) = self_signed();
+    let standin = Standin::start_tls(StandinConfig::default(), &cert, &key).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other-ca.pem");
+    std::fs::write(&other, other_ca()).unwrap();
+    let out = dir.path().join("s.jsonl");
+    let o = tokbench()
+        .env("SSL_CERT_FILE", &other)
+        .args([
+            "serve",
+            "--url",
+            &standin.url(),
+            "--requests",
+            "3",
+            "--max-tokens",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&standin.url()), "{stderr}");
+    assert!(
+        stderr.contains("not trusted") && stderr.contains("--cacert FILE"),
+        "{stderr}"
+    );
+    assert_eq!(standin.connections(), 0);
+    // Trusted, but reached by an address the certificate (localhost only) does not carry.
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &cert).unwrap();
+    let by_ip = format!("https://127.0.0.1:{}", standin.port);
+    let o = tokbench()
+        .args(["serve", "--url", &by_ip, "--cacert", ca.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not valid for this host name"), "{stderr}");
+
+    let o = serve_https(&standin.url(), &["--insecure"], &out);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.matches("warning: --insecure").count(), 1, "{stderr}");
+    assert_eq!(last_block(&out)["completed"].as_u64(), Some(40));
+}
+
+/// `--cacert`/`--insecure` without an https URL do nothing: a usage error
+/// (2). An https URL to a plain-http port says what is probably wrong.
+#[test]
+fn tls_options_without_https_and_https_to_plain_http() {
+    let _g = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let standin = Standin::start(StandinConfig::default()).unwrap();
+    let o = tokbench()
+        .args(["serve", "--url", &standin.url(), "--insecure"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("apply to https:// URLs"), "{stderr}");
+    let url = format!("https://127.0.0.1:{}", standin.port);
+    let o = tokbench()
+        .args(["serve", "--url", &url, "--insecure", "--requests", "2"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&url) && stderr.contains("does this port serve https?"),
+        "{stderr}"
+    );
+}
+
 const STANDIN_SERVER: &str = env!("CARGO_BIN_EXE_tokbench-standin-server");
 
 /// Ctrl-C in the second block of an A/B session of two servers tokbench

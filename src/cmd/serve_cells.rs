@@ -25,6 +25,7 @@ use crate::serve::prompts::PromptSpec;
 use crate::serve::request::RequestRecord;
 use crate::serve::schedule::Load;
 use crate::serve::summary::BlockSummary;
+use crate::serve::tls::TlsOptions;
 
 impl Finished for BlockSummary {
     fn seq(&self) -> u32 {
@@ -109,6 +110,10 @@ impl<'a> Cells<'a> {
     fn start_target(&self, cell: usize) -> Result<Running> {
         let reach = Reach {
             headers: self.args.headers.clone(),
+            tls: TlsOptions {
+                cacert: self.args.cacert.clone(),
+                insecure: self.args.insecure,
+            },
             ready_timeout: self.args.ready_timeout,
             api: self.plan.api,
         };

@@ -65,7 +65,21 @@ fn plan_sampler(args: &ServeArgs) -> Result<SamplerConfig> {
     .map_err(usage)
 }
 
+/// `--cacert`/`--insecure` without an `https://` URL would do nothing: refused.
+fn check_tls_options(args: &ServeArgs) -> Result<()> {
+    let https = [&args.url, &args.a_url, &args.b_url]
+        .iter()
+        .any(|u| u.as_deref().is_some_and(|u| u.starts_with("https://")));
+    if (args.cacert.is_some() || args.insecure) && !https {
+        return Err(usage(
+            "--cacert and --insecure apply to https:// URLs (--url, --a-url, --b-url), and none was given",
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn plan(args: &ServeArgs) -> Result<Plan> {
+    check_tls_options(args)?;
     if args.shared_prefix.is_some() && args.prompt_tokens.is_none() {
         return Err(usage(
             "--shared-prefix N needs --prompt-tokens (the length of what follows the prefix)",

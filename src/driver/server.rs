@@ -29,6 +29,7 @@ use crate::serve::server::{self, Server, ServerInfo};
 use crate::serve::slo;
 use crate::serve::standin::{Standin, StandinConfig, StandinSpecError};
 use crate::serve::summary::{self, BlockSummary};
+use crate::serve::tls::TlsOptions;
 
 /// What a cell's load goes to, as the options name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,8 @@ impl Target {
 #[derive(Debug, Clone)]
 pub struct Reach {
     pub headers: Vec<String>,
+    /// `--cacert`/`--insecure`, for an `https://` URL.
+    pub tls: TlsOptions,
     pub ready_timeout: Duration,
     pub api: Api,
 }
@@ -81,9 +84,10 @@ fn usage(msg: impl Into<String>) -> anyhow::Error {
 /// Starts the target (a server's log goes to `log`); not yet ready.
 pub fn start(target: &Target, reach: &Reach, log: &Path) -> Result<Running> {
     let goal = match target {
-        Target::Url(url) => {
-            Goal::Url(Endpoint::parse(url, &reach.headers).map_err(|e| usage(e.to_string()))?)
-        }
+        Target::Url(url) => Goal::Url(
+            Endpoint::parse_with(url, &reach.headers, &reach.tls)
+                .map_err(|e| usage(e.to_string()))?,
+        ),
         Target::Standin(spec) => {
             let cfg: StandinConfig = spec
                 .parse()
@@ -257,6 +261,7 @@ mod tests {
     fn reach() -> Reach {
         Reach {
             headers: Vec::new(),
+            tls: TlsOptions::default(),
             ready_timeout: Duration::from_secs(10),
             api: Api::Completion,
         }

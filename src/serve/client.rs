@@ -1,7 +1,8 @@
 //! The async HTTP/1.1 client (hyper on a single-threaded tokio runtime):
 //! keep-alive connections kept in a pool and reused, so no request pays for
-//! a connection set-up once the pool is warm; responses read frame by frame
-//! and timestamped the moment each arrives.
+//! a connection set-up (nor, over https, a TLS handshake) once the pool is
+//! warm; responses read frame by frame and timestamped the moment each
+//! arrives.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,8 +14,9 @@ use hyper_util::rt::TokioIo;
 
 use super::request::Trace;
 use super::sse::{read_chunk, Chunk, SseParser};
+use super::tls::{Tls, TlsError, TlsOptions};
 
-/// Where the server is: `http://HOST[:PORT][/PREFIX]`.
+/// Where the server is: `http[s]://HOST[:PORT][/PREFIX]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Endpoint {
     pub host: String,
@@ -23,30 +25,47 @@ pub struct Endpoint {
     pub prefix: String,
     /// `--header K:V`, sent with every request.
     pub headers: Vec<(String, String)>,
+    /// `https://`: the TLS client configuration every connection shares.
+    pub tls: Option<Tls>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum UrlError {
-    #[error("--url '{0}': https is not supported by this build of tokbench serve; use an http:// URL (e.g. a local TLS-terminating proxy)")]
-    Https(String),
-    #[error("--url '{0}' is not an http:// URL with a host (e.g. http://127.0.0.1:8080)")]
+    #[error(
+        "--url '{0}' is not an http:// or https:// URL with a host (e.g. http://127.0.0.1:8080)"
+    )]
     Bad(String),
     #[error("--header '{0}' is not KEY:VALUE (e.g. 'Authorization: Bearer sk-...')")]
     Header(String),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
 }
 
 impl Endpoint {
+    /// An endpoint; an `https://` one trusts the system's certificates.
     pub fn parse(url: &str, headers: &[String]) -> Result<Endpoint, UrlError> {
-        if url.starts_with("https://") {
-            return Err(UrlError::Https(url.to_string()));
-        }
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| UrlError::Bad(url.to_string()))?;
+        Endpoint::parse_with(url, headers, &TlsOptions::default())
+    }
+
+    /// An endpoint; an `https://` one trusts what `tls` says.
+    pub fn parse_with(
+        url: &str,
+        headers: &[String],
+        tls: &TlsOptions,
+    ) -> Result<Endpoint, UrlError> {
+        let (rest, default_port, https) = match url.strip_prefix("https://") {
+            Some(rest) => (rest, 443, true),
+            None => (
+                url.strip_prefix("http://")
+                    .ok_or_else(|| UrlError::Bad(url.to_string()))?,
+                80,
+                false,
+            ),
+        };
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) => (h, p.parse().map_err(|_| UrlError::Bad(url.to_string()))?),
-            None => (authority, 80),
+            None => (authority, default_port),
         };
         if host.is_empty() {
             return Err(UrlError::Bad(url.to_string()));
@@ -65,11 +84,13 @@ impl Endpoint {
             port,
             prefix: path.trim_end_matches('/').to_string(),
             headers,
+            tls: if https { Some(Tls::new(tls)?) } else { None },
         })
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}:{}{}", self.host, self.port, self.prefix)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}:{}{}", self.host, self.port, self.prefix)
     }
 }
 
@@ -95,6 +116,18 @@ impl ClientError {
             ClientError::Stream(_) => "stream".into(),
         }
     }
+}
+
+/// An HTTP/1.1 connection over `io` (plain TCP or TLS), driven on its own task.
+async fn http1_over<T>(io: T) -> Result<Sender, hyper::Error>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = http1::handshake(TokioIo::new(io)).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
 }
 
 /// Milliseconds since the block's start on the monotonic clock.
@@ -147,13 +180,11 @@ impl Pool {
             .await
             .map_err(|x| connect_err(x.to_string()))?;
         let _ = stream.set_nodelay(true);
-        let (sender, conn) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|x| connect_err(x.to_string()))?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
-        Ok(sender)
+        let sender = match &e.tls {
+            None => http1_over(stream).await,
+            Some(tls) => http1_over(tls.connect(&e.host, stream).await.map_err(connect_err)?).await,
+        };
+        sender.map_err(|x| connect_err(x.to_string()))
     }
 
     fn put(&self, s: Sender) {
@@ -345,10 +376,20 @@ mod tests {
         );
         assert_eq!(e.headers, vec![("Authorization".into(), "Bearer x".into())]);
         assert_eq!(Endpoint::parse("http://box", &[]).unwrap().port, 80);
-        assert!(matches!(
-            Endpoint::parse("https://x", &[]),
-            Err(UrlError::Https(_))
-        ));
+        let https = Endpoint::parse_with(
+            "https://box.example/v1",
+            &[],
+            &TlsOptions {
+                cacert: None,
+                insecure: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (https.port, https.url().as_str()),
+            (443, "https://box.example:443/v1")
+        );
+        assert_eq!(Endpoint::parse("http://box", &[]).unwrap().tls, None);
         assert!(matches!(
             Endpoint::parse("x:80", &[]),
             Err(UrlError::Bad(_))

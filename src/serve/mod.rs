@@ -30,3 +30,4 @@ pub mod standin;
 pub mod stored;
 pub mod summary;
 pub mod sweep;
+pub mod tls;

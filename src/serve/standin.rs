@@ -8,7 +8,10 @@
 //! `/metrics` (counters and a gauge), `/tokenize` and `/detokenize` (one
 //! token per whitespace-separated word). Tests plant numbers in it and check
 //! that tokbench finds them; `tokbench serve --standin` measures the
-//! client's own overhead against it.
+//! client's own overhead against it. `Standin::start_tls` serves the same
+//! over TLS (a certificate the caller gives, e.g. one made in a test), and
+//! the stand-in counts the connections (and TLS handshakes) it accepted, so
+//! a test can check that keep-alive holds.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -117,8 +120,19 @@ struct State {
 /// A running stand-in; stopped when dropped.
 pub struct Standin {
     pub port: u16,
+    tls: bool,
+    /// Connections accepted (over TLS: handshakes completed).
+    connections: Arc<AtomicU64>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What one listener does with a connection.
+#[derive(Clone)]
+struct Listener {
+    state: Arc<State>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    connections: Arc<AtomicU64>,
 }
 
 impl Standin {
@@ -130,6 +144,24 @@ impl Standin {
     /// Starts on `port` of 127.0.0.1 (0: a free one), as the stand-in
     /// server executable of the tests does with the `--port` it is given.
     pub fn start_on(cfg: StandinConfig, port: u16) -> std::io::Result<Standin> {
+        Standin::launch(cfg, port, None)
+    }
+
+    /// Starts on a free port of 127.0.0.1, serving https with this PEM certificate chain and key.
+    pub fn start_tls(
+        cfg: StandinConfig,
+        cert_pem: &str,
+        key_pem: &str,
+    ) -> std::io::Result<Standin> {
+        let c = super::tls::server_config(cert_pem, key_pem).map_err(std::io::Error::other)?;
+        Standin::launch(cfg, 0, Some(tokio_rustls::TlsAcceptor::from(c)))
+    }
+
+    fn launch(
+        cfg: StandinConfig,
+        port: u16,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> std::io::Result<Standin> {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
@@ -145,18 +177,37 @@ impl Standin {
             vocab: Mutex::new((Vec::new(), HashMap::new())),
             last_prompt: Mutex::new(Vec::new()),
         });
+        let connections = Arc::new(AtomicU64::new(0));
+        let tls_on = tls.is_some();
+        let l = Listener {
+            state,
+            tls,
+            connections: Arc::clone(&connections),
+        };
         let thread = std::thread::Builder::new()
             .name("tokbench-standin".into())
-            .spawn(move || rt.block_on(accept(listener, state, rx)))?;
+            .spawn(move || rt.block_on(accept(listener, l, rx)))?;
         Ok(Standin {
             port,
+            tls: tls_on,
+            connections,
             stop: Some(tx),
             thread: Some(thread),
         })
     }
 
+    /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` over TLS (the name a test certificate carries).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        if self.tls {
+            format!("https://localhost:{}", self.port)
+        } else {
+            format!("http://127.0.0.1:{}", self.port)
+        }
+    }
+
+    /// Connections accepted so far (over TLS: handshakes completed).
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 
@@ -173,7 +224,7 @@ impl Drop for Standin {
 
 async fn accept(
     listener: std::net::TcpListener,
-    state: Arc<State>,
+    l: Listener,
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
@@ -185,16 +236,35 @@ async fn accept(
             conn = listener.accept() => {
                 let Ok((stream, _)) = conn else { continue };
                 let _ = stream.set_nodelay(true);
-                let state = Arc::clone(&state);
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req| handle(Arc::clone(&state), req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
+                tokio::spawn(l.clone().serve(stream));
             }
         }
     }
+}
+
+impl Listener {
+    async fn serve(self, stream: tokio::net::TcpStream) {
+        let Some(tls) = &self.tls else {
+            self.connections.fetch_add(1, Ordering::SeqCst);
+            return serve_http(self.state, stream).await;
+        };
+        // A client that does not trust the certificate ends the handshake: not a connection.
+        let Ok(stream) = tls.accept(stream).await else {
+            return;
+        };
+        self.connections.fetch_add(1, Ordering::SeqCst);
+        serve_http(self.state, stream).await
+    }
+}
+
+async fn serve_http<T>(state: Arc<State>, io: T)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(move |req| handle(Arc::clone(&state), req));
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(TokioIo::new(io), svc)
+        .await;
 }
 
 /// A response body: all at once, or streamed from a channel.

@@ -36,15 +36,24 @@ fn mean_achieved(points: &[SweepPoint], level: f64) -> f64 {
     }
 }
 
+/// Whether more than half of a load's trials were overloaded: one noisy
+/// trial of few requests among several does not make a knee.
+fn mostly_overloaded(points: &[SweepPoint], level: f64) -> bool {
+    let (over, all) =
+        at(points, level).fold((0, 0), |(o, a), p| (o + p.overloaded as usize, a + 1));
+    all > 0 && 2 * over > all
+}
+
 /// The highest offered load before the first one the server could not
-/// follow: open loop, a step any trial of which was overloaded; closed
-/// loop, a step that gained less than [`CLOSED_KNEE_GAIN`] over the one
-/// before. None when the server followed every step, or failed the first.
+/// follow: open loop, a step most of whose trials (more than half) were
+/// overloaded; closed loop, a step that gained less than
+/// [`CLOSED_KNEE_GAIN`] over the one before. None when the server followed
+/// every step, or failed the first.
 pub fn knee(points: &[SweepPoint], open: bool) -> Option<f64> {
     let ls = levels(points);
     for (i, &l) in ls.iter().enumerate() {
         let fell = if open {
-            at(points, l).any(|p| p.overloaded)
+            mostly_overloaded(points, l)
         } else {
             i > 0
                 && mean_achieved(points, l)
@@ -87,7 +96,8 @@ pub fn ladder(start: f64, steps: usize) -> Vec<f64> {
 
 /// Runs the sweep: `run(level, trial)` runs one block and gives its point
 /// (None when interrupted; the bool returned says so).
-/// An automatic ladder stops after the first overloaded step.
+/// An automatic ladder stops after the first step most of whose trials
+/// were overloaded.
 pub fn run(
     steps: &[f64],
     automatic: bool,
@@ -110,7 +120,7 @@ pub fn run(
         if !probe(l, &mut points)? {
             return Ok((points, true));
         }
-        if automatic && at(&points, l).any(|p| p.overloaded) {
+        if automatic && mostly_overloaded(&points, l) {
             break;
         }
     }
@@ -166,6 +176,24 @@ mod tests {
         ];
         assert_eq!(knee(&p, true), Some(2.0));
         assert_eq!(knee(&p[..2], true), None);
+    }
+
+    #[test]
+    fn one_overloaded_trial_of_two_is_not_the_knee() {
+        // The CPU sweep of docs/results/cpu-serve-2026-12-02: one trial at
+        // 0.125 flagged, both at 0.4.
+        let p = vec![
+            pt(0.1, 0.14, false, None),
+            pt(0.1, 0.13, false, None),
+            pt(0.125, 0.13, true, None),
+            pt(0.125, 0.14, false, None),
+            pt(0.2, 0.15, false, None),
+            pt(0.2, 0.21, false, None),
+            pt(0.4, 0.22, true, None),
+            pt(0.4, 0.22, true, None),
+        ];
+        assert_eq!(knee(&p, true), Some(0.2));
+        assert_eq!(knee(&p[..4], true), None);
     }
 
     #[test]

@@ -77,8 +77,14 @@ row() {
   fi
   case "$query" in
     --query-compute-apps=*)
+      # Builtins only: a `cat` per process made one scan take 0.3 s on an idle
+      # machine and over 0.8 s under load, longer than the stand-in llama run,
+      # so no row named it and `gpu_mem_bytes_peak` was missing (the flaky
+      # nvidia_smi_na_power_is_missing_not_zero). nvidia-smi answers at once.
       for p in /proc/[0-9]*; do
-        if [ "$(cat "$p/comm" 2>/dev/null)" = "tokbench-standi" ]; then echo "${p#/proc/}, tokbench-standin, 512"; fi
+        comm=""
+        read -r comm < "$p/comm" 2>/dev/null
+        if [ "$comm" = "tokbench-standi" ]; then echo "${p#/proc/}, tokbench-standin, 512"; fi
       done ;;
     *power.draw.instant*) echo "$(date '+%Y/%m/%d %H:%M:%S.%3N'), 0, NVIDIA H200, 95, 1024, 143771, $power, 1980, 55, $instant" ;;
     *) echo "$(date '+%Y/%m/%d %H:%M:%S.%3N'), 0, NVIDIA H200, 95, 1024, 143771, $power, 1980, 55" ;;
@@ -328,6 +334,9 @@ fn nvidia_smi_garbage_lines_are_counted_not_fatal() {
     assert!((r["sampled"]["gpu_power_w_mean"].as_f64().unwrap() - 310.0).abs() < 1e-9);
 }
 
+/// 32 tokens: a 620 ms generation window (20 ms a token), so samples land
+/// in it even when a loaded machine spaces the stand-in's rows 200-300 ms
+/// apart (with 8 tokens, 140 ms, none did at 8 runs in parallel).
 #[test]
 fn nvidia_smi_na_power_is_missing_not_zero() {
     let sb = sandbox(&["nvidia-smi"])
@@ -339,7 +348,7 @@ fn nvidia_smi_na_power_is_missing_not_zero() {
         "--warmup",
         "0",
         "-n",
-        "8",
+        "32",
         "--sampler",
         "nvidia-smi",
         "--json",
