@@ -330,10 +330,28 @@ impl Race {
     /// completed.
     pub fn interrupt(&mut self) {
         if self.stop.is_none() {
-            if self.rounds_done >= self.first_look() {
+            self.drop_open_round();
+            let n = self.rounds_done;
+            if n > 0 && n >= self.first_look() && self.last_look != Some(n) {
                 self.look();
             }
             self.stop = Some(StopReason::Interrupted);
+        }
+    }
+
+    /// Takes a round cut short out of the race (rounds are paired: a part
+    /// of one would pair some cells' runs with nothing), keeping its count
+    /// for the result's `unfinished_round`.
+    fn drop_open_round(&mut self) {
+        if std::mem::take(&mut self.round_open) {
+            for c in &mut self.cells {
+                c.runs.pop();
+            }
+            self.runs -= self.round_runs;
+            self.unfinished = (self.round_runs > 0).then_some(UnfinishedRound {
+                round: self.rounds_done + 1,
+                runs: self.round_runs,
+            });
         }
     }
 
@@ -368,16 +386,7 @@ impl Race {
         if self.stop.is_some() {
             return;
         }
-        if std::mem::take(&mut self.round_open) {
-            for c in &mut self.cells {
-                c.runs.pop();
-            }
-            self.runs -= self.round_runs;
-            self.unfinished = (self.round_runs > 0).then_some(UnfinishedRound {
-                round: self.rounds_done + 1,
-                runs: self.round_runs,
-            });
-        }
+        self.drop_open_round();
         let n = self.rounds_done;
         if n > 0 && n >= self.first_look() && self.last_look != Some(n) {
             self.look();
