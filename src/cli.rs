@@ -300,15 +300,8 @@ pub struct BisectArgs {
     /// GPU offload (see 'run --help').
     #[arg(long, value_enum, default_value_t = Gpu::Auto)]
     pub gpu: Gpu,
-    /// Backend of the builds.
-    #[arg(long, value_enum, default_value_t = BuildBackend::Auto)]
-    pub backend: BuildBackend,
-    /// Extra CMake configure argument of every build (repeatable).
-    #[arg(long = "cmake-arg", value_name = "ARG", allow_hyphen_values = true)]
-    pub cmake_args: Vec<String>,
-    /// Parallel compile jobs (default: the number of CPUs).
-    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub jobs: Option<u32>,
+    #[command(flatten)]
+    pub compile: CompileOpts,
     #[command(flatten)]
     pub opts: RunOptions,
     /// Extra arguments passed to every binary verbatim (after --).
@@ -320,6 +313,29 @@ pub struct BisectArgs {
 
 /// The backend a build is for (defined with the builds, which must not depend on the CLI).
 pub use crate::build::BuildBackend;
+
+/// How llama.cpp is built from a revision: `build`, `bisect` and
+/// `compare --src` share these options.
+#[derive(Debug, Clone, Args)]
+pub struct BuildOpts {
+    /// Backend of the builds.
+    #[arg(long, value_enum, default_value_t = BuildBackend::Auto)]
+    pub backend: BuildBackend,
+    /// Extra CMake configure argument of every build, passed verbatim (repeatable; part of the build's key).
+    #[arg(long = "cmake-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub cmake_args: Vec<String>,
+}
+
+/// [`BuildOpts`] and the compile jobs: `build` and `bisect` (not
+/// `compare`, where `-j` would shadow llama.cpp's own `-j`).
+#[derive(Debug, Clone, Args)]
+pub struct CompileOpts {
+    #[command(flatten)]
+    pub build: BuildOpts,
+    /// Parallel compile jobs (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum BuildFormat {
@@ -338,15 +354,8 @@ pub struct BuildArgs {
     /// Tool to build (repeatable), by its current name; older names (main, server) are found.
     #[arg(long = "tool", value_name = "NAME", default_value = "llama-completion")]
     pub tools: Vec<String>,
-    /// Backend to build for.
-    #[arg(long, value_enum, default_value_t = BuildBackend::Auto)]
-    pub backend: BuildBackend,
-    /// Extra CMake configure argument, passed verbatim (repeatable; part of the build's key).
-    #[arg(long = "cmake-arg", value_name = "ARG", allow_hyphen_values = true)]
-    pub cmake_args: Vec<String>,
-    /// Parallel compile jobs (default: the number of CPUs).
-    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub jobs: Option<u32>,
+    #[command(flatten)]
+    pub compile: CompileOpts,
     /// List the cached builds with their sizes.
     #[arg(long, conflicts_with_all = ["prune", "revs"])]
     pub list: bool,
@@ -581,12 +590,8 @@ pub struct CompareRevArgs {
     /// The tool built for --a-rev / --b-rev, by its current name (older names are found).
     #[arg(long, value_name = "NAME", default_value = "llama-completion", value_parser = ["llama-completion", "llama-bench"])]
     pub tool: String,
-    /// Backend of the builds.
-    #[arg(long, value_enum, default_value_t = BuildBackend::Auto)]
-    pub backend: BuildBackend,
-    /// Extra CMake configure argument of the builds (repeatable).
-    #[arg(long = "cmake-arg", value_name = "ARG", allow_hyphen_values = true)]
-    pub cmake_args: Vec<String>,
+    #[command(flatten)]
+    pub build: BuildOpts,
     /// Exit as 'git bisect run' expects: 0 when B is like A or better, 1 when B is worse
     /// beyond --threshold, 125 when undecided or a build failed.
     #[arg(long)]
@@ -790,7 +795,8 @@ pub struct SweepArgs {
     /// Noise band: cells within it of the best are tied (e.g. 1 or 1%).
     #[arg(long, default_value = "1%", value_parser = parse_percent)]
     pub threshold: f64,
-    /// Budget of time (the sweep stops before a round would overrun it).
+    /// Budget of time, warmups included (the sweep stops before a round would overrun it,
+    /// and before any run once it is spent: a round it cuts short is left out of the statistics).
     #[arg(long, default_value = "15m", value_parser = parse_duration)]
     pub max_time: std::time::Duration,
     /// Budget of rounds.

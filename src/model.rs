@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+pub mod sampled;
+
 /// Version of the JSONL results format written by `-o`. 2: a results file
 /// may also hold `tokbench serve` records, told apart by their `kind`
 /// (run records have none and are unchanged; readers of runs still take 1).
@@ -394,10 +396,10 @@ pub struct RunRecord {
     pub notes: Vec<String>,
     /// GPU, power and memory figures sampled during the run (`--sampler`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sampled: Option<crate::sample::SampledFigures>,
+    pub sampled: Option<sampled::SampledFigures>,
     /// Every sample taken during the run, in ms since its start (for plots).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub timeline: Vec<crate::sample::Sample>,
+    pub timeline: Vec<sampled::Sample>,
     /// `test-backend-ops perf` cases read from the run (`tokbench ops`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ops: Vec<OpResult>,

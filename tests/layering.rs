@@ -72,7 +72,10 @@ fn expand(tree: &str) -> Vec<String> {
         return vec![tree.split(" as ").next().unwrap_or(tree).trim().to_string()];
     };
     let prefix = tree[..open].trim_end_matches("::");
-    let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+    // `use ` inside a string ("... use auto, none ...") can reach a `}`
+    // before its `{`: no tree then, and nothing it names resolves.
+    let close = tree.rfind('}').filter(|&c| c > open).unwrap_or(tree.len());
+    let inner = &tree[open + 1..close];
     let mut parts = Vec::new();
     let (mut depth, mut start) = (0, 0);
     for (i, ch) in inner.char_indices() {

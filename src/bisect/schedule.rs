@@ -2,11 +2,12 @@
 //! rounds of one run each in a balanced order (the six orders of a
 //! Williams design for three, in turn: each cell runs in each position,
 //! and after each other cell, equally often), looked at after every round.
+//! The table is bisect's; the schedule is the engine's [`Rounds`].
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::engine::schedule::{Look, Next, Rule, Schedule, Step};
-use crate::model::RunRecord;
+use crate::engine::order::Rotation;
+use crate::engine::schedule::{Rounds, Rule};
 
 /// The round orders, cells 0 (good), 1 (bad), 2 (commit).
 const ORDERS: [[usize; 3]; 6] = [
@@ -18,89 +19,26 @@ const ORDERS: [[usize; 3]; 6] = [
     [0, 2, 1],
 ];
 
+/// Each warmup round: good, bad, then the commit.
+const WARMUP: [usize; 3] = [0, 1, 2];
+
+/// The three cells' rotation: the Williams design's six orders in turn.
+pub fn rotation() -> Rotation {
+    Rotation::new(WARMUP.to_vec(), ORDERS.iter().map(|o| o.to_vec()).collect())
+}
+
 /// Three cells in rounds until the rule decides, at most `max_rounds` or
-/// `max_time`; `ended` holds what the rule decided.
-pub struct Rounds3<E> {
-    warmup: u32,
-    max_rounds: usize,
-    max_time: Duration,
-    look: Rule<E>,
-    queue: Vec<Step>,
-    started: bool,
-    k: usize,
-    since: Option<Instant>,
-    pub ended: Option<E>,
-}
-
-impl<E> Rounds3<E> {
-    pub fn new(warmup: u32, max_rounds: usize, max_time: Duration, look: Rule<E>) -> Rounds3<E> {
-        Rounds3 {
-            warmup,
-            max_rounds,
-            max_time,
-            look,
-            queue: Vec::new(),
-            started: false,
-            k: 0,
-            since: None,
-            ended: None,
-        }
-    }
-
-    fn refill(&mut self, done: &[RunRecord]) -> anyhow::Result<bool> {
-        let since = *self.since.get_or_insert_with(Instant::now);
-        if self.k > 0 {
-            if let Some(end) = (self.look)(done, Look::AfterPair(self.k))? {
-                self.ended = Some(end);
-                return Ok(false);
-            }
-        }
-        if self.k >= self.max_rounds {
-            return Ok(false);
-        }
-        if since.elapsed() >= self.max_time {
-            self.ended = (self.look)(done, Look::TimeSpent(self.k))?;
-            return Ok(false);
-        }
-        let order = ORDERS[self.k % ORDERS.len()];
-        self.k += 1;
-        self.queue = order
-            .iter()
-            .rev()
-            .map(|&cell| Step {
-                cell,
-                warmup: false,
-            })
-            .collect();
-        Ok(true)
-    }
-}
-
-impl<E> Schedule for Rounds3<E> {
-    fn planned(&self) -> (usize, bool) {
-        (3 * (self.max_rounds + self.warmup as usize), true)
-    }
-
-    fn next(&mut self, done: &[RunRecord]) -> anyhow::Result<Next> {
-        if !self.started {
-            self.started = true;
-            self.queue = (0..self.warmup)
-                .flat_map(|_| [2, 1, 0])
-                .map(|cell| Step { cell, warmup: true })
-                .collect();
-        }
-        if self.queue.is_empty() && !self.refill(done)? {
-            return Ok(Next::Done);
-        }
-        Ok(self.queue.pop().map_or(Next::Done, Next::Run))
-    }
+/// `max_time`; the schedule's `ended` holds what the rule decided.
+pub fn rounds3<E>(warmup: u32, max_rounds: usize, max_time: Duration, look: Rule<E>) -> Rounds<E> {
+    Rounds::until(rotation(), warmup, max_rounds, max_time, look)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::schedule::{Look, Next, Schedule};
 
-    fn drain<E>(s: &mut Rounds3<E>) -> String {
+    fn drain<E>(s: &mut Rounds<E>) -> String {
         let mut out = String::new();
         while let Ok(Next::Run(step)) = s.next(&[]) {
             let c = b"gbc"[step.cell] as char;
@@ -116,8 +54,9 @@ mod tests {
     #[test]
     fn warmups_then_balanced_rounds_until_the_budget() {
         let rule: Rule<()> = Box::new(|_, _| Ok(None));
-        let mut s = Rounds3::new(1, 6, Duration::from_secs(60), rule);
+        let mut s = rounds3(1, 6, Duration::from_secs(60), rule);
         assert_eq!(s.planned(), (21, true));
+        assert_eq!(s.planned_warmups(), 3);
         let order = drain(&mut s);
         assert_eq!(order, "gbcCGBGBCBCGCBGBGCGCB");
         // Over the six rounds each cell is first, second and third twice.
@@ -139,12 +78,12 @@ mod tests {
             Look::AfterPair(k) if k == 2 => Ok(Some(k)),
             _ => Ok(None),
         });
-        let mut s = Rounds3::new(0, 10, Duration::from_secs(60), rule);
+        let mut s = rounds3(0, 10, Duration::from_secs(60), rule);
         assert_eq!(drain(&mut s), "CGBGBC");
         assert_eq!(s.ended, Some(2));
         let timed: Rule<Look> =
             Box::new(|_, look| Ok(matches!(look, Look::TimeSpent(_)).then_some(look)));
-        let mut s = Rounds3::new(0, 10, Duration::ZERO, timed);
+        let mut s = rounds3(0, 10, Duration::ZERO, timed);
         assert_eq!(drain(&mut s), "");
         assert_eq!(s.ended, Some(Look::TimeSpent(0)));
     }

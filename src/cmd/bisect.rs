@@ -17,12 +17,12 @@ use super::revs::{label, ToolBuild};
 use super::{print_out, Sinks};
 use crate::bisect::journal::{self, Checked, Journal, Saved};
 use crate::bisect::report::{self, BisectReport, FirstBad};
-use crate::bisect::schedule::Rounds3;
+use crate::bisect::schedule::rounds3;
 use crate::bisect::{
     self, measure, Class, CommitInfo, Config, Judgement, Oracle, Outcome as Search, Range, Step,
     Verdict,
 };
-use crate::cli::{BisectArgs, CompareArgs, CompareRevArgs, Format};
+use crate::cli::{BisectArgs, BuildOpts, CompareArgs, CompareRevArgs, Format};
 use crate::compare::report::Judge;
 use crate::compare::stats::{AutoRule, Verdict as Change};
 use crate::engine::schedule::{Look, Rule};
@@ -52,9 +52,8 @@ pub fn run(args: &BisectArgs, db: &DbChoice) -> Result<Outcome> {
     let tb = ToolBuild {
         src: args.src.clone(),
         tool: args.tool.clone(),
-        backend: args.backend,
-        cmake_args: args.cmake_args.clone(),
-        jobs: args.jobs,
+        opts: args.compile.build.clone(),
+        jobs: args.compile.jobs,
         cache: cache.clone(),
     };
     if args.opts.dry_run {
@@ -101,13 +100,19 @@ fn journal_key(args: &BisectArgs, range: &Range) -> String {
         args.threshold.to_string(),
         args.improvement.to_string(),
         args.max_pairs.to_string(),
-        format!("{:?} {:?}", args.backend, args.gpu),
+        format!("{:?} {:?}", args.compile.build.backend, args.gpu),
         args.model.display().to_string(),
         format!("{:?}", args.opts.n_predict),
         format!("{:?} {:?}", args.opts.prompt, args.opts.file),
     ];
     parts.extend(args.paths.iter().map(|p| format!("path {p}")));
-    parts.extend(args.cmake_args.iter().map(|a| format!("cmake {a}")));
+    parts.extend(
+        args.compile
+            .build
+            .cmake_args
+            .iter()
+            .map(|a| format!("cmake {a}")),
+    );
     parts.extend(args.extra.iter().map(|a| format!("arg {a}")));
     journal::key(&parts)
 }
@@ -358,8 +363,10 @@ impl Session<'_> {
                 a_rev: None,
                 b_rev: None,
                 tool: args.tool.clone(),
-                backend: args.backend,
-                cmake_args: Vec::new(),
+                build: BuildOpts {
+                    backend: args.compile.build.backend,
+                    cmake_args: Vec::new(),
+                },
                 git_bisect_exit: false,
             },
             opts: args.opts.clone(),
@@ -676,7 +683,7 @@ impl Measuring<'_, '_> {
             })
         });
         let left = self.s.deadline_left();
-        let mut sched = Rounds3::new(self.s.args.opts.warmup, rule.max_pairs, left, look);
+        let mut sched = rounds3(self.s.args.opts.warmup, rule.max_pairs, left, look);
         let mut sinks = Sinks::open(&self.plan, self.s.db, true)?;
         let out = engine::run(
             &cells,

@@ -42,17 +42,8 @@ pub fn run(args: &BuildArgs) -> Result<Outcome> {
 }
 
 fn request(args: &BuildArgs, src: &Path, rev: &str, cache: &Path) -> Request {
-    Request {
-        jobs: args.jobs,
-        ..Request::new(
-            src,
-            rev,
-            args.tools.clone(),
-            args.backend,
-            args.cmake_args.clone(),
-            cache,
-        )
-    }
+    let c = &args.compile;
+    super::revs::request(src, rev, args.tools.clone(), &c.build, c.jobs, cache)
 }
 
 /// Per revision: `REV  <commit> <subject>`, then the bin directory and how

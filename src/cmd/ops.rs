@@ -220,8 +220,10 @@ fn build_rev(rev: &str, args: &OpsArgs) -> Result<PathBuf> {
     let tb = super::revs::ToolBuild {
         src: args.src.clone().unwrap_or_else(|| PathBuf::from(".")),
         tool: BINARY.to_string(),
-        backend: crate::cli::BuildBackend::Auto,
-        cmake_args: Vec::new(),
+        opts: crate::cli::BuildOpts {
+            backend: crate::cli::BuildBackend::Auto,
+            cmake_args: Vec::new(),
+        },
         jobs: None,
         cache: super::revs::cache_root()?,
     };

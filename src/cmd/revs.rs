@@ -4,12 +4,12 @@
 //! the short commit and its subject. `--git-bisect-exit` maps the verdict
 //! to `git bisect run`'s convention ([`git_bisect_outcome`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::build::{build, cache, BuildBackend, Built, Request};
-use crate::cli::CompareArgs;
+use crate::build::{build, cache, Built, Request};
+use crate::cli::{BuildOpts, CompareArgs};
 use crate::compare::report::CompareReport;
 use crate::compare::stats::Verdict;
 use crate::exit::Outcome;
@@ -28,30 +28,48 @@ pub fn cache_root() -> Result<PathBuf> {
     )
 }
 
+/// The build request of `tools` at `rev` with the command's build options.
+pub fn request(
+    src: &Path,
+    rev: &str,
+    tools: Vec<String>,
+    opts: &BuildOpts,
+    jobs: Option<u32>,
+    cache: &Path,
+) -> Request {
+    Request {
+        jobs,
+        ..Request::new(
+            src,
+            rev,
+            tools,
+            opts.backend,
+            opts.cmake_args.clone(),
+            cache,
+        )
+    }
+}
+
 /// What to build a tool with, for every revision of one command.
 #[derive(Debug, Clone)]
 pub struct ToolBuild {
     pub src: PathBuf,
     pub tool: String,
-    pub backend: BuildBackend,
-    pub cmake_args: Vec<String>,
+    pub opts: BuildOpts,
     pub jobs: Option<u32>,
     pub cache: PathBuf,
 }
 
 impl ToolBuild {
     pub fn request(&self, rev: &str) -> Request {
-        Request {
-            jobs: self.jobs,
-            ..Request::new(
-                &self.src,
-                rev,
-                vec![self.tool.clone()],
-                self.backend,
-                self.cmake_args.clone(),
-                &self.cache,
-            )
-        }
+        request(
+            &self.src,
+            rev,
+            vec![self.tool.clone()],
+            &self.opts,
+            self.jobs,
+            &self.cache,
+        )
     }
 
     /// Builds (or reuses) `rev` and returns the build with the tool's path;
@@ -81,8 +99,7 @@ pub fn prepare(args: &CompareArgs) -> Result<(CompareArgs, Vec<Built>)> {
     let tb = ToolBuild {
         src: args.revs.src.clone().unwrap_or_else(|| PathBuf::from(".")),
         tool: args.revs.tool.clone(),
-        backend: args.revs.backend,
-        cmake_args: args.revs.cmake_args.clone(),
+        opts: args.revs.build.clone(),
         jobs: None,
         cache: cache_root()?,
     };

@@ -1,4 +1,8 @@
-//! The order in which `tokbench compare` runs the two builds.
+//! The order in which the engine's rounds run their cells: [`Rotation`],
+//! one order of the cells per warmup round and a cycle of orders for the
+//! measured rounds. `tokbench compare` runs two builds in ABBA order
+//! ([`Rotation::abba`]); `bisect` runs three cells in the six orders of a
+//! Williams design (its own table).
 //!
 //! After one warmup run of each side, pairs alternate their order: AB, BA,
 //! AB, BA, ... (so the session reads ABBA ABBA ...). The k-th A run is paired
@@ -36,6 +40,54 @@ pub fn interleave_order(pairs: usize) -> Vec<Side> {
     (0..pairs).flat_map(pair_order).collect()
 }
 
+/// The orders of a [`crate::engine::schedule::Rounds`] schedule over N
+/// cells (indices 0..N): `warmup` is the order of each warmup round, and
+/// measured round k runs `rounds[k % rounds.len()]`, so the order rotates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    warmup: Vec<usize>,
+    rounds: Vec<Vec<usize>>,
+}
+
+impl Rotation {
+    pub fn new(warmup: Vec<usize>, rounds: Vec<Vec<usize>>) -> Rotation {
+        Rotation { warmup, rounds }
+    }
+
+    /// Two cells, A = 0 and B = 1: warmups AB, then pairs AB, BA, AB, ...
+    pub fn abba() -> Rotation {
+        let cells = |sides: &[Side]| sides.iter().map(|&s| cell_of(s)).collect();
+        Rotation::new(
+            cells(&WARMUP_ORDER),
+            (0..2).map(|k| cells(&pair_order(k))).collect(),
+        )
+    }
+
+    /// The order of each warmup round.
+    pub fn warmup(&self) -> &[usize] {
+        &self.warmup
+    }
+
+    /// How many runs a measured round makes.
+    pub fn per_round(&self) -> usize {
+        self.round(0).len()
+    }
+
+    /// The order of measured round `k` (0-based); empty without rounds.
+    pub fn round(&self, k: usize) -> &[usize] {
+        let n = self.rounds.len().max(1);
+        self.rounds.get(k % n).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The engine cell of a side: A is cell 0, B cell 1.
+pub fn cell_of(s: Side) -> usize {
+    match s {
+        Side::A => 0,
+        Side::B => 1,
+    }
+}
+
 /// All A runs, then all B runs: the order that cannot tell drift from a change.
 pub fn sequential_order(pairs: usize) -> Vec<Side> {
     let mut order = vec![Side::A; pairs];
@@ -61,6 +113,15 @@ mod tests {
             let p = pair_order(k);
             assert_ne!(p[0], p[1]);
         }
+    }
+
+    #[test]
+    fn the_abba_rotation_alternates_the_pairs_after_warmups_in_order() {
+        let r = Rotation::abba();
+        assert_eq!(r.per_round(), 2);
+        assert_eq!(r.warmup(), [0, 1]);
+        let rounds: Vec<&[usize]> = (0..5).map(|k| r.round(k)).collect();
+        assert_eq!(rounds, [&[0, 1][..], &[1, 0], &[0, 1], &[1, 0], &[0, 1]]);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Schedules: which cell runs next, asked after every finished run with the
-//! records so far. [`Sequential`] is `tokbench run`'s; [`Abba`] is
-//! `compare`'s (warmups of each side, then pairs in ABBA order, a fixed
-//! number or until an adaptive rule decides). A blocked, randomized order
-//! over N cells with elimination is one more implementation of the trait.
+//! records so far. [`Sequential`] is `tokbench run`'s; [`Rounds`] runs N
+//! cells in rounds whose order rotates ([`Rotation`]), a fixed number or
+//! until an adaptive rule decides: [`Abba`] is `compare`'s (two cells,
+//! ABBA), `bisect` runs three cells in a Williams design. A blocked,
+//! randomized order over N cells with elimination (`sweep`) is one more
+//! implementation of the trait.
 
 use std::time::{Duration, Instant};
 
-use super::order::{pair_order, Side, WARMUP_ORDER};
+use super::order::Rotation;
 use crate::model::RunRecord;
 
 /// The next run: which cell, and whether it is a warmup.
@@ -67,8 +69,9 @@ impl<R> Schedule<R> for Sequential {
     }
 }
 
-/// When [`Abba`] looks at its results: before pair k (after the warmups),
-/// after k complete pairs, or when its time is spent after k pairs.
+/// When [`Rounds`] looks at its results: before round k (after the
+/// warmups), after k complete rounds, or when its time is spent after k
+/// rounds (a round of [`Abba`] is a pair).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Look {
     BeforePair(usize),
@@ -80,12 +83,16 @@ pub enum Look {
 /// rule decided), an error ends it.
 pub type Rule<E, R = RunRecord> = Box<dyn FnMut(&[R], Look) -> anyhow::Result<Option<E>>>;
 
-/// Two cells (A = 0, B = 1): `warmup` rounds of A then B, then pairs in
-/// ABBA order: `pairs` of them, or (adaptive) until the rule decides, at
-/// most `max_pairs` or `max_time`. `ended` holds what the rule decided.
-pub struct Abba<E, R = RunRecord> {
+/// Rounds over the cells of a [`Rotation`]: `warmup` warmup rounds, then
+/// measured rounds in the rotation's orders: `rounds` of them, or
+/// (adaptive) until the rule decides, at most `rounds` or `max_time`. The
+/// rule looks before each round (after the warmups) and after each one.
+/// `ended` holds what the rule decided. `compare`'s [`Abba`] is this over
+/// two cells; `bisect` runs it over three.
+pub struct Rounds<E, R = RunRecord> {
+    rotation: Rotation,
     warmup: u32,
-    pairs: usize,
+    rounds: usize,
     look: Option<Rule<E, R>>,
     adaptive: bool,
     max_time: Duration,
@@ -96,13 +103,23 @@ pub struct Abba<E, R = RunRecord> {
     pub ended: Option<E>,
 }
 
-impl<E, R> Abba<E, R> {
-    /// `pairs` pairs; `look` (if any) sees the results before and after each
-    /// pair and may end the session early.
-    pub fn fixed(warmup: u32, pairs: usize, look: Option<Rule<E, R>>) -> Abba<E, R> {
-        Abba {
+/// `compare`'s schedule: two cells (A = 0, B = 1), warmups of A then B,
+/// then pairs in ABBA order.
+pub type Abba<E, R = RunRecord> = Rounds<E, R>;
+
+impl<E, R> Rounds<E, R> {
+    /// `rounds` rounds; `look` (if any) sees the results before and after
+    /// each round and may end the session early.
+    pub fn rotating(
+        rotation: Rotation,
+        warmup: u32,
+        rounds: usize,
+        look: Option<Rule<E, R>>,
+    ) -> Self {
+        Rounds {
+            rotation,
             warmup,
-            pairs,
+            rounds,
             look,
             adaptive: false,
             max_time: Duration::MAX,
@@ -114,18 +131,29 @@ impl<E, R> Abba<E, R> {
         }
     }
 
-    /// `--auto`: the rule looks after each pair; `max_pairs` and `max_time` bound it.
-    pub fn adaptive(
+    /// Adaptive: the rule decides; `max_rounds` and `max_time` bound it.
+    pub fn until(
+        rotation: Rotation,
         warmup: u32,
-        max_pairs: usize,
+        max_rounds: usize,
         max_time: Duration,
         rule: Rule<E, R>,
-    ) -> Abba<E, R> {
-        Abba {
+    ) -> Self {
+        Rounds {
             adaptive: true,
             max_time,
-            ..Abba::fixed(warmup, max_pairs, Some(rule))
+            ..Rounds::rotating(rotation, warmup, max_rounds, Some(rule))
         }
+    }
+
+    /// ABBA: `pairs` pairs of A and B.
+    pub fn fixed(warmup: u32, pairs: usize, look: Option<Rule<E, R>>) -> Self {
+        Rounds::rotating(Rotation::abba(), warmup, pairs, look)
+    }
+
+    /// ABBA, `--auto`: the rule looks after each pair; `max_pairs` and `max_time` bound it.
+    pub fn adaptive(warmup: u32, max_pairs: usize, max_time: Duration, rule: Rule<E, R>) -> Self {
+        Rounds::until(Rotation::abba(), warmup, max_pairs, max_time, rule)
     }
 
     fn ask(&mut self, done: &[R], look: Look) -> anyhow::Result<Option<E>> {
@@ -135,14 +163,7 @@ impl<E, R> Abba<E, R> {
         }
     }
 
-    fn side(s: Side) -> usize {
-        match s {
-            Side::A => 0,
-            Side::B => 1,
-        }
-    }
-
-    /// Refills the queue with the next pair, or says the session is over.
+    /// Refills the queue with the next round, or says the session is over.
     fn refill(&mut self, done: &[R]) -> anyhow::Result<bool> {
         let started = *self.started.get_or_insert_with(Instant::now);
         if self.k > 0 {
@@ -151,7 +172,7 @@ impl<E, R> Abba<E, R> {
                 return Ok(false);
             }
         }
-        if self.k >= self.pairs {
+        if self.k >= self.rounds {
             return Ok(false);
         }
         if self.adaptive && started.elapsed() >= self.max_time {
@@ -162,13 +183,14 @@ impl<E, R> Abba<E, R> {
             self.ended = Some(end);
             return Ok(false);
         }
-        let order = pair_order(self.k);
+        let order = self.rotation.round(self.k);
         self.k += 1;
+        // A stack: the first run last.
         self.queue = order
             .iter()
             .rev()
-            .map(|&s| Step {
-                cell: Self::side(s),
+            .map(|&cell| Step {
+                cell,
                 warmup: false,
             })
             .collect();
@@ -176,25 +198,26 @@ impl<E, R> Abba<E, R> {
     }
 }
 
-impl<E, R> Schedule<R> for Abba<E, R> {
+impl<E, R> Schedule<R> for Rounds<E, R> {
     fn planned(&self) -> (usize, bool) {
-        (self.pairs * 2 + self.warmup as usize * 2, self.adaptive)
+        let (warm, per) = (self.rotation.warmup().len(), self.rotation.per_round());
+        (
+            self.rounds * per + self.warmup as usize * warm,
+            self.adaptive,
+        )
     }
     fn planned_warmups(&self) -> usize {
-        self.warmup as usize * 2
+        self.warmup as usize * self.rotation.warmup().len()
     }
 
     fn next(&mut self, done: &[R]) -> anyhow::Result<Next> {
         if !self.done_warmups {
             self.done_warmups = true;
-            // A stack: the first run last.
+            let order = self.rotation.warmup();
             self.queue = (0..self.warmup)
-                .flat_map(|_| WARMUP_ORDER)
+                .flat_map(|_| order.iter().copied())
                 .rev()
-                .map(|s| Step {
-                    cell: Self::side(s),
-                    warmup: true,
-                })
+                .map(|cell| Step { cell, warmup: true })
                 .collect();
         }
         if self.queue.is_empty() && !self.refill(done)? {
@@ -230,6 +253,22 @@ mod tests {
             Schedule::<RunRecord>::next(&mut s, &[]).unwrap(),
             Next::Done
         );
+    }
+
+    #[test]
+    fn rounds_of_n_cells_rotate_through_their_orders_after_the_warmups() {
+        let rotation = Rotation::new(vec![2, 0, 1], vec![vec![0, 1, 2], vec![2, 1, 0]]);
+        let mut s: Rounds<()> = Rounds::rotating(rotation, 2, 3, None);
+        assert_eq!(s.planned(), (15, false));
+        assert_eq!(s.planned_warmups(), 6);
+        let mut steps = Vec::new();
+        while let Next::Run(step) = s.next(&[]).unwrap() {
+            steps.push((step.cell, step.warmup));
+        }
+        let warm: Vec<(usize, bool)> = [2, 0, 1, 2, 0, 1].map(|c| (c, true)).to_vec();
+        let measured: Vec<(usize, bool)> = [0, 1, 2, 2, 1, 0, 0, 1, 2].map(|c| (c, false)).to_vec();
+        assert_eq!(steps[..6], warm[..]);
+        assert_eq!(steps[6..], measured[..]);
     }
 
     #[test]

@@ -28,67 +28,12 @@ pub mod vmmap;
 pub mod window;
 mod worker;
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::model::sampled::{PeakBandwidth, Sample, SourceKind};
 pub use session::{Sampling, Session, SourceState, SourceStatus};
 pub use summarize::{summarize, RunFacts, SampledFigures};
 pub use window::{Window, WindowKind};
-
-/// One source of samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SourceKind {
-    Powermetrics,
-    Vmmap,
-    Macmon,
-    NvidiaSmi,
-    Proc,
-}
-
-impl SourceKind {
-    pub const ALL: [SourceKind; 5] = [
-        SourceKind::Powermetrics,
-        SourceKind::Vmmap,
-        SourceKind::Macmon,
-        SourceKind::NvidiaSmi,
-        SourceKind::Proc,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            SourceKind::Powermetrics => "powermetrics",
-            SourceKind::Vmmap => "vmmap",
-            SourceKind::Macmon => "macmon",
-            SourceKind::NvidiaSmi => "nvidia-smi",
-            SourceKind::Proc => "proc",
-        }
-    }
-}
-
-impl fmt::Display for SourceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for SourceKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        SourceKind::ALL
-            .into_iter()
-            .find(|k| k.name() == s.trim())
-            .ok_or_else(|| {
-                format!(
-                    "unknown sampler '{s}': use auto, none, or a comma list of \
-                     powermetrics, vmmap, macmon, nvidia-smi, proc"
-                )
-            })
-    }
-}
 
 /// What `--sampler` asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,14 +82,6 @@ pub fn parse_bandwidth_gbps(s: &str) -> Result<f64, String> {
     }
 }
 
-/// The device's peak memory bandwidth and where the figure came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PeakBandwidth {
-    pub gbps: f64,
-    /// The device it is for (`NVIDIA H200`, `Apple M2 Max`), or `--peak-bandwidth`.
-    pub device: String,
-}
-
 /// The sampling part of a plan: sources that passed their probe, the ones
 /// that did not (with why), the interval and the roofline's bandwidth.
 #[derive(Debug, Clone, Default)]
@@ -166,85 +103,6 @@ impl SamplerConfig {
             .iter()
             .map(|(k, why)| format!("{k}: not available ({why})"))
             .collect()
-    }
-}
-
-/// One point of a run's timeline. Every figure is optional: each source
-/// gives a different subset, and a field the source printed as `[N/A]` is
-/// `None`, never zero.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Sample {
-    /// When the sample was complete, in ms since the run's start (for a
-    /// saved capture: since its first sample).
-    pub t_ms: f64,
-    pub source: Option<SourceKind>,
-    /// The measured time this sample's averages cover, ending at `t_ms`
-    /// (powermetrics' `elapsed`, or the gap to the previous timestamp).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub span_ms: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_index: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_busy_pct: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_freq_mhz: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_power_w: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu_power_w: Option<f64>,
-    /// macOS `ANE Power` (the Neural Engine).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ane_power_w: Option<f64>,
-    /// macOS `Combined Power (CPU + GPU + ANE)`, `Package Power`, macmon `all_power`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub combined_power_w: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_temp_c: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thermal_pressure: Option<String>,
-    /// Memory used on the whole GPU (nvidia-smi `memory.used`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_mem_used_bytes: Option<u64>,
-    /// The GPU's total memory (nvidia-smi `memory.total`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_mem_total_bytes: Option<u64>,
-    /// The process a per-process row is about (nvidia-smi `--query-compute-apps`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pid: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub process_name: Option<String>,
-    /// vmmap: the GPU-related regions whose RESIDENT sizes make `gpu_mem_bytes`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub gpu_regions: Vec<vmmap::GpuRegion>,
-    /// The process's own GPU memory (nvidia-smi compute-apps, vmmap GPU regions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_mem_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rss_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rss_peak_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phys_footprint_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phys_footprint_peak_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu_pct: Option<f64>,
-}
-
-impl Sample {
-    /// True when the sample carries no figure at all (e.g. a zombie's status).
-    pub fn is_empty(&self) -> bool {
-        let s = Sample {
-            t_ms: self.t_ms,
-            source: self.source,
-            span_ms: self.span_ms,
-            gpu_index: self.gpu_index,
-            gpu_name: self.gpu_name.clone(),
-            ..Default::default()
-        };
-        &s == self
     }
 }
 

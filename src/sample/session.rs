@@ -4,7 +4,6 @@
 //! dies mid-run is reported in its [`SourceStatus`].
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -12,7 +11,8 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use serde::{Deserialize, Serialize};
+
+pub use crate::model::sampled::{SourceState, SourceStatus};
 
 use super::worker::{self, ChildSlot, Ctx, End, Framing};
 use super::{
@@ -26,49 +26,6 @@ const VMMAP_TIMEOUT: Duration = Duration::from_secs(10);
 const STOP_GRACE: Duration = Duration::from_millis(300);
 /// `/proc/<pid>/stat` counts in USER_HZ, which Linux fixes at 100.
 const USER_HZ: f64 = 100.0;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceState {
-    Ok,
-    NotAvailable,
-    Failed,
-    /// It ran to the end but gave no sample (`detail` says from how much output).
-    NoSamples,
-}
-
-/// How one source fared during a run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SourceStatus {
-    pub source: SourceKind,
-    pub state: SourceState,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    pub samples: usize,
-}
-
-impl fmt::Display for SourceStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.state {
-            SourceState::Ok => "ok",
-            SourceState::NotAvailable => "not available",
-            SourceState::Failed => "failed mid-run",
-            // `powermetrics: 0 samples from 1234 bytes of output`.
-            SourceState::NoSamples => {
-                return write!(
-                    f,
-                    "{}: {}",
-                    self.source,
-                    self.detail.as_deref().unwrap_or("0 samples")
-                )
-            }
-        };
-        match &self.detail {
-            Some(d) => write!(f, "{}: {what} ({d})", self.source),
-            None => write!(f, "{}: {what}", self.source),
-        }
-    }
-}
 
 /// A run's timeline and how each source fared.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -5,9 +5,9 @@
 //! mean power over the covered time is then applied to the whole window, so
 //! a gap between samples does not read as zero watts.
 
-use serde::{Deserialize, Serialize};
+pub use crate::model::sampled::SampledFigures;
 
-use super::session::{Sampling, SourceState, SourceStatus};
+use super::session::{Sampling, SourceState};
 use super::{roofline, PeakBandwidth, Sample, SourceKind, Window, WindowKind};
 
 /// What the run itself tells about the work done.
@@ -17,68 +17,6 @@ pub struct RunFacts {
     pub eval_tps: Option<f64>,
     pub model_bytes: u64,
     pub peak_bandwidth: Option<PeakBandwidth>,
-}
-
-/// The per-run aggregates of a sampled run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SampledFigures {
-    /// The span figures are taken over, in ms of the run's timeline.
-    pub window: Option<Window>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_busy_pct_mean: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_busy_pct_p50: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_busy_pct_p95: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_freq_mhz_mean: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_power_w_mean: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_power_w_max: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_energy_j: Option<f64>,
-    /// Share of the window covered by measured power intervals.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_power_coverage_pct: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_j_per_token: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tokens_per_j: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub combined_power_w_mean: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub combined_energy_j: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub combined_j_per_token: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_temp_c_max: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thermal_pressure: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu_pct_mean: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peak_rss_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peak_phys_footprint_bytes: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_mem_bytes_peak: Option<u64>,
-    /// The GPU's total memory (nvidia-smi `memory.total`), for headroom.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gpu_mem_total_bytes: Option<u64>,
-    /// vmmap: each GPU-related region's own peak RESIDENT size over the run
-    /// (the regions `gpu_mem_bytes` sums: IOAccelerator*, IOSurface, owned
-    /// unmapped (graphics)).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub gpu_regions_peak: Vec<super::vmmap::GpuRegion>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roofline_pct: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub peak_bandwidth: Option<PeakBandwidth>,
-    pub sources: Vec<SourceStatus>,
-    /// Figures a source should have given and did not, with why.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub missing: Vec<String>,
 }
 
 /// True when the sample's measured interval (or instant) touches the window.
@@ -315,6 +253,7 @@ fn missing(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sample::SourceStatus;
 
     fn power(t: f64, span: Option<f64>, w: f64) -> Sample {
         Sample {

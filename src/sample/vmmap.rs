@@ -8,7 +8,7 @@
 //! also live in host memory (MALLOC_LARGE, mapped file), which the footprint
 //! covers.
 
-use serde::{Deserialize, Serialize};
+pub use crate::model::sampled::GpuRegion;
 
 use super::{Sample, SampleParseError, SourceKind};
 
@@ -16,16 +16,6 @@ use super::{Sample, SampleParseError, SourceKind};
 /// (`vmmap <pid> | grep IOAccelerator`): every `IOAccelerator*` row,
 /// `IOSurface` and `owned unmapped (graphics)`.
 pub const GPU_REGIONS: &str = "IOAccelerator*, IOSurface, owned unmapped (graphics)";
-
-/// One GPU-related row of the region table.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct GpuRegion {
-    pub name: String,
-    /// The RESIDENT column: what the GPU memory figure sums.
-    pub resident_bytes: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub virtual_bytes: Option<u64>,
-}
 
 /// argv after the program.
 pub fn args(pid: u32) -> Vec<String> {

@@ -11,7 +11,8 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
-use serde::{Deserialize, Serialize};
+
+pub use crate::model::sampled::{Window, WindowKind};
 
 /// Slack added before generation when the end is taken from the exit time
 /// (the process prints and frees memory after decoding).
@@ -25,29 +26,6 @@ static TS_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:\[\d+\]\s*)*(\d+)\.(\d{2})\.(\d{3})\.(\d{3}) [A-Z] ")
         .expect("timestamp regex is valid")
 });
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WindowKind {
-    Generation,
-    WholeRun,
-}
-
-/// A span of the run's timeline, in ms since the process started.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Window {
-    pub kind: WindowKind,
-    pub start_ms: f64,
-    pub end_ms: f64,
-    /// `log timestamp`, `eval time before exit` or `no eval time`.
-    pub basis: String,
-}
-
-impl Window {
-    pub fn len_ms(&self) -> f64 {
-        (self.end_ms - self.start_ms).max(0.0)
-    }
-}
 
 /// `M.SS.mmm.uuu` -> ms.
 pub fn log_time_ms(line: &str) -> Option<f64> {

@@ -114,6 +114,17 @@ impl StopReason {
     }
 }
 
+/// The round the time budget ended before it was complete: its runs are
+/// kept on disk but left out of the race (rounds are paired: a part of a
+/// round would pair only the cells that ran in it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnfinishedRound {
+    /// The round, 1-based.
+    pub round: usize,
+    /// Its runs that finished (and are not in the statistics).
+    pub runs: usize,
+}
+
 /// A cell's standing at the end (or so far).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "status")]
@@ -163,6 +174,11 @@ pub struct Race {
     /// Time the last round took.
     round_time: Duration,
     runs: usize,
+    /// A round has started ([`Race::next_round`]) and not ended.
+    round_open: bool,
+    /// Runs of the open round so far.
+    round_runs: usize,
+    unfinished: Option<UnfinishedRound>,
 }
 
 impl Race {
@@ -178,6 +194,9 @@ impl Race {
             last_elapsed: Duration::ZERO,
             round_time: Duration::ZERO,
             runs: 0,
+            round_open: false,
+            round_runs: 0,
+            unfinished: None,
         }
     }
 
@@ -218,6 +237,11 @@ impl Race {
         self.stop
     }
 
+    /// The round the time budget cut short, if it did (with runs in it).
+    pub fn unfinished_round(&self) -> Option<UnfinishedRound> {
+        self.unfinished
+    }
+
     /// The looks' rule, fixed once the rounds start.
     pub fn rule(&self) -> Option<&AutoRule> {
         self.rule.as_ref()
@@ -255,6 +279,8 @@ impl Race {
         for c in &mut self.cells {
             c.runs.push(None);
         }
+        self.round_open = true;
+        self.round_runs = 0;
         Some(round_order(
             self.cfg.seed,
             self.rounds_done as u64,
@@ -282,6 +308,7 @@ impl Race {
                 if let Some(slot) = c.runs.last_mut() {
                     *slot = Some(m);
                     self.runs += 1;
+                    self.round_runs += 1;
                 }
             }
             Outcome::Measured(m) => {
@@ -292,6 +319,7 @@ impl Race {
             }
             Outcome::Infeasible(cause) => {
                 self.runs += 1;
+                self.round_runs += 1;
                 c.infeasible.get_or_insert(cause);
             }
         }
@@ -302,10 +330,28 @@ impl Race {
     /// completed.
     pub fn interrupt(&mut self) {
         if self.stop.is_none() {
-            if self.rounds_done >= self.first_look() {
+            self.drop_open_round();
+            let n = self.rounds_done;
+            if n > 0 && n >= self.first_look() && self.last_look != Some(n) {
                 self.look();
             }
             self.stop = Some(StopReason::Interrupted);
+        }
+    }
+
+    /// Takes a round cut short out of the race (rounds are paired: a part
+    /// of one would pair some cells' runs with nothing), keeping its count
+    /// for the result's `unfinished_round`.
+    fn drop_open_round(&mut self) {
+        if std::mem::take(&mut self.round_open) {
+            for c in &mut self.cells {
+                c.runs.pop();
+            }
+            self.runs -= self.round_runs;
+            self.unfinished = (self.round_runs > 0).then_some(UnfinishedRound {
+                round: self.rounds_done + 1,
+                runs: self.round_runs,
+            });
         }
     }
 
@@ -315,6 +361,7 @@ impl Race {
         if self.stop.is_some() {
             return self.stop;
         }
+        self.round_open = false;
         self.rounds_done += 1;
         self.round_time = elapsed.saturating_sub(self.last_elapsed);
         self.last_elapsed = elapsed;
@@ -328,6 +375,23 @@ impl Race {
         }
         self.stop = budget.or_else(|| self.decided());
         self.stop
+    }
+
+    /// The time budget ran out before the next run (of a warmup or of a
+    /// round): the sweep stops there. The open round's runs leave the race
+    /// (they stay in `-o` and the history) and, as when the budget ends
+    /// between rounds, one last look over the complete rounds is taken at
+    /// the per-look level (unless the last round had one).
+    pub fn time_ran_out(&mut self) {
+        if self.stop.is_some() {
+            return;
+        }
+        self.drop_open_round();
+        let n = self.rounds_done;
+        if n > 0 && n >= self.first_look() && self.last_look != Some(n) {
+            self.look();
+        }
+        self.stop = Some(StopReason::TimeBudget);
     }
 
     /// The budget that ends the sweep now: the rounds, or a time that the

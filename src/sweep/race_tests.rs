@@ -249,3 +249,21 @@ fn the_first_look_decides_and_a_lone_feasible_cell_is_best() {
     assert_eq!(lone.looks_taken(), 0);
     assert_eq!(lone.statuses()[0], Status::Best);
 }
+
+/// An interrupt mid-round leaves that round out of the race, as a time
+/// budget spent mid-round does: rounds are paired.
+#[test]
+fn interrupting_mid_round_leaves_the_partial_round_out() {
+    let mut race = Race::new(2, cfg(12));
+    race.next_round().unwrap();
+    race.record(0, measured(10.0));
+    race.record(1, measured(9.0));
+    race.end_round(Duration::from_secs(2));
+    race.next_round().unwrap();
+    race.record(0, measured(11.0));
+    race.interrupt();
+    assert_eq!(race.stop_reason(), Some(StopReason::Interrupted));
+    assert_eq!(race.measurements(0).len(), 1);
+    assert_eq!(race.measurements(1).len(), 1);
+    assert_eq!(race.runs(), 2);
+}

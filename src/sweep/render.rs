@@ -167,8 +167,14 @@ fn racing_line(r: &SweepResult) -> String {
             r.looks
         )
     });
+    let cut = r.unfinished_round.map_or(String::new(), |u| {
+        format!(
+            " mid-round (the {} run(s) of round {} are in -o and the history, not in these figures)",
+            u.runs, u.round
+        )
+    });
     format!(
-        "racing: {} rounds, {} runs ({saved:.0}% fewer than every cell every round); ended: {}; seed {}{level}",
+        "racing: {} rounds, {} runs ({saved:.0}% fewer than every cell every round); ended: {}{cut}; seed {}{level}",
         r.rounds,
         r.runs,
         r.stop.map_or("-", |s| s.text()),
@@ -254,7 +260,7 @@ mod tests {
     use super::*;
     use crate::compare::stats::Direction;
     use crate::sweep::infeasible::{Cause, CauseKind};
-    use crate::sweep::race::StopReason;
+    use crate::sweep::race::{StopReason, UnfinishedRound};
     use crate::sweep::recommend::Recommendation;
 
     fn row(
@@ -291,6 +297,7 @@ mod tests {
             runs: 30,
             runs_without_racing: 36,
             stop: Some(StopReason::AllTied),
+            unfinished_round: None,
             per_look_confidence: Some(0.9995),
             looks: vec![12],
             looks_taken: 1,
@@ -371,6 +378,21 @@ mod tests {
         );
         let back: SweepResult = serde_json::from_value(json).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_round_the_budget_cut_short_is_named_in_the_racing_line() {
+        let mut r = result();
+        r.stop = Some(StopReason::TimeBudget);
+        r.unfinished_round = Some(UnfinishedRound { round: 13, runs: 2 });
+        let t = render(&r, Format::Table);
+        assert!(t.contains("; ended: the time budget (--max-time) is spent mid-round (the 2 run(s) of round 13 are in -o and the history, not in these figures); seed 7"), "{t}");
+        let json: serde_json::Value = serde_json::from_str(&render(&r, Format::Json)).unwrap();
+        assert_eq!(json["unfinished_round"]["round"], 13);
+        assert_eq!(json["unfinished_round"]["runs"], 2);
+        assert!(render(&result(), Format::Json)
+            .find("unfinished_round")
+            .is_none());
     }
 
     /// Regression (issue 12): one round and no look printed `best`.

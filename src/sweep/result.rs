@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::cells::Cell;
-use super::race::{Measurement, Race, Status, StopReason};
+use super::race::{Measurement, Race, Status, StopReason, UnfinishedRound};
 use super::recommend::Recommendation;
 use super::vary::Dimension;
 use crate::compare::stats::{drift_check, Direction, DriftCheck};
@@ -60,6 +60,10 @@ pub struct SweepResult {
     /// Runs of the same rounds without elimination (every feasible cell each round).
     pub runs_without_racing: usize,
     pub stop: Option<StopReason>,
+    /// The time budget ended inside this round: its runs are in `-o` and
+    /// the history but not in `rounds`, `runs` or any figure here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unfinished_round: Option<UnfinishedRound>,
     pub per_look_confidence: Option<f64>,
     pub looks: Vec<usize>,
     /// Looks taken: 0 when the sweep ended before the first look, and then
@@ -112,6 +116,7 @@ pub fn summarize(race: &Race, cells: &[Cell], dims: &[Dimension], metric: &str) 
         runs: race.runs(),
         runs_without_racing: feasible * race.rounds_done(),
         stop: race.stop_reason(),
+        unfinished_round: race.unfinished_round(),
         per_look_confidence: race.rule().map(|r| r.per_look_confidence()),
         looks: race.rule().map(|r| r.looks()).unwrap_or_default(),
         looks_taken: race.looks_taken(),

@@ -3,7 +3,9 @@
 //! race's seeded warmup order), then round after round every surviving
 //! cell once in a fresh seeded order; after each run its record goes to
 //! the race, after each round the race decides who survives and whether
-//! the sweep is over.
+//! the sweep is over. The time budget (warmups included) is checked before
+//! every run: a round it cuts short is left out of the race
+//! ([`Race::time_ran_out`]).
 
 use std::time::{Duration, Instant};
 
@@ -32,6 +34,8 @@ pub struct Rounds {
     in_round: bool,
     started: Option<Instant>,
     on_round: OnRound,
+    /// The clock (a test moves it).
+    now: Box<dyn Fn() -> Instant>,
 }
 
 impl Rounds {
@@ -47,7 +51,13 @@ impl Rounds {
             in_round: false,
             started: None,
             on_round,
+            now: Box::new(Instant::now),
         }
+    }
+
+    /// The same schedule reading the time from `now`.
+    pub fn with_clock(self, now: Box<dyn Fn() -> Instant>) -> Rounds {
+        Rounds { now, ..self }
     }
 
     /// The race's view of the run of `step` (its record is the last one).
@@ -75,7 +85,8 @@ impl Rounds {
 
     /// Fills the queue with the warmups, or the next round; false when the race is over.
     fn refill(&mut self) -> bool {
-        let started = *self.started.get_or_insert_with(Instant::now);
+        let started = *self.started.get_or_insert_with(&self.now);
+        let elapsed = (self.now)().saturating_duration_since(started);
         if !self.warmed {
             self.warmed = true;
             self.queue = self
@@ -90,12 +101,12 @@ impl Rounds {
         }
         if self.in_round {
             self.in_round = false;
-            self.race.end_round(started.elapsed());
+            self.race.end_round(elapsed);
         }
         let Some(order) = self.race.next_round() else {
             return false;
         };
-        (self.on_round)(&self.race, started.elapsed());
+        (self.on_round)(&self.race, elapsed);
         self.in_round = true;
         self.queue = order
             .into_iter()
@@ -105,6 +116,17 @@ impl Rounds {
             })
             .collect();
         true
+    }
+}
+
+impl Rounds {
+    /// Whether the sweep's time budget is spent (by the clock of `now`).
+    fn time_spent(&self) -> bool {
+        let max = self.race.config().max_time;
+        match (self.started, max) {
+            (Some(t), Some(max)) => (self.now)().saturating_duration_since(t) >= max,
+            _ => false,
+        }
     }
 }
 
@@ -123,6 +145,11 @@ impl Schedule for Rounds {
                 return Ok(Next::Done);
             }
         }
+        if self.time_spent() {
+            self.race.time_ran_out();
+            self.queue.clear();
+            return Ok(Next::Done);
+        }
         let step = self.queue.pop_front();
         self.pending = step;
         Ok(step.map_or(Next::Done, Next::Run))
@@ -133,7 +160,7 @@ impl Schedule for Rounds {
 mod tests {
     use super::*;
     use crate::driver::test_support::blank_record;
-    use crate::sweep::race::{RaceConfig, StopReason};
+    use crate::sweep::race::{RaceConfig, StopReason, UnfinishedRound};
 
     /// A run of `cell`: 100 t/s for cell 0, 80 for cell 1 (a little noise
     /// by round), an out-of-memory failure for cell 2.
@@ -149,6 +176,80 @@ mod tests {
         let value = base * (1.0 + 0.002 * ((k * 7 + step.cell) % 5) as f64);
         r.timings = Some(serde_json::from_value(serde_json::json!({ "eval_tps": value })).unwrap());
         r
+    }
+
+    /// Drives `s` with a clock that each run moves by `took(run index)`.
+    fn drive(s: Rounds, took: impl Fn(usize) -> u64 + 'static) -> (Rounds, Vec<Step>) {
+        let t0 = Instant::now();
+        let clock = std::rc::Rc::new(std::cell::Cell::new(t0));
+        let read = clock.clone();
+        let mut s = s.with_clock(Box::new(move || read.get()));
+        let (mut done, mut steps) = (Vec::new(), Vec::new());
+        while let Next::Run(step) = s.next(&done).unwrap() {
+            clock.set(clock.get() + Duration::from_secs(took(steps.len())));
+            steps.push(step);
+            done.push(run_of(step, steps.len()));
+            assert!(steps.len() < 200, "the race never ends");
+        }
+        (s, steps)
+    }
+
+    fn race_of(cells: usize, max_time: u64) -> Rounds {
+        let cfg = RaceConfig {
+            max_rounds: 30,
+            max_time: Some(Duration::from_secs(max_time)),
+            seed: 3,
+            ..RaceConfig::default()
+        };
+        let on_round: OnRound = Box::new(|_, _| {});
+        let race = Race::new(cells, cfg);
+        Rounds::new(
+            race,
+            "eval_tps",
+            &crate::driver::completion::Completion,
+            on_round,
+        )
+    }
+
+    /// Issue 12: the budget was checked only at round ends, so a first
+    /// round of slow cells overran it by a whole round.
+    #[test]
+    fn the_budget_stops_a_first_round_midway_and_the_race_leaves_it_out() {
+        // 1 s runs: warmups end at 3 s, the round's runs at 4 and 5 s.
+        let (s, steps) = drive(race_of(3, 4), |_| 1);
+        assert_eq!(steps.len(), 4, "{steps:?}");
+        assert!(steps[..3].iter().all(|s| s.warmup) && !steps[3].warmup);
+        let race = &s.race;
+        assert_eq!(race.stop_reason(), Some(StopReason::TimeBudget));
+        assert_eq!(
+            race.unfinished_round(),
+            Some(UnfinishedRound { round: 1, runs: 1 })
+        );
+        assert_eq!(
+            (race.rounds_done(), race.runs(), race.looks_taken()),
+            (0, 0, 0)
+        );
+        assert!((0..3).all(|c| race.measurements(c).is_empty()));
+    }
+
+    #[test]
+    fn a_slow_run_that_spends_the_budget_mid_round_ends_the_sweep_on_the_complete_rounds() {
+        // Warmups and three rounds of two 1 s runs (8 s); the first run of
+        // round 4 takes 5 s, past the 12 s budget.
+        let (s, steps) = drive(race_of(2, 12), |i| if i == 8 { 5 } else { 1 });
+        assert_eq!(steps.len(), 9, "{steps:?}");
+        let race = &s.race;
+        assert_eq!(race.stop_reason(), Some(StopReason::TimeBudget));
+        assert_eq!(
+            race.unfinished_round(),
+            Some(UnfinishedRound { round: 4, runs: 1 })
+        );
+        assert_eq!((race.rounds_done(), race.runs()), (3, 6));
+        let (a, b) = race.common_values(0, 1);
+        assert_eq!((a.len(), b.len()), (3, 3));
+        assert_eq!(race.measurements(steps[8].cell).len(), 3);
+        // Three rounds are before the first look: nothing was judged.
+        assert_eq!((race.first_look(), race.looks_taken()), (9, 0));
     }
 
     #[test]

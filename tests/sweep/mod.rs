@@ -248,10 +248,11 @@ fn dry_run_lists_cells_and_every_cell_infeasible_exits_1() {
 #[test]
 fn a_sweep_that_ends_before_the_first_look_decides_no_cell() {
     let sb = Sandbox::new()
-        .set("STANDIN_SLEEP_MS", "100")
+        .set("STANDIN_SLEEP_MS", "300")
         .set("STANDIN_ARG_RULES", "-t 2 => scale=0.5");
-    // 100 ms runs against a 150 ms budget: a second round would overrun it.
-    let (code, r, _) = sweep(&sb, "-t 1,2", "none", &["--max-time", "150ms"]);
+    // 300 ms runs (warmups included) against a 1.5 s budget: the first
+    // round ends at 1.2 s, a second would overrun it.
+    let (code, r, _) = sweep(&sb, "-t 1,2", "none", &["--max-time", "1500ms"]);
     assert_eq!(code, 0, "{r:#?}");
     assert_eq!(r.stop, Some(StopReason::TimeBudget));
     assert_eq!((r.rounds, r.looks_taken), (1, 0));
@@ -280,7 +281,7 @@ fn a_sweep_that_ends_before_the_first_look_decides_no_cell() {
             "--order-seed",
             "17",
             "--max-time",
-            "150ms",
+            "1500ms",
         ])
         .output()
         .unwrap();
@@ -295,6 +296,28 @@ fn a_sweep_that_ends_before_the_first_look_decides_no_cell() {
         t.contains("\nrecommendation: none (no cell was decided)\n"),
         "{t}"
     );
+}
+
+/// Issue 12: `--max-time` was checked only at round ends, so a first round
+/// of slow cells overran it by up to a whole round. Now the budget is
+/// checked before each run: the cut round's run is in `-o`, not in the race.
+#[test]
+fn the_time_budget_ends_a_sweep_mid_round_and_leaves_the_round_out() {
+    let sb = Sandbox::new().set("STANDIN_SLEEP_MS", "1000");
+    // 1 s runs against 3 s: the warmups end at about 2 s, the first run of
+    // round 1 at about 3 s, before the round's second run.
+    let (code, r, records) = sweep(&sb, "-t 1,2", "none", &["--max-time", "3s"]);
+    assert_eq!(code, 0, "{r:#?}");
+    assert_eq!(r.stop, Some(StopReason::TimeBudget));
+    let cut = r.unfinished_round.expect("the round the budget cut");
+    assert_eq!((cut.round, cut.runs), (1, 1));
+    assert_eq!((r.rounds, r.runs, r.looks_taken), (0, 0, 0), "{r:#?}");
+    assert!(
+        r.rows.iter().all(|x| x.rounds == 0 && x.median.is_none()),
+        "{r:#?}"
+    );
+    let warm: Vec<bool> = records.iter().map(|x| x["warmup"] == true).collect();
+    assert_eq!(warm, [true, true, false], "{records:#?}");
 }
 
 /// Ctrl-C in the third round: exit 130, the finished runs in `-o` and in the
