@@ -145,12 +145,17 @@ pub const OPS_HELP: &str = "\
 Each round runs 'test-backend-ops perf' once per side on the same filter, in ABBA
 order; op cases are matched on backend, op name and parameter string, and the time
 per run of round k of A is paired with round k of B (95% interval, 6 rounds at least).
+--auto looks on compare --auto's schedule of rounds (3, 4, 5, 7, 9, 12, 15, ..., from the
+first at which an interval can exist) and stops when every case is decided; each look's
+interval is at 1 - 5%/(looks x cases), so the chance of any false verdict stays at most
+5% however many cases the filter holds. Decided cases still run in later rounds.
 
 Exit codes:
   0    success; also when cases are 'no significant change' or 'inconclusive'
   1    error: a missing binary, a failed invocation, output with no perf results
   2    usage error
-  3    regression: an op case is slower than --fail-if-slower over its whole 95% interval
+  3    regression: an op case is slower than --fail-if-slower over its whole interval
+       (95%; with --auto, the per-look confidence)
   130  interrupted by SIGINT (Ctrl-C); finished rounds are reported
   143  terminated by SIGTERM";
 
@@ -186,8 +191,21 @@ pub struct OpsArgs {
     #[arg(long, value_name = "DEVICE")]
     pub device: Option<String>,
     /// Rounds: each side runs once per round.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "auto")]
     pub rounds: u32,
+    /// Run rounds until every matched op case is decided (faster, slower, or no significant
+    /// change: its interval inside the ±--threshold band) or --max-rounds / --max-time is spent.
+    /// Decided cases still run (one invocation per round covers the whole filter) but keep
+    /// their verdict; the chance of any false verdict is at most 5% over all cases and looks.
+    /// Needs two builds.
+    #[arg(long)]
+    pub auto: bool,
+    /// Budget of rounds for --auto.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(3..))]
+    pub max_rounds: u32,
+    /// Budget of time for --auto (e.g. 20m).
+    #[arg(long, default_value = "30m", value_parser = parse_duration)]
+    pub max_time: std::time::Duration,
     /// Noise band: changes smaller than this are 'no significant change'.
     #[arg(long, default_value = "1%", value_parser = parse_percent)]
     pub threshold: f64,
@@ -215,6 +233,8 @@ pub struct OpsArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub out: OutputArgs,
+    #[command(flatten)]
+    pub history: HistoryOpts,
 }
 
 pub const BUILD_HELP: &str = "\
@@ -598,6 +618,10 @@ pub struct HistoryArgs {
     /// List 'tokbench serve' sessions (one block, a sweep or an A/B) instead of builds (--label, --since apply).
     #[arg(long, conflicts_with_all = ["runs", "build", "model"])]
     pub serve: bool,
+    /// List 'tokbench ops' rounds: one line per build and op case, medians over its rounds
+    /// (--build, --label, --since apply).
+    #[arg(long, conflicts_with_all = ["runs", "serve", "model"])]
+    pub ops: bool,
     #[command(flatten)]
     pub out: OutputArgs,
     #[command(flatten)]
@@ -625,6 +649,9 @@ pub enum ExportFormat {
     LlamaBenchSqlite,
     /// llama-bench's -o json array
     LlamaBenchJson,
+    /// SQLite file with test-backend-ops' test_backend_ops table, from the stored 'tokbench ops'
+    /// rounds (compare-llama-bench.py --tool test-backend-ops -i FILE)
+    TestBackendOpsSqlite,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -430,6 +430,17 @@ pub struct OpResult {
     pub error: String,
 }
 
+/// A case's rate as ggml reports it (single values or medians): TFLOPS
+/// when it counts FLOPs (a compute-bound op), else GB/s; None when neither
+/// is positive.
+pub fn op_rate(flops: f64, gb_s: f64) -> (Option<f64>, Option<f64>) {
+    let tflops = (flops > 0.0).then(|| flops / 1e12);
+    let gb = (flops.is_nan() || flops <= 0.0)
+        .then_some(gb_s)
+        .filter(|b| *b > 0.0);
+    (tflops, gb)
+}
+
 impl OpResult {
     /// The key two builds' results are matched on.
     pub fn key(&self) -> (String, String, String) {

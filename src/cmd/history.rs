@@ -1,5 +1,5 @@
 //! The history commands (`history`, `import`, `export`,
-//! `compare --from-history`). Runs reach the history through the engine's
+//! `compare --from-history`; the `tokbench ops` rounds in `history_ops`). Runs reach the history through the engine's
 //! history sink (see `cmd::Sinks`); the SQL lives in `store::query`.
 
 use anyhow::Result;
@@ -181,9 +181,12 @@ pub fn cmd_history(args: &HistoryArgs, db: &DbChoice) -> Result<Outcome> {
         Some(spec) => resolve_build(&h, spec)?,
         None => Filter::default(),
     };
+    filter.since = args.since.as_deref().map(parse_since).transpose()?;
+    if args.ops {
+        return super::history_ops::list(args, &h, filter);
+    }
     filter.label = args.label.clone().or(filter.label);
     filter.model = args.model.clone();
-    filter.since = args.since.as_deref().map(parse_since).transpose()?;
     let runs = query_runs(&h, &filter)?;
     let format = args.out.format();
     let text = if args.runs {
@@ -246,6 +249,13 @@ pub fn cmd_export(args: &ExportArgs, db: &DbChoice) -> Result<Outcome> {
         .iter()
         .map(|spec| resolve_build(&h, spec))
         .collect::<Result<_>>()?;
+    let write = match args.format {
+        ExportFormat::LlamaBenchSqlite => export::write_sqlite,
+        ExportFormat::LlamaBenchJson => export::write_json,
+        ExportFormat::TestBackendOpsSqlite => {
+            return super::history_ops::export(args, &h, &filters)
+        }
+    };
     let ids: Vec<i64> = filters
         .iter()
         .flat_map(|f| f.builds.clone().unwrap_or_default())
@@ -266,10 +276,7 @@ pub fn cmd_export(args: &ExportArgs, db: &DbChoice) -> Result<Outcome> {
             h.path().display()
         );
     }
-    match args.format {
-        ExportFormat::LlamaBenchSqlite => export::write_sqlite(&args.file, &rows)?,
-        ExportFormat::LlamaBenchJson => export::write_json(&args.file, &rows)?,
-    }
+    write(&args.file, &rows)?;
     let mut names: Vec<String> = rows
         .iter()
         .filter_map(|r| r.get("build_commit")?.as_str().map(str::to_string))

@@ -7,6 +7,7 @@ pub mod build;
 pub mod compare;
 pub mod doctor;
 pub mod history;
+pub mod history_ops;
 pub mod kernels;
 pub mod llama_flags;
 pub mod ops;
@@ -44,6 +45,7 @@ fn db_choice(command: &Command) -> DbChoice {
         Command::Sweep(a) => (&a.history.db, a.history.no_history),
         Command::Serve(a) => (&a.history.db, a.history.no_history),
         Command::Bisect(a) => (&a.history.db, a.history.no_history),
+        Command::Ops(a) => (&a.history.db, a.history.no_history),
         Command::History(a) => (&a.db, false),
         Command::Import(a) => (&a.db, false),
         Command::Export(a) => (&a.db, false),
@@ -78,7 +80,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Build(args) => build::run(&args),
         Command::Completions { shell } => crate::shell::completions(shell).map(|()| Outcome::Ok),
         Command::Man { dir } => crate::shell::man(dir.as_deref()).map(|()| Outcome::Ok),
-        Command::Ops(args) => ops::run(&args),
+        Command::Ops(args) => ops::run(&args, &db),
         Command::Bisect(args) => bisect::run(&args, &db),
         Command::Kernels(args) => kernels::run(&args),
     }
@@ -122,30 +124,19 @@ impl Sinks {
             Some(p) => Some(JsonlSink(JsonlWriter::open(p)?)),
             None => None,
         };
-        let history = match db.disabled {
-            true => None,
-            false => match db.open() {
-                Ok(h) => Some(HistorySink::new(h)),
-                Err(e) if db.explicit => return Err(e),
-                Err(e) => {
-                    crate::say!("warning: runs will not be recorded in the history: {e:#}");
-                    None
-                }
-            },
-        };
         Ok(Sinks {
             jsonl,
-            history,
+            history: open_history(db)?,
             progress: Progress::new(bar),
         })
     }
 
-    /// `-o FILE` (if any) and line progress, no history: `tokbench ops`,
-    /// whose rounds are not generation runs.
-    pub fn results_only(output: Option<&std::path::Path>) -> Result<Sinks> {
+    /// `-o FILE` (if any), the history as for `open`, and line progress:
+    /// `tokbench ops`, whose rounds go to the history's ops tables.
+    pub fn for_ops(output: Option<&std::path::Path>, db: &DbChoice) -> Result<Sinks> {
         Ok(Sinks {
             jsonl: output.map(JsonlWriter::open).transpose()?.map(JsonlSink),
-            history: None,
+            history: open_history(db)?,
             progress: Progress::new(false),
         })
     }
@@ -170,6 +161,22 @@ impl Sinks {
         }
         v.push(&mut self.progress);
         v
+    }
+}
+
+/// The history sink of a session: none with `--no-history`; an explicit
+/// database that cannot be opened is an error, the default one a warning.
+fn open_history(db: &DbChoice) -> Result<Option<HistorySink>> {
+    if db.disabled {
+        return Ok(None);
+    }
+    match db.open() {
+        Ok(h) => Ok(Some(HistorySink::new(h))),
+        Err(e) if db.explicit => Err(e),
+        Err(e) => {
+            crate::say!("warning: runs will not be recorded in the history: {e:#}");
+            Ok(None)
+        }
     }
 }
 

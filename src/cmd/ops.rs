@@ -1,32 +1,47 @@
 //! `tokbench ops`: the glue that finds the builds and runs their rounds as
 //! a session of the engine (one cell per build, driven by the
-//! test-backend-ops driver; rounds in ABBA order; every round through the
-//! engine's sinks), then judges the cases with [`crate::ops::compare`].
+//! test-backend-ops driver; rounds in ABBA order, fixed or `--auto`
+//! ([`crate::ops::auto`]); every round through the engine's sinks: `-o` and
+//! the history's ops tables), then judges the cases with
+//! [`crate::ops::compare`].
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
 use super::{print_out, Sinks};
 use crate::cli::OpsArgs;
+use crate::compare::stats::AutoRule;
 use crate::driver::backend_ops::{first_gpu, perf_argv, OpFilter};
 use crate::driver::probe::probe;
-use crate::engine::schedule::{Abba, Schedule, Sequential};
+use crate::engine::schedule::{Abba, Look, Rule, Schedule, Sequential};
 use crate::engine::{self, Cell, Stop};
 use crate::exit::{Outcome, UsageError};
 use crate::model::{OpResult, RunRecord};
-use crate::ops::compare::{compare_rounds, regressions, summarize_rounds, OpCase, Settings};
+use crate::ops::auto::{AutoStop, OpsAuto};
+use crate::ops::compare::{
+    compare_rounds, regressions, sort_by_effect, summarize_rounds, OpCase, OpRow, OpsComparison,
+    Settings,
+};
 use crate::ops::render::{render, OpsReport};
-use crate::runner::executor::ProcessExecutor;
+use crate::runner::executor::{Executor, ProcessExecutor};
 use crate::runner::interrupt;
+use crate::store::db::DbChoice;
 
 const BINARY: &str = "test-backend-ops";
 /// An op filter that matches no case: lists the backends, runs nothing.
 const NO_OP: &str = "tokbench-lists-backends-only";
 
-pub fn run(args: &OpsArgs) -> Result<Outcome> {
+pub fn run(args: &OpsArgs, db: &DbChoice) -> Result<Outcome> {
     interrupt::install().context("cannot install the SIGINT/SIGTERM handlers")?;
+    if args.auto && args.b.is_none() && args.b_rev.is_none() {
+        bail!(UsageError(
+            "--auto decides a comparison: give build B too (--b PATH or --b-rev REV), or use --rounds N for one build".into()
+        ));
+    }
     let a_bin = side_binary(args.a.as_deref(), args.a_rev.as_deref(), args)?;
     let b_bin = match (&args.b, &args.b_rev) {
         (None, None) => None,
@@ -52,9 +67,10 @@ pub fn run(args: &OpsArgs) -> Result<Outcome> {
         }
         return Ok(Outcome::Ok);
     }
-    let (records, stop) = session(&cells, args)?;
+    let mut sinks = Sinks::for_ops(args.output.as_deref(), db)?;
+    let (records, stop, auto) = session(&cells, args, &ProcessExecutor, &mut sinks)?;
     let (ra, rb) = rounds_of(&records);
-    let report = build_report(args, &cells, &ra, &rb, &device);
+    let report = build_report(args, &cells, (&ra, &rb), auto.as_ref(), &device);
     if let Some(path) = &args.export_sql {
         export(path, &cells, &ra, &rb)?;
     }
@@ -94,27 +110,39 @@ fn cell(bin: PathBuf, side: Option<&'static str>, filter: &OpFilter, rounds: u32
     })
 }
 
-/// The rounds: ABBA pairs with two builds (round k of A with round k of B),
-/// else one build's rounds in a row. A failed round ends the session
-/// with its error (the records before it are in `-o` already).
-fn session(cells: &[Cell], args: &OpsArgs) -> Result<(Vec<RunRecord>, Stop)> {
+/// The rounds: ABBA pairs with two builds (round k of A with round k of B;
+/// `--auto`: until its rule stops), else one build's rounds in a row. A
+/// failed round ends the session with its error (the records before it are
+/// in `-o` already).
+fn session(
+    cells: &[Cell],
+    args: &OpsArgs,
+    exec: &dyn Executor,
+    sinks: &mut Sinks,
+) -> Result<(Vec<RunRecord>, Stop, Option<OpsAuto>)> {
     let settings = engine::Settings {
         timeout: args.timeout,
         output: args.output.clone(),
         ..Default::default()
     };
-    let mut schedule: Box<dyn Schedule> = match cells.len() {
-        1 => Box::new(Sequential::of_cell(0, &cells[0].processes)),
-        _ => Box::new(Abba::<()>::fixed(0, args.rounds as usize, None)),
+    let auto = (args.auto && cells.len() > 1).then(|| {
+        let rule = AutoRule {
+            max_pairs: args.max_rounds as usize,
+            ..AutoRule::default()
+        };
+        Rc::new(RefCell::new(OpsAuto::new(rule, args.threshold / 100.0)))
+    });
+    let mut schedule: Box<dyn Schedule> = match (cells.len(), &auto) {
+        (1, _) => Box::new(Sequential::of_cell(0, &cells[0].processes)),
+        (_, None) => Box::new(Abba::<()>::fixed(0, args.rounds as usize, None)),
+        (_, Some(state)) => Box::new(Abba::adaptive(
+            0,
+            args.max_rounds as usize,
+            args.max_time,
+            auto_look(state.clone()),
+        )),
     };
-    let mut sinks = Sinks::results_only(args.output.as_deref())?;
-    let out = engine::run(
-        cells,
-        &settings,
-        schedule.as_mut(),
-        &ProcessExecutor,
-        &mut sinks.all(),
-    )?;
+    let out = engine::run(cells, &settings, schedule.as_mut(), exec, &mut sinks.all())?;
     for w in &out.warnings {
         crate::say!("warning: {}", w.text);
     }
@@ -122,7 +150,32 @@ fn session(cells: &[Cell], args: &OpsArgs) -> Result<(Vec<RunRecord>, Stop)> {
         let why = out.records.iter().rev().find_map(|r| r.error.clone());
         bail!(why.unwrap_or_else(|| format!("a {BINARY} round failed")));
     }
-    Ok((out.records, out.stop))
+    let auto = auto.map(|state| {
+        let mut st = state.borrow().clone();
+        let (ra, rb) = rounds_of(&out.records);
+        st.end_early(&ra, &rb, AutoStop::Interrupted);
+        st
+    });
+    Ok((out.records, out.stop, auto))
+}
+
+/// `--auto`'s look after every round (and once more when --max-time is spent).
+fn auto_look(state: Rc<RefCell<OpsAuto>>) -> Rule<AutoStop> {
+    Box::new(move |records: &[RunRecord], look| {
+        let mut st = state.borrow_mut();
+        Ok(match look {
+            Look::BeforePair(_) => None,
+            Look::AfterPair(_) => {
+                let (ra, rb) = rounds_of(records);
+                st.after_round(&ra, &rb)
+            }
+            Look::TimeSpent(_) => {
+                let (ra, rb) = rounds_of(records);
+                st.end_early(&ra, &rb, AutoStop::TimeBudget);
+                Some(AutoStop::TimeBudget)
+            }
+        })
+    })
 }
 
 /// Each side's rounds, in run order: the cases of every finished round.
@@ -187,8 +240,8 @@ fn default_device(bin: &Path) -> Result<String> {
 fn build_report(
     args: &OpsArgs,
     cells: &[Cell],
-    ra: &[Vec<OpResult>],
-    rb: &[Vec<OpResult>],
+    (ra, rb): (&[Vec<OpResult>], &[Vec<OpResult>]),
+    auto: Option<&OpsAuto>,
     device: &str,
 ) -> OpsReport {
     let (a, b) = (&cells[0], cells.get(1));
@@ -197,16 +250,12 @@ fn build_report(
         peak_bandwidth_gb_s: args.peak_bandwidth,
         peak_tflops: args.peak_tflops,
     };
-    let comparison = b.map(|_| compare_rounds(ra, rb, &s));
+    let mut comparison = b.map(|_| compare_rounds(ra, rb, &s));
+    if let (Some(c), Some(st)) = (comparison.as_mut(), auto) {
+        judge_by_auto(c, st);
+    }
     let regressed: Vec<OpCase> = match (&comparison, args.fail_if_slower) {
-        (Some(c), Some(p)) => regressions(c, p)
-            .into_iter()
-            .map(|r| OpCase {
-                backend: r.backend.clone(),
-                op: r.op.clone(),
-                params: r.params.clone(),
-            })
-            .collect(),
+        (Some(c), Some(p)) => regressions(c, p).into_iter().map(OpRow::case).collect(),
         _ => Vec::new(),
     };
     let described = ra
@@ -214,15 +263,6 @@ fn build_report(
         .flatten()
         .map(|r| r.device.as_str())
         .find(|d| !d.is_empty());
-    let mut warnings = Vec::new();
-    if ra
-        .iter()
-        .chain(rb)
-        .flatten()
-        .all(|r| r.usable_time().is_none())
-    {
-        warnings.push(format!("no case ran on device '{device}': check --op / --params (test-backend-ops -o / -p) and --device"));
-    }
     OpsReport {
         a: a.bin.display().to_string(),
         b: b.map(|b| b.bin.display().to_string()),
@@ -237,8 +277,29 @@ fn build_report(
         comparison,
         fail_if_slower_pct: args.fail_if_slower,
         regressions: regressed,
-        warnings,
+        warnings: ran_nothing(ra, rb, device).into_iter().collect(),
+        auto: auto.map(|st| st.summary(args.max_time)),
     }
+}
+
+/// `--auto`: each row's verdict and interval are those of the look that
+/// decided it (or of the last judgement while it was open).
+fn judge_by_auto(c: &mut OpsComparison, st: &OpsAuto) {
+    for row in &mut c.rows {
+        match st.outcome(&row.case()) {
+            Some(o) => row.judged_by(o.comparison.clone(), o.decided_at),
+            None => row.judged_by(None, None),
+        }
+    }
+    sort_by_effect(&mut c.rows);
+}
+
+fn ran_nothing(ra: &[Vec<OpResult>], rb: &[Vec<OpResult>], device: &str) -> Option<String> {
+    ra.iter()
+        .chain(rb)
+        .flatten()
+        .all(|r| r.usable_time().is_none())
+        .then(|| format!("no case ran on device '{device}': check --op / --params (test-backend-ops -o / -p) and --device"))
 }
 
 fn export(path: &Path, cells: &[Cell], ra: &[Vec<OpResult>], rb: &[Vec<OpResult>]) -> Result<()> {
@@ -258,3 +319,7 @@ fn export(path: &Path, cells: &[Cell], ra: &[Vec<OpResult>], rb: &[Vec<OpResult>
     );
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "ops_tests.rs"]
+mod tests;

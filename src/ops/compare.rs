@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::peak::{self, Peak};
 use crate::compare::stats::{compare, regressed, Comparison, Direction, Verdict};
-use crate::model::OpResult;
+use crate::model::{op_rate, OpResult};
 use crate::stats::median;
 
 type Key = (String, String, String);
@@ -50,6 +50,10 @@ pub struct OpRow {
     /// `faster`, `slower`, `no significant change` or `inconclusive`.
     pub verdict_text: String,
     pub comparison: Option<Comparison>,
+    /// `--auto`: the round count of the look that decided this case (its
+    /// interval and verdict are that look's); None when undecided or fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at_round: Option<usize>,
 }
 
 /// A case known to one side only, or to neither as supported.
@@ -122,13 +126,12 @@ fn figures(results: &[Option<OpResult>], s: &Settings) -> SideFigures {
     let (flops, bw) = (med(&|r| r.flops), med(&|r| r.bandwidth_gb_s));
     let device = ok.first().map(|r| r.device.as_str()).unwrap_or("");
     let peak: Option<Peak> = peak::lookup(device, s.peak_bandwidth_gb_s, s.peak_tflops);
+    let (tflops, gb_s) = op_rate(flops, bw);
     SideFigures {
         rounds: ok.len(),
         time_us: med(&|r| r.time_us),
-        tflops: (flops > 0.0).then(|| flops / 1e12),
-        gb_s: (flops.is_nan() || flops <= 0.0)
-            .then_some(bw)
-            .filter(|b| *b > 0.0),
+        tflops,
+        gb_s,
         peak_pct: peak.and_then(|p| peak::percent_of_peak(&p, flops.max(0.0), bw.max(0.0))),
     }
 }
@@ -150,21 +153,68 @@ fn row(key: &Key, a: &[Option<OpResult>], b: &[Option<OpResult>], s: &Settings) 
         s.threshold,
         0.95,
     );
-    let pct = |r: f64| (r - 1.0) * 100.0;
-    let verdict = c.as_ref().map_or(Verdict::Inconclusive, |c| c.verdict);
-    OpRow {
+    let mut row = OpRow {
         backend: key.0.clone(),
         op: key.1.clone(),
         params: key.2.clone(),
         a: figures(a, s),
         b: figures(b, s),
-        change_pct: c.as_ref().map(|c| pct(c.ratio)),
-        ci_low_pct: c.as_ref().and_then(|c| c.ci_low).map(pct),
-        ci_high_pct: c.as_ref().and_then(|c| c.ci_high).map(pct),
-        verdict,
-        verdict_text: verdict_text(verdict).to_string(),
-        comparison: c,
+        change_pct: None,
+        ci_low_pct: None,
+        ci_high_pct: None,
+        verdict: Verdict::Inconclusive,
+        verdict_text: String::new(),
+        comparison: None,
+        decided_at_round: None,
+    };
+    row.judged_by(c, None);
+    row
+}
+
+impl OpRow {
+    /// The case this row judges.
+    pub fn case(&self) -> OpCase {
+        OpCase {
+            backend: self.backend.clone(),
+            op: self.op.clone(),
+            params: self.params.clone(),
+        }
     }
+
+    /// Replaces the judgement (interval, verdict) with another comparison
+    /// of the same case, e.g. `--auto`'s at its deciding look.
+    pub fn judged_by(&mut self, c: Option<Comparison>, decided_at_round: Option<usize>) {
+        let pct = |r: f64| (r - 1.0) * 100.0;
+        self.verdict = c.as_ref().map_or(Verdict::Inconclusive, |c| c.verdict);
+        self.verdict_text = verdict_text(self.verdict).to_string();
+        self.change_pct = c.as_ref().map(|c| pct(c.ratio));
+        self.ci_low_pct = c.as_ref().and_then(|c| c.ci_low).map(pct);
+        self.ci_high_pct = c.as_ref().and_then(|c| c.ci_high).map(pct);
+        self.comparison = c;
+        self.decided_at_round = decided_at_round;
+    }
+}
+
+/// The cases supported on both sides, each with its paired time series
+/// (round k of A with round k of B, NaN where a round lacks the case).
+pub fn matched_series(
+    a: &[Vec<OpResult>],
+    b: &[Vec<OpResult>],
+) -> Vec<(OpCase, Vec<f64>, Vec<f64>)> {
+    let n = a.len().min(b.len());
+    let (ma, mb) = (by_key(&a[..n]), by_key(&b[..n]));
+    ma.iter()
+        .filter(|(_, v)| supported_anywhere(v))
+        .filter_map(|(key, ra)| {
+            let rb = mb.get(key).filter(|v| supported_anywhere(v))?;
+            Some((case(key), time_series(ra), time_series(rb)))
+        })
+        .collect()
+}
+
+/// Sorts rows by effect, the largest first (after a change of judgement).
+pub fn sort_by_effect(rows: &mut [OpRow]) {
+    rows.sort_by(|x, y| effect(y).total_cmp(&effect(x)));
 }
 
 fn supported_anywhere(results: &[Option<OpResult>]) -> bool {
@@ -194,7 +244,7 @@ pub fn compare_rounds(a: &[Vec<OpResult>], b: &[Vec<OpResult>], s: &Settings) ->
             (None, None) => out.unsupported.push(case(key)),
         }
     }
-    out.rows.sort_by(|x, y| effect(y).total_cmp(&effect(x)));
+    sort_by_effect(&mut out.rows);
     out
 }
 
@@ -259,11 +309,12 @@ pub fn verdict_text(v: Verdict) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::compare::stats::SplitMix64;
 
-    fn result(op: &str, params: &str, time_us: f64) -> OpResult {
+    /// A supported CPU case (its device an H200, for the peak figures).
+    pub(crate) fn result(op: &str, params: &str, time_us: f64) -> OpResult {
         OpResult {
             backend: "CPU".into(),
             op: op.into(),

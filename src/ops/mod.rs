@@ -7,12 +7,15 @@
 //!
 //! * [`compare`]: cases matched on (backend, op, parameters) across
 //!   interleaved rounds, judged with the statistics of `tokbench compare`.
+//! * [`auto`]: `--auto`, rounds until every case is decided, with the
+//!   error rate held over all cases and looks.
 //! * [`peak`]: known device peaks, for "% of peak".
 //! * [`render`], [`export`]: the table / markdown / JSON report, and the
 //!   `test_backend_ops` SQLite table compare-llama-bench.py reads.
 //!
 //! The session (rounds on the engine) is `crate::cmd::ops`.
 
+pub mod auto;
 pub mod compare;
 pub mod export;
 pub mod peak;

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::auto::AutoSummary;
 use super::compare::{verdict_text, OpCase, OpRow, OpSummary, OpsComparison, SideFigures};
 use crate::compare::stats::Verdict;
 use crate::format::Format;
@@ -24,6 +25,9 @@ pub struct OpsReport {
     /// Cases slower than --fail-if-slower over their whole interval.
     pub regressions: Vec<OpCase>,
     pub warnings: Vec<String>,
+    /// `--auto`: rounds taken, why it stopped, the per-look confidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto: Option<AutoSummary>,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -33,7 +37,7 @@ fn pct(v: Option<f64>) -> String {
 fn interval(r: &OpRow) -> String {
     match (r.ci_low_pct, r.ci_high_pct) {
         (Some(lo), Some(hi)) => format!("{lo:+.2}% .. {hi:+.2}%"),
-        _ => "n/a (fewer than 6 rounds)".into(),
+        _ => "n/a (too few rounds)".into(),
     }
 }
 
@@ -91,10 +95,27 @@ fn header(r: &OpsReport) -> Vec<(String, String)> {
         "rounds"
     };
     v.push(("rounds".into(), format!("{} {design}", r.rounds)));
+    if let Some(a) = &r.auto {
+        v.push(("auto".into(), auto_text(a)));
+    }
     if !r.device.is_empty() {
         v.push(("device".into(), r.device.clone()));
     }
     v
+}
+
+/// `--auto`'s stop and the strength of its looks, in one line.
+pub fn auto_text(a: &AutoSummary) -> String {
+    format!(
+        "stopped: {}; {} of {} case(s) decided; each look at {:.3}% confidence ({} looks x {} case(s): at most {}% chance of any false verdict)",
+        a.reason,
+        a.decided,
+        a.cases,
+        a.per_look_confidence * 100.0,
+        a.looks.len(),
+        a.cases,
+        a.family_alpha * 100.0
+    )
 }
 
 fn apart(c: &OpsComparison) -> Vec<String> {
@@ -129,20 +150,28 @@ fn footer(r: &OpsReport) -> Vec<String> {
 }
 
 /// The op cases of a comparison; `code` puts the parameters in backticks
-/// (markdown).
-fn comparison_grid(c: &OpsComparison, code: bool) -> Grid {
-    let mut g = Grid::new(vec![
+/// (markdown). With `--auto`, the interval is at the per-look confidence
+/// and a column says at which round each case was decided.
+fn comparison_grid(c: &OpsComparison, auto: Option<&AutoSummary>, code: bool) -> Grid {
+    let ci = auto.map_or("95% CI".to_string(), |a| {
+        format!("{:.2}% CI", a.per_look_confidence * 100.0)
+    });
+    let mut cols = vec![
         Column::left("op"),
         Column::left("params"),
         Column::right("A time/run"),
         Column::right("B time/run"),
         Column::right("B rate").priority(2),
         Column::right("change"),
-        Column::right("95% CI").priority(1),
+        Column::right(&ci).priority(1),
         Column::left("verdict"),
-    ]);
+    ];
+    if auto.is_some() {
+        cols.push(Column::right("decided at"));
+    }
+    let mut g = Grid::new(cols);
     for row in &c.rows {
-        g.row([
+        let mut cells = vec![
             row.op.clone(),
             params_cell(&row.params, code),
             time_text(row.a.time_us),
@@ -151,7 +180,14 @@ fn comparison_grid(c: &OpsComparison, code: bool) -> Grid {
             pct(row.change_pct),
             interval(row),
             verdict_text(row.verdict).to_string(),
-        ]);
+        ];
+        if auto.is_some() {
+            cells.push(
+                row.decided_at_round
+                    .map_or("-".into(), |k| format!("round {k}")),
+            );
+        }
+        g.row(cells);
     }
     g
 }
@@ -197,7 +233,7 @@ fn table(r: &OpsReport) -> String {
     if let Some(c) = &r.comparison {
         out.push_str(&format!(
             "\n{}{}\n",
-            comparison_grid(c, false).to_terminal(),
+            comparison_grid(c, r.auto.as_ref(), false).to_terminal(),
             headline(c)
         ));
         out.extend(apart(c).into_iter().map(|l| l + "\n"));
@@ -214,7 +250,10 @@ fn markdown(r: &OpsReport) -> String {
         out.push_str(&format!("| {k} | {} |\n", cell(&v)));
     }
     if let Some(c) = &r.comparison {
-        out.push_str(&format!("\n{}", comparison_grid(c, true).to_markdown()));
+        out.push_str(&format!(
+            "\n{}",
+            comparison_grid(c, r.auto.as_ref(), true).to_markdown()
+        ));
         out.push_str(&format!("\n{}\n", headline(c)));
         let apart = apart(c);
         if !apart.is_empty() {

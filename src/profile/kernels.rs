@@ -5,12 +5,13 @@
 //! The base name (no return type, template arguments, parameters, scope or
 //! `kernel_` prefix) is matched against llama.cpp's kernel families, the
 //! most specific first; the binary-op template `k_bin_bcast<op_add, ...>`
-//! is told apart by its template argument. Anything else (cuBLAS/CUTLASS
+//! is told apart by its template argument; the gated unary kernels
+//! (`unary_gated_op_kernel<&op_silu, ..>`) are GLU. Anything else (cuBLAS/CUTLASS
 //! GEMMs are taken as MUL_MAT, dequantize/convert kernels are not guessed)
 //! maps to None.
 
 /// (prefix of the base name, op), most specific first.
-const FAMILIES: [(&str, &str); 30] = [
+const FAMILIES: [(&str, &str); 31] = [
     ("mul_mat_id", "MUL_MAT_ID"),
     ("mul_mm_id", "MUL_MAT_ID"),
     ("mul_mv_id", "MUL_MAT_ID"),
@@ -31,6 +32,9 @@ const FAMILIES: [(&str, &str); 30] = [
     ("set_rows", "SET_ROWS"),
     ("k_set_rows", "SET_ROWS"),
     ("cpy", "CPY"),
+    // CUDA's gated unary kernels (`unary_gated_op_kernel<&op_silu, ..>`) are
+    // ggml's GLU op (SWIGLU, GEGLU, REGLU as its mode), not a plain unary.
+    ("unary_gated", "GLU"),
     ("swiglu", "GLU"),
     ("geglu", "GLU"),
     ("glu", "GLU"),
@@ -102,6 +106,9 @@ mod tests {
             ("kernel_rms_norm_fuse_impl", Some("RMS_NORM")),
             ("void convert_unary<__half, float>(void const*, float*, long)", None),
             ("void k_get_rows_float<float, float>(float const*, int const*, float*)", Some("GET_ROWS")),
+            ("void unary_gated_op_kernel<&op_silu, float>(float const*, float const*, float*, long, long, long, long)", Some("GLU")),
+            ("void unary_gated_op_kernel<&op_gelu, __half>(__half const*, __half const*, __half*, long, long, long, long)", Some("GLU")),
+            ("kernel_swiglu_f32", Some("GLU")),
         ];
         for (name, op) in cases {
             assert_eq!(ggml_op(name), op, "{name}");

@@ -25,10 +25,11 @@ use sha2::{Digest, Sha256};
 
 use super::build_key::sha256_json;
 pub use super::build_key::BuildKey;
+use super::ops_rows;
 use crate::model::RunRecord;
 
 /// Newest schema this build reads and writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// How long a writer waits for another process's transaction.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -37,7 +38,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const MODEL_HEAD_BYTES: usize = 1 << 20;
 
 /// Migration `i` takes the schema from version `i` to `i + 1`.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     r#"
 CREATE TABLE builds (
     id INTEGER PRIMARY KEY,
@@ -126,6 +127,8 @@ CREATE TABLE serve_sessions (
     summary TEXT NOT NULL
 );
 "#,
+    // `tokbench ops` rounds and their per-op cases (store/ops_history.rs).
+    ops_rows::MIGRATION,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -277,8 +280,8 @@ impl History {
         Ok(())
     }
 
-    /// Stores one run record; a record already stored (same content) is
-    /// skipped. Returns the run's id, or None when it was already there.
+    /// Stores one run record (a `tokbench ops` round into the ops tables);
+    /// a record already stored (same content) is skipped. Returns the run's id, or None when it was already there.
     pub fn record(&mut self, r: &RunRecord, source: &str) -> Result<Option<i64>, HistoryError> {
         let json = serde_json::to_string(r).map_err(|e| HistoryError::Sql {
             path: self.path.display().to_string(),
@@ -293,7 +296,7 @@ impl History {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(sql_err)?;
-        let id = insert_run(&tx, r, source, &json).map_err(sql_err)?;
+        let id = store_record(&tx, r, source, &json).map_err(sql_err)?;
         tx.commit().map_err(sql_err)?;
         Ok(id)
     }
@@ -379,27 +382,65 @@ fn main_prompt_tps(r: &RunRecord) -> Option<f64> {
         .or_else(|| crate::metrics::prompt_test(&r.bench).and_then(|t| t.avg_tps.finite()))
 }
 
-fn insert_run(
+/// The digest of a record not yet stored in `table` (`runs` or
+/// `ops_rounds`); None when the same record is there already.
+fn new_record(
+    tx: &rusqlite::Transaction,
+    table: &str,
+    json: &str,
+) -> rusqlite::Result<Option<String>> {
+    let digest = hex::encode(Sha256::digest(json.as_bytes()));
+    let exists: Option<i64> = tx
+        .query_row(
+            &format!("SELECT id FROM {table} WHERE record_sha256 = ?1"),
+            [&digest],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(exists.is_none().then_some(digest))
+}
+
+/// The id of the record's build, added (with its source) if new.
+fn record_build(tx: &rusqlite::Transaction, r: &RunRecord) -> rusqlite::Result<i64> {
+    let build_id = upsert_build(tx, &BuildKey::of(r), &r.started_at)?;
+    if let Some(src) = &r.build.source {
+        set_build_source(tx, build_id, src)?;
+    }
+    Ok(build_id)
+}
+
+/// Stores a record not stored yet, keyed to its build: a `tokbench ops`
+/// round into `ops_rounds` (and its cases), any other run into `runs`.
+fn store_record(
     tx: &rusqlite::Transaction,
     r: &RunRecord,
     source: &str,
     json: &str,
 ) -> rusqlite::Result<Option<i64>> {
-    let digest = hex::encode(Sha256::digest(json.as_bytes()));
-    let exists: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM runs WHERE record_sha256 = ?1",
-            [&digest],
-            |row| row.get(0),
-        )
-        .optional()?;
-    if exists.is_some() {
+    let ops = ops_rows::is_ops_round(r);
+    let Some(digest) = new_record(tx, if ops { "ops_rounds" } else { "runs" }, json)? else {
         return Ok(None);
+    };
+    let build_id = record_build(tx, r)?;
+    let row = ops_rows::NewRow {
+        digest: &digest,
+        build_id,
+        source,
+        json,
+    };
+    match ops {
+        true => ops_rows::insert_ops_round(tx, r, &row),
+        false => insert_run(tx, r, &row),
     }
-    let build_id = upsert_build(tx, &BuildKey::of(r), &r.started_at)?;
-    if let Some(src) = &r.build.source {
-        set_build_source(tx, build_id, src)?;
-    }
+    .map(Some)
+}
+
+fn insert_run(
+    tx: &rusqlite::Transaction,
+    r: &RunRecord,
+    row: &ops_rows::NewRow,
+) -> rusqlite::Result<i64> {
+    let (digest, build_id, source, json) = (row.digest, row.build_id, row.source, row.json);
     let model_id = upsert_model(tx, r)?;
     let to_json = |v: &dyn erased::Ser| v.json();
     tx.execute(
@@ -450,7 +491,7 @@ fn insert_run(
             ],
         )?;
     }
-    Ok(Some(run_id))
+    Ok(run_id)
 }
 
 /// Serialising heterogeneous values to JSON text through one closure.

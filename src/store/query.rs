@@ -78,7 +78,10 @@ pub fn resolve_build(h: &History, spec: &str) -> Result<Filter> {
             return Ok(build_filter(vec![id]));
         }
     }
-    let by_label = ids("SELECT DISTINCT build_id FROM runs WHERE label = ?1", spec)?;
+    let by_label = ids(
+        "SELECT build_id FROM runs WHERE label = ?1 UNION SELECT build_id FROM ops_rounds WHERE label = ?1",
+        spec,
+    )?;
     if !by_label.is_empty() {
         return Ok(Filter {
             builds: Some(by_label),

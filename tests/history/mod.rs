@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{json, stderr, stdout, Sandbox, STANDIN};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/llama-bench");
-const COMPARE_SCRIPT: &str =
+pub(crate) const COMPARE_SCRIPT: &str =
     "/root/.cache/tokbench/llama.cpp-0c1e570/src/scripts/compare-llama-bench.py";
 
 fn db(sb: &Sandbox) -> PathBuf {

@@ -11,6 +11,9 @@ use super::{stderr, stdout, TOKBENCH};
 
 const STANDIN_OPS: &str = env!("CARGO_BIN_EXE_tokbench-standin-ops");
 
+mod auto;
+mod history;
+
 /// A directory holding `test-backend-ops` (a link to the stand-in) and its config.
 fn build_dir(root: &Path, name: &str, conf: &str) -> PathBuf {
     let dir = root.join(name);
