@@ -40,6 +40,18 @@ fn settings() -> Settings {
     }
 }
 
+/// One cell's runs in order, with the default settings and no sink.
+fn run_alone(c: &Cell, exec: &Replay) -> Result<Outcome> {
+    let mut sched = Sequential::of_cell(0, &c.processes);
+    run(
+        std::slice::from_ref(c),
+        &settings(),
+        &mut sched,
+        exec,
+        &mut [],
+    )
+}
+
 #[test]
 fn run_is_one_cell_of_warmups_then_counted_runs_in_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -104,15 +116,7 @@ fn a_failed_run_stops_the_session_unless_keep_going() {
     );
     let crash = || Recorded::ok("", "GGML_ASSERT(x) failed\n", 10).ending(Ending::Signaled(6));
     let exec = Replay::new([completion_ok(), crash(), completion_ok()]);
-    let mut sched = Sequential::of_cell(0, &c.processes);
-    let out = run(
-        std::slice::from_ref(&c),
-        &settings(),
-        &mut sched,
-        &exec,
-        &mut [],
-    )
-    .unwrap();
+    let out = run_alone(&c, &exec).unwrap();
     assert_eq!(out.stop, Stop::FailedRun);
     assert_eq!(out.records.len(), 2);
     let err = out.records[1].error.as_deref().unwrap();
@@ -124,15 +128,7 @@ fn a_failed_run_stops_the_session_unless_keep_going() {
 
     let sigill = Recorded::ok("", "", 10).ending(Ending::Signaled(nix::libc::SIGILL));
     let exec = Replay::new([sigill]);
-    let mut sched = Sequential::of_cell(0, &c.processes);
-    let out = run(
-        std::slice::from_ref(&c),
-        &settings(),
-        &mut sched,
-        &exec,
-        &mut [],
-    )
-    .unwrap();
+    let out = run_alone(&c, &exec).unwrap();
     let err = out.records[0].error.as_deref().unwrap();
     assert!(
         err.contains("killed by SIGILL (4)\nhint: the binary used a CPU instruction"),
@@ -156,8 +152,7 @@ fn exit_0_without_results_fails_with_the_drivers_words() {
     let dir = tempfile::tempdir().unwrap();
     let c = cell(bin(dir.path(), "llama-bench"), ToolKind::Bench, vec![false]);
     let exec = Replay::new([Recorded::ok("nothing here\n", "", 10)]);
-    let mut sched = Sequential::of_cell(0, &c.processes);
-    let out = run(&[c], &settings(), &mut sched, &exec, &mut []).unwrap();
+    let out = run_alone(&c, &exec).unwrap();
     let err = out.records[0].error.as_deref().unwrap();
     assert!(
         err.contains("exited 0 but printed no llama-bench results on stdout"),
@@ -275,8 +270,7 @@ fn a_long_lived_driver_is_started_once_ready_and_stopped_at_the_end() {
         Recorded::ok("", "", 1),
         Recorded::ok("", "", 1),
     ]);
-    let mut sched = Sequential::of_cell(0, &c.processes);
-    let out = run(&[c], &settings(), &mut sched, &exec, &mut []).unwrap();
+    let out = run_alone(&c, &exec).unwrap();
     assert_eq!(out.records.len(), 3);
     let counts = [&STARTED, &READY, &STOPPED].map(|a| a.load(Ordering::SeqCst));
     assert_eq!(counts, [1, 1, 1]);
@@ -320,15 +314,7 @@ fn an_ops_round_that_exits_1_keeps_its_cases_and_one_with_nothing_read_stops_the
         Recorded::ok("", "", 100).ending(Ending::Exited(1)),
         Recorded::ok(&sql, "", 100),
     ]);
-    let mut sched = Sequential::of_cell(0, &c.processes);
-    let out = run(
-        std::slice::from_ref(&c),
-        &settings(),
-        &mut sched,
-        &exec,
-        &mut [],
-    )
-    .unwrap();
+    let out = run_alone(&c, &exec).unwrap();
     assert_eq!(out.stop, Stop::FailedRun);
     assert_eq!(out.records.len(), 2);
     let kept = &out.records[0];
