@@ -52,25 +52,30 @@ fn race(truths: &[Truth], crash_last: bool) -> (Race, Vec<Cell>) {
     (race, cells)
 }
 
+/// The result of [`race`] over `-t 1,2,4` on eval_tps.
+fn summary(truths: &[Truth], crash_last: bool) -> SweepResult {
+    let (race, cells) = race(truths, crash_last);
+    summarize(
+        &race,
+        &cells,
+        &[parse_vary("-t 1,2,4").unwrap()],
+        "eval_tps",
+    )
+}
+
 fn truth(rate: f64, rss_mb: u64, j: Option<f64>) -> Truth {
     Truth { rate, rss_mb, j }
 }
 
 #[test]
 fn tied_cells_recommend_the_one_with_less_memory() {
-    let (race, cells) = race(
+    let r = summary(
         &[
             truth(100.0, 900, None),
             truth(99.7, 600, None),
             truth(80.0, 500, None),
         ],
         false,
-    );
-    let r = summarize(
-        &race,
-        &cells,
-        &[parse_vary("-t 1,2,4").unwrap()],
-        "eval_tps",
     );
     let names: Vec<&str> = r.rows.iter().map(|r| r.cell.as_str()).collect();
     assert_eq!(names, ["-t 1", "-t 2", "-t 4"]);
@@ -99,19 +104,13 @@ fn tied_cells_recommend_the_one_with_less_memory() {
 
 #[test]
 fn infeasible_cells_rank_last_and_a_dominated_cell_is_off_the_front() {
-    let (race, cells) = race(
+    let r = summary(
         &[
             truth(100.0, 500, Some(0.5)),
             truth(90.0, 600, Some(0.6)),
             truth(0.0, 0, None),
         ],
         true,
-    );
-    let r = summarize(
-        &race,
-        &cells,
-        &[parse_vary("-t 1,2,4").unwrap()],
-        "eval_tps",
     );
     assert_eq!(r.rows[2].cell, "-t 4");
     assert_eq!(
@@ -141,19 +140,13 @@ fn infeasible_cells_rank_last_and_a_dominated_cell_is_off_the_front() {
 fn a_slower_cell_saving_noise_level_memory_is_off_the_front() {
     // '-t 2' is 10% slower and saves 1 MiB of 1000 (0.1%, inside the 1%
     // threshold): a tie on memory, so '-t 1' dominates it. '-t 4' saves half.
-    let (race, cells) = race(
+    let r = summary(
         &[
             truth(100.0, 1000, None),
             truth(90.0, 999, None),
             truth(80.0, 500, None),
         ],
         false,
-    );
-    let r = summarize(
-        &race,
-        &cells,
-        &[parse_vary("-t 1,2,4").unwrap()],
-        "eval_tps",
     );
     assert_eq!(r.pareto, ["-t 1", "-t 4"]);
 }
